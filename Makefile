@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of kvm_autoballoon (host module) and its guest driver.
+#
+#   make                  build the modules for the running kernel (or KDIR=)
+#   make install          install them under /lib/modules/$(uname -r)/extra
+#   make check            install test dependencies, build, run every test
+#   make demo             boot a test VM and show the module at work
+#   make bench            run the benchmarks, figures under bench/
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNELRELEASE_OF_KDIR = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C tools/testing/autoballoon clean
+	$(MAKE) -C tools/testing/selftests/kvm_autoballoon clean
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(KERNELRELEASE_OF_KDIR)
+
+check:
+	tools/testing/check.sh
+
+demo:
+	tools/testing/vm/demo.sh
+
+bench:
+	bench/run.sh
+
+.PHONY: all modules clean install check demo bench

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kvm_autoballoon: automatic virtio-balloon targets decided by the host kernel.
+ *
+ * The module exposes a misc device, /dev/kvm_autoballoon. A VMM (QEMU) opens
+ * it, registers one VM with KAB_CREATE_VM and gets back a per-VM file
+ * descriptor. The module then decides the VM's balloon target by itself and
+ * signals the VM's target eventfd whenever the target changes; the VMM reads
+ * the new target with KAB_VM_GET_TARGET, applies it to the balloon device and
+ * reports the balloon's actual size with KAB_VM_SET_ACTUAL. Closing the per-VM
+ * fd unregisters the VM.
+ *
+ * Sizes are counted in 4 KiB pages (KAB_PAGE_SIZE), the unit of the virtio
+ * balloon's num_pages and actual fields, whatever the host page size.
+ * "Target" is the balloon size: the number of pages the guest should give
+ * up. A larger target means less memory for the guest.
+ *
+ * Every ioctl argument starts with a __u32 size, the number of bytes of the
+ * structure the caller knows about, so that structures can grow at their end
+ * (as clone3() and openat2() do). Reserved fields and flags must be zero.
+ * See Documentation/virt/kvm/autoballoon.rst for the full contract.
+ */
+#ifndef _UAPI_LINUX_KVM_AUTOBALLOON_H
+#define _UAPI_LINUX_KVM_AUTOBALLOON_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KAB_API_VERSION		1
+#define KAB_PAGE_SIZE		4096
+
+/* Guest or host memory pressure levels, as carried by eventfds and sysfs. */
+#define KAB_LEVEL_NONE		0
+#define KAB_LEVEL_LOW		1
+#define KAB_LEVEL_MEDIUM	2
+#define KAB_LEVEL_CRITICAL	3
+#define KAB_NR_LEVELS		3	/* low, medium, critical */
+
+/* No fd for an optional fd field. */
+#define KAB_NO_FD		(-1)
+
+/* Upper bound on any page count: 2^40 pages of 4 KiB is 4 PiB. */
+#define KAB_MAX_PAGES		(1ULL << 40)
+#define KAB_MAX_WEIGHT		10000
+
+/**
+ * struct kab_create_vm - argument of KAB_CREATE_VM
+ * @size:	sizeof(struct kab_create_vm) as the caller knows it; at least
+ *		KAB_CREATE_VM_SIZE_VER0. Larger sizes are accepted when the
+ *		bytes unknown to the kernel are zero (else E2BIG).
+ * @flags:	must be 0.
+ * @total_pages:	guest RAM size in 4 KiB pages, 1..KAB_MAX_PAGES.
+ * @floor_pages:	pages the guest always keeps: the target never exceeds
+ *		@total_pages - @floor_pages. 1..@ceiling_pages.
+ * @ceiling_pages:	most pages the guest may have: the target is never below
+ *		@total_pages - @ceiling_pages. @floor_pages..@total_pages.
+ *		The initial target is @total_pages - @ceiling_pages.
+ * @weight:	share of host-wide inflation this VM takes relative to other
+ *		VMs, 1..KAB_MAX_WEIGHT.
+ * @target_fd:	eventfd the module signals when the target changes. Required.
+ * @pressure_fd:	one eventfd per guest pressure level (low, medium,
+ *		critical), each KAB_NO_FD or an eventfd. QEMU binds each to a
+ *		KVM ioeventfd with datamatch on the balloon's pressure doorbell.
+ * @kvm_vm_fd:	KAB_NO_FD or a KVM VM fd (from KVM_CREATE_VM); the module holds
+ *		a reference to it for the life of the registration.
+ * @psi_fd:	KAB_NO_FD or a PSI trigger fd (memory.pressure of the VM's
+ *		cgroup, or /proc/pressure/memory) that signals host pressure for
+ *		this VM.
+ * @reserved:	must be zero.
+ *
+ * Return: a new per-VM file descriptor (O_CLOEXEC) on success, else -1 with
+ * errno: EFAULT bad pointer; EINVAL size too small, nonzero flags/reserved,
+ * page counts or weight out of their ranges, floor > ceiling; E2BIG unknown
+ * trailing bytes not zero or size > one page; ERANGE ceiling > total or a
+ * count above KAB_MAX_PAGES; EBADF an fd that is not open; EINVAL an fd that
+ * is not of the expected kind (not an eventfd, not a KVM VM, not a PSI
+ * trigger); EEXIST the same eventfd given twice or the KVM VM already
+ * registered; ENOSPC too many VMs (see sysfs max_vms); ENOMEM.
+ */
+struct kab_create_vm {
+	__u32 size;
+	__u32 flags;
+	__u64 total_pages;
+	__u64 floor_pages;
+	__u64 ceiling_pages;
+	__u32 weight;
+	__s32 target_fd;
+	__s32 pressure_fd[KAB_NR_LEVELS];
+	__s32 kvm_vm_fd;
+	__s32 psi_fd;
+	__u32 reserved32;
+	__u64 reserved[4];
+};
+
+#define KAB_CREATE_VM_SIZE_VER0	96
+
+/* Why the target last changed; sysfs prints these as words. */
+enum kab_reason {
+	KAB_REASON_NONE = 0,		/* no decision yet */
+	KAB_REASON_INITIAL,		/* registration: total - ceiling */
+	KAB_REASON_HOST_PRESSURE,	/* inflate: host under pressure */
+	KAB_REASON_GUEST_PRESSURE,	/* deflate: guest under pressure */
+	KAB_REASON_CLAMP,		/* limits changed, target clamped */
+	KAB_REASON_STALL,		/* guest did not follow, backed off */
+	KAB_REASON_RELAX,		/* deflate: host pressure gone */
+	KAB_NR_REASONS,
+};
+
+/**
+ * struct kab_target - argument of KAB_VM_GET_TARGET
+ * @size:	in: sizeof(struct kab_target) as the caller knows it (at least
+ *		KAB_TARGET_SIZE_VER0); out: bytes the kernel filled.
+ * @reason:	out: enum kab_reason of the last change.
+ * @target_pages:	out: balloon target in 4 KiB pages.
+ * @seq:	out: incremented on every target change, starting at 1 for the
+ *		initial target; a VMM applies a target only if @seq is newer
+ *		than the last one it applied.
+ */
+struct kab_target {
+	__u32 size;
+	__u32 reason;
+	__u64 target_pages;
+	__u64 seq;
+};
+
+#define KAB_TARGET_SIZE_VER0	24
+
+/**
+ * struct kab_actual - argument of KAB_VM_SET_ACTUAL
+ * @size:	sizeof(struct kab_actual), at least KAB_ACTUAL_SIZE_VER0.
+ * @flags:	must be 0.
+ * @actual_pages:	balloon size the guest reports, 0..total_pages (ERANGE
+ *		otherwise).
+ */
+struct kab_actual {
+	__u32 size;
+	__u32 flags;
+	__u64 actual_pages;
+};
+
+#define KAB_ACTUAL_SIZE_VER0	16
+
+/**
+ * struct kab_vm_stats - argument of KAB_VM_GET_STATS
+ * @size:	in: bytes the caller can take (at least KAB_VM_STATS_SIZE_VER0);
+ *		out: bytes the kernel filled.
+ * @vm_id:	out: the VM's id, its directory under
+ *		/sys/kernel/kvm_autoballoon/vms/.
+ * All other fields are out, counters since registration.
+ */
+struct kab_vm_stats {
+	__u32 size;
+	__u32 vm_id;
+	__u64 total_pages;
+	__u64 floor_pages;
+	__u64 ceiling_pages;
+	__u64 target_pages;
+	__u64 actual_pages;
+	__u64 target_seq;
+	__u64 guest_events[KAB_NR_LEVELS];
+	__u64 guest_events_dropped;
+	__u64 host_events[KAB_NR_LEVELS];
+	__u64 inflations;
+	__u64 deflations;
+	__u64 stalls;
+	__u32 weight;
+	__u32 last_reason;
+};
+
+#define KAB_VM_STATS_SIZE_VER0	144
+
+#define KABIO	0xBA
+
+/* On /dev/kvm_autoballoon. */
+#define KAB_GET_API_VERSION	_IO(KABIO, 0x00)
+#define KAB_CREATE_VM		_IOW(KABIO, 0x01, struct kab_create_vm)
+
+/* On a per-VM fd. */
+#define KAB_VM_GET_TARGET	_IOWR(KABIO, 0x10, struct kab_target)
+#define KAB_VM_SET_ACTUAL	_IOW(KABIO, 0x11, struct kab_actual)
+#define KAB_VM_GET_STATS	_IOWR(KABIO, 0x12, struct kab_vm_stats)
+
+#endif /* _UAPI_LINUX_KVM_AUTOBALLOON_H */
