@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm_autoballoon sysfs tree, /sys/kernel/kvm_autoballoon/:
+ *
+ *   version		 ABI version (read only)
+ *   nr_vms		 registered VMs (read only)
+ *   max_vms		 most VMs that may register; 1..65536, default 1024
+ *   tick_ms		 period of stall detection and relaxing, in
+ *			 milliseconds; 10..60000, default 1000
+ *   inject_host_pressure write "LEVEL" or "LEVEL VMID" (root only)
+ *   policy/<tunable>	 one file per entry of kab_policy_tunables[]
+ *   vms/<id>/		 one directory per registered VM
+ *
+ * Writes are validated completely before anything changes: a bad value
+ * returns -EINVAL and the old value stays.
+ */
+
+#include <linux/capability.h>
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "kab.h"
+
+static struct kobject *kab_kobj;
+static struct kobject *kab_policy_kobj;
+static struct kobject *kab_vms_kobj;
+
+/* ---- top level ---- */
+
+static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", KAB_API_VERSION);
+}
+
+static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	unsigned int nr;
+
+	mutex_lock(&kab_lock);
+	nr = kab_nr_vms;
+	mutex_unlock(&kab_lock);
+	return sysfs_emit(buf, "%u\n", nr);
+}
+
+static ssize_t kab_store_uint(const char *buf, unsigned int *val,
+			      unsigned int min, unsigned int max)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v < min || v > max)
+		return -EINVAL;
+	mutex_lock(&kab_lock);
+	*val = v;
+	mutex_unlock(&kab_lock);
+	return 0;
+}
+
+static ssize_t max_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(kab_max_vms));
+}
+
+static ssize_t max_vms_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	ssize_t ret = kab_store_uint(buf, &kab_max_vms, 1, KAB_LIMIT_MAX_VMS);
+
+	return ret ? ret : count;
+}
+
+static ssize_t tick_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(kab_tick_ms));
+}
+
+static ssize_t tick_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	ssize_t ret = kab_store_uint(buf, &kab_tick_ms, 10, 60000);
+
+	return ret ? ret : count;
+}
+
+static int kab_parse_level(const char *word, unsigned int *level)
+{
+	static const char * const names[] = { "low", "medium", "critical" };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(word, names[i])) {
+			*level = KAB_LEVEL_LOW + i;
+			return 0;
+		}
+	}
+	if (kstrtouint(word, 10, level) ||
+	    *level < KAB_LEVEL_LOW || *level > KAB_LEVEL_CRITICAL)
+		return -EINVAL;
+	return 0;
+}
+
+/* "LEVEL" for the whole host, "LEVEL VMID" for one VM. */
+static ssize_t inject_host_pressure_store(struct kobject *kobj,
+					  struct kobj_attribute *attr,
+					  const char *buf, size_t count)
+{
+	char *copy, *cur, *word_level, *word_id;
+	unsigned int level;
+	u32 vm_id = 0;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	copy = kstrndup(buf, count, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	cur = strim(copy);
+	word_level = strsep(&cur, " \t");
+	word_id = cur ? strim(cur) : NULL;
+
+	ret = kab_parse_level(word_level, &level);
+	if (!ret && word_id && *word_id) {
+		ret = kstrtou32(word_id, 10, &vm_id);
+		if (!ret && !vm_id)
+			ret = -EINVAL;
+	}
+	if (!ret)
+		ret = kab_host_pressure(KAB_SRC_INJECT, level, vm_id);
+	kfree(copy);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute kab_attr_version = __ATTR_RO(version);
+static struct kobj_attribute kab_attr_nr_vms = __ATTR_RO(nr_vms);
+static struct kobj_attribute kab_attr_max_vms = __ATTR_RW(max_vms);
+static struct kobj_attribute kab_attr_tick_ms = __ATTR_RW(tick_ms);
+static struct kobj_attribute kab_attr_inject = __ATTR_WO(inject_host_pressure);
+
+static struct attribute *kab_attrs[] = {
+	&kab_attr_version.attr,
+	&kab_attr_nr_vms.attr,
+	&kab_attr_max_vms.attr,
+	&kab_attr_tick_ms.attr,
+	&kab_attr_inject.attr,
+	NULL,
+};
+
+static const struct attribute_group kab_attr_group = {
+	.attrs = kab_attrs,
+};
+
+/* ---- policy/: built from kab_policy_tunables[] ---- */
+
+static struct kobj_attribute *kab_policy_attrs;
+static struct attribute **kab_policy_attr_list;
+static struct attribute_group kab_policy_group;
+
+static const struct kab_policy_tunable *
+kab_tunable_of(struct kobj_attribute *attr)
+{
+	return &kab_policy_tunables[attr - kab_policy_attrs];
+}
+
+static u64 *kab_tunable_field(const struct kab_policy_tunable *t)
+{
+	return (u64 *)((char *)&kab_params + t->offset);
+}
+
+static ssize_t kab_policy_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	const struct kab_policy_tunable *t = kab_tunable_of(attr);
+	u64 val;
+
+	mutex_lock(&kab_lock);
+	val = *kab_tunable_field(t);
+	mutex_unlock(&kab_lock);
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+static ssize_t kab_policy_store(struct kobject *kobj,
+				struct kobj_attribute *attr, const char *buf,
+				size_t count)
+{
+	const struct kab_policy_tunable *t = kab_tunable_of(attr);
+	u64 val;
+	int ret;
+
+	ret = kstrtou64(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val < t->min || val > t->max)
+		return -EINVAL;
+	mutex_lock(&kab_lock);
+	*kab_tunable_field(t) = val;
+	mutex_unlock(&kab_lock);
+	return count;
+}
+
+static int kab_policy_sysfs_init(void)
+{
+	unsigned int i, nr = kab_policy_nr_tunables;
+
+	kab_policy_attrs = kcalloc(nr, sizeof(*kab_policy_attrs), GFP_KERNEL);
+	kab_policy_attr_list = kcalloc(nr + 1, sizeof(*kab_policy_attr_list),
+				       GFP_KERNEL);
+	if (!kab_policy_attrs || !kab_policy_attr_list)
+		goto err_free;
+
+	for (i = 0; i < nr; i++) {
+		struct kobj_attribute *a = &kab_policy_attrs[i];
+
+		sysfs_attr_init(&a->attr);
+		a->attr.name = kab_policy_tunables[i].name;
+		a->attr.mode = 0644;
+		a->show = kab_policy_show;
+		a->store = kab_policy_store;
+		kab_policy_attr_list[i] = &a->attr;
+	}
+	kab_policy_group.attrs = kab_policy_attr_list;
+
+	kab_policy_kobj = kobject_create_and_add("policy", kab_kobj);
+	if (!kab_policy_kobj)
+		goto err_free;
+	if (sysfs_create_group(kab_policy_kobj, &kab_policy_group)) {
+		kobject_put(kab_policy_kobj);
+		goto err_free;
+	}
+	return 0;
+
+err_free:
+	kfree(kab_policy_attr_list);
+	kfree(kab_policy_attrs);
+	return -ENOMEM;
+}
+
+static void kab_policy_sysfs_exit(void)
+{
+	sysfs_remove_group(kab_policy_kobj, &kab_policy_group);
+	kobject_put(kab_policy_kobj);
+	kfree(kab_policy_attr_list);
+	kfree(kab_policy_attrs);
+}
+
+/* ---- vms/<id>/ ---- */
+
+static struct kab_vm *kab_vm_of(struct kobject *kobj)
+{
+	return container_of(kobj, struct kab_vm, kobj);
+}
+
+#define KAB_VM_ATTR_U64(_name, _expr)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct kab_vm *vm = kab_vm_of(kobj);				\
+	u64 val;							\
+									\
+	mutex_lock(&kab_lock);						\
+	val = (_expr);							\
+	mutex_unlock(&kab_lock);					\
+	return sysfs_emit(buf, "%llu\n", val);				\
+}									\
+static struct kobj_attribute kab_vm_attr_##_name = __ATTR_RO(_name)
+
+KAB_VM_ATTR_U64(total_pages, vm->pol.total_pages);
+KAB_VM_ATTR_U64(floor_pages, vm->pol.floor_pages);
+KAB_VM_ATTR_U64(ceiling_pages, vm->pol.ceiling_pages);
+KAB_VM_ATTR_U64(weight, vm->pol.weight);
+KAB_VM_ATTR_U64(target_pages, vm->pol.target_pages);
+KAB_VM_ATTR_U64(target_seq, vm->pol.seq);
+KAB_VM_ATTR_U64(actual_pages, vm->pol.actual_pages);
+KAB_VM_ATTR_U64(guest_events_low, vm->guest_events[0]);
+KAB_VM_ATTR_U64(guest_events_medium, vm->guest_events[1]);
+KAB_VM_ATTR_U64(guest_events_critical, vm->guest_events[2]);
+KAB_VM_ATTR_U64(guest_events_dropped, vm->pol.guest_dropped);
+KAB_VM_ATTR_U64(host_events_low, vm->host_events[0]);
+KAB_VM_ATTR_U64(host_events_medium, vm->host_events[1]);
+KAB_VM_ATTR_U64(host_events_critical, vm->host_events[2]);
+KAB_VM_ATTR_U64(inflations, vm->pol.inflations);
+KAB_VM_ATTR_U64(deflations, vm->pol.deflations);
+KAB_VM_ATTR_U64(stalls, vm->pol.stalls);
+KAB_VM_ATTR_U64(owner_pid, vm->owner_pid);
+
+static ssize_t last_reason_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct kab_vm *vm = kab_vm_of(kobj);
+	u32 reason;
+
+	mutex_lock(&kab_lock);
+	reason = vm->pol.reason;
+	mutex_unlock(&kab_lock);
+	return sysfs_emit(buf, "%s\n", kab_reason_name(reason));
+}
+
+static struct kobj_attribute kab_vm_attr_last_reason = __ATTR_RO(last_reason);
+
+static struct attribute *kab_vm_attrs[] = {
+	&kab_vm_attr_total_pages.attr,
+	&kab_vm_attr_floor_pages.attr,
+	&kab_vm_attr_ceiling_pages.attr,
+	&kab_vm_attr_weight.attr,
+	&kab_vm_attr_target_pages.attr,
+	&kab_vm_attr_target_seq.attr,
+	&kab_vm_attr_actual_pages.attr,
+	&kab_vm_attr_last_reason.attr,
+	&kab_vm_attr_guest_events_low.attr,
+	&kab_vm_attr_guest_events_medium.attr,
+	&kab_vm_attr_guest_events_critical.attr,
+	&kab_vm_attr_guest_events_dropped.attr,
+	&kab_vm_attr_host_events_low.attr,
+	&kab_vm_attr_host_events_medium.attr,
+	&kab_vm_attr_host_events_critical.attr,
+	&kab_vm_attr_inflations.attr,
+	&kab_vm_attr_deflations.attr,
+	&kab_vm_attr_stalls.attr,
+	&kab_vm_attr_owner_pid.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(kab_vm);
+
+static void kab_vm_kobj_release(struct kobject *kobj)
+{
+	kfree(kab_vm_of(kobj));
+}
+
+const struct kobj_type kab_vm_ktype = {
+	.release	= kab_vm_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= kab_vm_groups,
+};
+
+int kab_sysfs_add_vm(struct kab_vm *vm)
+{
+	return kobject_add(&vm->kobj, kab_vms_kobj, "%u", vm->id);
+}
+
+/* Waits for every show() in progress; the caller still holds a reference. */
+void kab_sysfs_del_vm(struct kab_vm *vm)
+{
+	kobject_del(&vm->kobj);
+}
+
+/* ---- init/exit ---- */
+
+int kab_sysfs_init(void)
+{
+	int ret = -ENOMEM;
+
+	kab_kobj = kobject_create_and_add("kvm_autoballoon", kernel_kobj);
+	if (!kab_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(kab_kobj, &kab_attr_group);
+	if (ret)
+		goto err_put;
+	ret = kab_policy_sysfs_init();
+	if (ret)
+		goto err_put;
+	kab_vms_kobj = kobject_create_and_add("vms", kab_kobj);
+	if (!kab_vms_kobj) {
+		ret = -ENOMEM;
+		goto err_policy;
+	}
+	return 0;
+
+err_policy:
+	kab_policy_sysfs_exit();
+err_put:
+	kobject_put(kab_kobj);
+	return ret;
+}
+
+void kab_sysfs_exit(void)
+{
+	kobject_put(kab_vms_kobj);
+	kab_policy_sysfs_exit();
+	kobject_put(kab_kobj);
+}

@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm_autoballoon: per-VM registrations and the eventfds they hold.
+ *
+ * Life of a VM
+ * ------------
+ * KAB_CREATE_VM validates the whole request, takes a reference on every file
+ * it names (target eventfd, guest-pressure eventfds, KVM VM file), builds the
+ * kab_vm, its sysfs directory and its anon-inode file, and only then installs
+ * the new fd: an error at any step unwinds the earlier ones in reverse order,
+ * and nothing is visible to anyone before the fd is installed.
+ *
+ * The per-VM file owns the kab_vm. Its release (the last close, including
+ * the VMM being killed) unlinks the VM from kab_vms under kab_lock, unbinds
+ * every guest-pressure eventfd, waits for the VM's work items, drops the
+ * target eventfd and the KVM VM file, removes the sysfs directory and puts
+ * the kobject, whose release frees the memory. The anon-inode file holds a
+ * reference on this module, so the module cannot go away while a VM exists.
+ *
+ * Guest-pressure eventfds
+ * -----------------------
+ * Each bound eventfd has a kab_pressure_bind with an entry on the eventfd's
+ * wait queue, added once with vfs_poll(). The wake-up callback runs with the
+ * eventfd's wait-queue lock held and interrupts off, possibly in a guest
+ * storm, so it does only three things: consume the eventfd counter (so the
+ * eventfd does not stay readable), add it to bind->pending, and queue the
+ * VM's event_work. The work item hands the counts to the policy under
+ * kab_lock.
+ *
+ * EPOLLHUP means the eventfd file is being released. The callback then
+ * deactivates the bind: under vm->bind_lock it clears bind->active and
+ * queues bind->shutdown, which removes the wait entry and drops the eventfd
+ * reference in process context. VM release deactivates every bind the same
+ * way and flushes each shutdown, so whoever comes first tears the bind down
+ * and the other finds it already inactive: the shutdown runs exactly once.
+ * Lock order: eventfd wait-queue lock -> vm->bind_lock; nothing takes them
+ * the other way round.
+ *
+ * The target eventfd
+ * ------------------
+ * A new target is announced by signal_work, never from a wait-queue callback
+ * (eventfd_signal() from inside another eventfd's wake-up warns and drops
+ * the signal) and never under kab_lock. The VMM reads the target with
+ * KAB_VM_GET_TARGET; the sequence number tells it whether it is new.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "kab.h"
+#include "kab_trace.h"
+
+static DEFINE_IDA(kab_vm_ida);
+
+/* ---- guest-pressure eventfds ---- */
+
+static void kab_bind_shutdown(struct work_struct *work)
+{
+	struct kab_pressure_bind *bind =
+		container_of(work, struct kab_pressure_bind, shutdown);
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(bind->ctx, &bind->wait, &cnt);
+	eventfd_ctx_put(bind->ctx);
+	bind->ctx = NULL;
+}
+
+/* Called with the eventfd's wait-queue lock held, or from VM release. */
+static void kab_bind_deactivate(struct kab_pressure_bind *bind)
+{
+	struct kab_vm *vm = bind->vm;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm->bind_lock, flags);
+	if (bind->active) {
+		bind->active = false;
+		queue_work(kab_wq, &bind->shutdown);
+	}
+	spin_unlock_irqrestore(&vm->bind_lock, flags);
+}
+
+static int kab_bind_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	struct kab_pressure_bind *bind =
+		container_of(wait, struct kab_pressure_bind, wait);
+	__poll_t flags = key_to_poll(key);
+	u64 cnt;
+
+	if (flags & EPOLLIN) {
+		eventfd_ctx_do_read(bind->ctx, &cnt);
+		if (cnt) {
+			atomic64_add(cnt, &bind->pending);
+			queue_work(kab_wq, &bind->vm->event_work);
+		}
+	}
+	if (flags & EPOLLHUP)
+		kab_bind_deactivate(bind);
+	return 0;
+}
+
+static void kab_bind_queue_proc(struct file *file, wait_queue_head_t *wqh,
+				poll_table *pt)
+{
+	struct kab_pressure_bind *bind =
+		container_of(pt, struct kab_pressure_bind, pt);
+
+	add_wait_queue(wqh, &bind->wait);
+}
+
+/*
+ * Start listening. A count the eventfd already holds (written before the
+ * registration) is folded into the next signal: only the wake-up callback
+ * may consume the counter, since that needs the wait-queue lock.
+ */
+static void kab_bind_start(struct kab_pressure_bind *bind, struct file *file)
+{
+	init_waitqueue_func_entry(&bind->wait, kab_bind_wakeup);
+	init_poll_funcptr(&bind->pt, kab_bind_queue_proc);
+	bind->active = true;
+	vfs_poll(file, &bind->pt);
+}
+
+/* ---- work items ---- */
+
+static void kab_vm_signal_work(struct work_struct *work)
+{
+	struct kab_vm *vm = container_of(work, struct kab_vm, signal_work);
+
+	kab_eventfd_signal(vm->target_ctx);
+}
+
+/*
+ * Tell the VMM about a new target, if the policy made one. Called with
+ * kab_lock held after every policy call.
+ */
+void kab_vm_publish(struct kab_vm *vm)
+{
+	lockdep_assert_held(&kab_lock);
+
+	if (vm->pol.seq == vm->published_seq)
+		return;
+	trace_kab_decision(vm->id, vm->published_target, vm->pol.target_pages,
+			   vm->pol.seq, vm->pol.reason);
+	vm->published_seq = vm->pol.seq;
+	vm->published_target = vm->pol.target_pages;
+	queue_work(kab_wq, &vm->signal_work);
+}
+
+static void kab_vm_event_work(struct work_struct *work)
+{
+	struct kab_vm *vm = container_of(work, struct kab_vm, event_work);
+	u64 counts[KAB_NR_LEVELS];
+	unsigned int i;
+	u64 now;
+
+	for (i = 0; i < KAB_NR_LEVELS; i++)
+		counts[i] = atomic64_xchg(&vm->binds[i].pending, 0);
+
+	mutex_lock(&kab_lock);
+	now = ktime_get_ns();
+	for (i = 0; i < KAB_NR_LEVELS; i++) {
+		if (!counts[i])
+			continue;
+		vm->guest_events[i] += counts[i];
+		trace_kab_guest_pressure(vm->id, i + 1, counts[i]);
+		kab_policy_guest_event(&kab_params, &vm->pol, i + 1, counts[i],
+				       now);
+		kab_vm_publish(vm);
+	}
+	mutex_unlock(&kab_lock);
+}
+
+/* ---- the periodic tick: stall detection and relaxing ---- */
+
+static void kab_tick_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kab_tick_work, kab_tick_fn);
+
+static void kab_tick_fn(struct work_struct *work)
+{
+	struct kab_vm *vm;
+	bool more;
+	u64 now;
+
+	mutex_lock(&kab_lock);
+	now = ktime_get_ns();
+	list_for_each_entry(vm, &kab_vms, node) {
+		kab_policy_tick(&kab_params, &vm->pol, now);
+		kab_vm_publish(vm);
+	}
+	more = !list_empty(&kab_vms);
+	mutex_unlock(&kab_lock);
+
+	if (more)
+		queue_delayed_work(kab_wq, &kab_tick_work,
+				   msecs_to_jiffies(READ_ONCE(kab_tick_ms)));
+}
+
+void kab_tick_start(void)
+{
+	queue_delayed_work(kab_wq, &kab_tick_work,
+			   msecs_to_jiffies(READ_ONCE(kab_tick_ms)));
+}
+
+void kab_tick_stop(void)
+{
+	cancel_delayed_work_sync(&kab_tick_work);
+}
+
+/* ---- lookup ---- */
+
+struct kab_vm *kab_vm_find(u32 id)
+{
+	struct kab_vm *vm;
+
+	lockdep_assert_held(&kab_lock);
+	list_for_each_entry(vm, &kab_vms, node)
+		if (vm->id == id)
+			return vm;
+	return NULL;
+}
+
+/* ---- the per-VM file ---- */
+
+static int kab_vm_release(struct inode *inode, struct file *file)
+{
+	struct kab_vm *vm = file->private_data;
+	unsigned int i;
+
+	if (!vm)	/* registration failed before the fd was installed */
+		return 0;
+
+	mutex_lock(&kab_lock);
+	list_del(&vm->node);
+	kab_nr_vms--;
+	mutex_unlock(&kab_lock);
+
+	for (i = 0; i < KAB_NR_LEVELS; i++) {
+		if (!vm->binds[i].bound)
+			continue;
+		kab_bind_deactivate(&vm->binds[i]);
+		flush_work(&vm->binds[i].shutdown);
+	}
+	/* No wake-up can queue event_work now; event_work may queue signal. */
+	cancel_work_sync(&vm->event_work);
+	cancel_work_sync(&vm->signal_work);
+
+	eventfd_ctx_put(vm->target_ctx);
+	if (vm->kvm_file)
+		fput(vm->kvm_file);
+	kab_sysfs_del_vm(vm);
+	ida_free(&kab_vm_ida, vm->id);
+	kobject_put(&vm->kobj);
+	return 0;
+}
+
+static long kab_vm_get_target(struct kab_vm *vm, void __user *uarg)
+{
+	struct kab_target t = {};
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < KAB_TARGET_SIZE_VER0)
+		return -EINVAL;
+
+	mutex_lock(&kab_lock);
+	t.target_pages = vm->pol.target_pages;
+	t.seq = vm->pol.seq;
+	t.reason = vm->pol.reason;
+	mutex_unlock(&kab_lock);
+
+	t.size = min_t(u32, usize, sizeof(t));
+	if (copy_to_user(uarg, &t, t.size))
+		return -EFAULT;
+	return 0;
+}
+
+static long kab_vm_set_actual(struct kab_vm *vm, void __user *uarg)
+{
+	struct kab_actual a;
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < KAB_ACTUAL_SIZE_VER0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	if (a.flags)
+		return -EINVAL;
+
+	mutex_lock(&kab_lock);
+	if (a.actual_pages > vm->pol.total_pages) {
+		mutex_unlock(&kab_lock);
+		return -ERANGE;
+	}
+	kab_policy_actual(&kab_params, &vm->pol, a.actual_pages,
+			  ktime_get_ns());
+	kab_vm_publish(vm);
+	mutex_unlock(&kab_lock);
+	return 0;
+}
+
+static long kab_vm_get_stats(struct kab_vm *vm, void __user *uarg)
+{
+	struct kab_vm_stats s = {};
+	unsigned int i;
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < KAB_VM_STATS_SIZE_VER0)
+		return -EINVAL;
+
+	mutex_lock(&kab_lock);
+	s.vm_id = vm->id;
+	s.total_pages = vm->pol.total_pages;
+	s.floor_pages = vm->pol.floor_pages;
+	s.ceiling_pages = vm->pol.ceiling_pages;
+	s.target_pages = vm->pol.target_pages;
+	s.actual_pages = vm->pol.actual_pages;
+	s.target_seq = vm->pol.seq;
+	for (i = 0; i < KAB_NR_LEVELS; i++) {
+		s.guest_events[i] = vm->guest_events[i];
+		s.host_events[i] = vm->host_events[i];
+	}
+	s.guest_events_dropped = vm->pol.guest_dropped;
+	s.inflations = vm->pol.inflations;
+	s.deflations = vm->pol.deflations;
+	s.stalls = vm->pol.stalls;
+	s.weight = vm->pol.weight;
+	s.last_reason = vm->pol.reason;
+	mutex_unlock(&kab_lock);
+
+	s.size = min_t(u32, usize, sizeof(s));
+	if (copy_to_user(uarg, &s, s.size))
+		return -EFAULT;
+	return 0;
+}
+
+static long kab_vm_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct kab_vm *vm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KAB_VM_GET_TARGET:
+		return kab_vm_get_target(vm, uarg);
+	case KAB_VM_SET_ACTUAL:
+		return kab_vm_set_actual(vm, uarg);
+	case KAB_VM_GET_STATS:
+		return kab_vm_get_stats(vm, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kab_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kab_vm_release,
+	.unlocked_ioctl	= kab_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* ---- registration ---- */
+
+static int kab_check_limits(const struct kab_create_vm *req)
+{
+	unsigned int i;
+
+	if (req->flags || req->reserved32)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	if (!req->total_pages || !req->floor_pages || !req->ceiling_pages)
+		return -EINVAL;
+	if (req->total_pages > KAB_MAX_PAGES ||
+	    req->ceiling_pages > KAB_MAX_PAGES ||
+	    req->floor_pages > KAB_MAX_PAGES)
+		return -ERANGE;
+	if (req->floor_pages > req->ceiling_pages)
+		return -EINVAL;
+	if (req->ceiling_pages > req->total_pages)
+		return -ERANGE;
+	if (!req->weight || req->weight > KAB_MAX_WEIGHT)
+		return -EINVAL;
+	return 0;
+}
+
+/* An optional fd is KAB_NO_FD; any other negative value is not an fd. */
+static int kab_check_fd(s32 fd, bool optional)
+{
+	if (fd == KAB_NO_FD && optional)
+		return 0;
+	if (fd < 0)
+		return -EBADF;
+	return 1;
+}
+
+/*
+ * A KVM VM file is the anon-inode file named "kvm-vm" whose operations
+ * belong to the kvm module; kvm sets that owner on kvm_vm_fops at init.
+ */
+static bool kab_file_is_kvm_vm(struct file *file)
+{
+	const struct file_operations *fops = file->f_op;
+
+	if (!fops || !fops->owner || strcmp(module_name(fops->owner), "kvm"))
+		return false;
+	return !strcmp(file_dentry(file)->d_name.name, "kvm-vm");
+}
+
+static int kab_get_kvm_file(s32 fd, struct file **out)
+{
+	struct file *file;
+	struct kab_vm *vm;
+
+	*out = NULL;
+	if (fd == KAB_NO_FD)
+		return 0;
+	if (fd < 0)
+		return -EBADF;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	if (!kab_file_is_kvm_vm(file)) {
+		fput(file);
+		return -EINVAL;
+	}
+	/* Caller holds kab_lock. */
+	list_for_each_entry(vm, &kab_vms, node) {
+		if (vm->kvm_file == file) {
+			fput(file);
+			return -EEXIST;
+		}
+	}
+	*out = file;
+	return 0;
+}
+
+/* Take a reference on one eventfd; @taken lists those taken before. */
+static int kab_get_eventfd(s32 fd, bool optional, struct eventfd_ctx **out,
+			   struct file **filep, struct eventfd_ctx **taken,
+			   unsigned int nr_taken)
+{
+	struct eventfd_ctx *ctx;
+	struct file *file;
+	unsigned int i;
+	int ret;
+
+	*out = NULL;
+	*filep = NULL;
+	ret = kab_check_fd(fd, optional);
+	if (ret <= 0)
+		return ret;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(ctx)) {
+		fput(file);
+		return PTR_ERR(ctx);
+	}
+	for (i = 0; i < nr_taken; i++) {
+		if (taken[i] == ctx) {
+			eventfd_ctx_put(ctx);
+			fput(file);
+			return -EEXIST;
+		}
+	}
+	*out = ctx;
+	*filep = file;
+	return 0;
+}
+
+static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
+{
+	struct kab_vm *vm;
+	unsigned int i;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return NULL;
+	INIT_LIST_HEAD(&vm->node);
+	spin_lock_init(&vm->bind_lock);
+	INIT_WORK(&vm->event_work, kab_vm_event_work);
+	INIT_WORK(&vm->signal_work, kab_vm_signal_work);
+	for (i = 0; i < KAB_NR_LEVELS; i++) {
+		vm->binds[i].vm = vm;
+		vm->binds[i].level = i + 1;
+		atomic64_set(&vm->binds[i].pending, 0);
+		INIT_WORK(&vm->binds[i].shutdown, kab_bind_shutdown);
+	}
+	vm->pol.total_pages = req->total_pages;
+	vm->pol.floor_pages = req->floor_pages;
+	vm->pol.ceiling_pages = req->ceiling_pages;
+	vm->pol.weight = req->weight;
+	vm->owner_pid = task_tgid_nr(current);
+	kobject_init(&vm->kobj, &kab_vm_ktype);
+	return vm;
+}
+
+long kab_create_vm(const struct kab_create_vm __user *uarg)
+{
+	struct eventfd_ctx *ctxs[1 + KAB_NR_LEVELS] = {};
+	struct file *efiles[1 + KAB_NR_LEVELS] = {};
+	struct file *kvm_file = NULL, *vm_file;
+	struct kab_create_vm req;
+	struct kab_vm *vm = NULL;
+	unsigned int i;
+	u32 usize;
+	int ret, fd, id;
+
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < KAB_CREATE_VM_SIZE_VER0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&req, sizeof(req), uarg, usize);
+	if (ret)
+		return ret;
+	ret = kab_check_limits(&req);
+	if (ret)
+		return ret;
+	if (req.psi_fd != KAB_NO_FD)
+		return req.psi_fd < 0 ? -EBADF : -EOPNOTSUPP;
+
+	/* Eventfds: the target first, then one per level. */
+	ret = kab_get_eventfd(req.target_fd, false, &ctxs[0], &efiles[0],
+			      ctxs, 0);
+	for (i = 0; !ret && i < KAB_NR_LEVELS; i++)
+		ret = kab_get_eventfd(req.pressure_fd[i], true, &ctxs[i + 1],
+				      &efiles[i + 1], ctxs, i + 1);
+	if (ret)
+		goto err_put_eventfds;
+
+	vm = kab_vm_alloc(&req);
+	if (!vm) {
+		ret = -ENOMEM;
+		goto err_put_eventfds;
+	}
+
+	id = ida_alloc_min(&kab_vm_ida, 1, GFP_KERNEL);
+	if (id < 0) {
+		ret = id;
+		goto err_free_vm;
+	}
+	vm->id = id;
+
+	ret = kab_policy_vm_init(&kab_params, &vm->pol, ktime_get_ns());
+	if (ret)
+		goto err_free_id;
+	vm->published_seq = vm->pol.seq;
+	vm->published_target = vm->pol.target_pages;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_free_id;
+	}
+	vm_file = anon_inode_getfile("kab-vm", &kab_vm_fops, vm, O_RDWR);
+	if (IS_ERR(vm_file)) {
+		ret = PTR_ERR(vm_file);
+		goto err_put_fd;
+	}
+
+	ret = kab_sysfs_add_vm(vm);
+	if (ret)
+		goto err_put_file;
+
+	mutex_lock(&kab_lock);
+	ret = kab_get_kvm_file(req.kvm_vm_fd, &kvm_file);
+	if (!ret && kab_nr_vms >= kab_max_vms)
+		ret = -ENOSPC;
+	if (ret) {
+		mutex_unlock(&kab_lock);
+		if (kvm_file)
+			fput(kvm_file);
+		goto err_del_sysfs;
+	}
+	vm->kvm_file = kvm_file;
+	vm->target_ctx = ctxs[0];
+	for (i = 0; i < KAB_NR_LEVELS; i++) {
+		vm->binds[i].ctx = ctxs[i + 1];
+		vm->binds[i].bound = !!ctxs[i + 1];
+	}
+	list_add_tail(&vm->node, &kab_vms);
+	kab_nr_vms++;
+	trace_kab_decision(vm->id, 0, vm->pol.target_pages, vm->pol.seq,
+			   vm->pol.reason);
+	mutex_unlock(&kab_lock);
+
+	/* From here on the release of vm_file undoes everything. */
+	for (i = 0; i < KAB_NR_LEVELS; i++)
+		if (vm->binds[i].bound)
+			kab_bind_start(&vm->binds[i], efiles[i + 1]);
+	for (i = 0; i < ARRAY_SIZE(efiles); i++)
+		if (efiles[i])
+			fput(efiles[i]);
+	kab_tick_start();
+	/* The VMM learns the initial target like any other. */
+	queue_work(kab_wq, &vm->signal_work);
+	fd_install(fd, vm_file);
+	return fd;
+
+err_del_sysfs:
+	kab_sysfs_del_vm(vm);
+err_put_file:
+	/* kab_vm_release must not run for a half-built VM. */
+	vm_file->private_data = NULL;
+	fput(vm_file);
+err_put_fd:
+	put_unused_fd(fd);
+err_free_id:
+	ida_free(&kab_vm_ida, vm->id);
+err_free_vm:
+	kobject_put(&vm->kobj);
+err_put_eventfds:
+	for (i = 0; i < ARRAY_SIZE(ctxs); i++) {
+		if (ctxs[i])
+			eventfd_ctx_put(ctxs[i]);
+		if (efiles[i])
+			fput(efiles[i]);
+	}
+	return ret;
+}
