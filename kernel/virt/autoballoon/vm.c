@@ -430,7 +430,6 @@ static bool kab_file_is_kvm_vm(struct file *file)
 static int kab_get_kvm_file(s32 fd, struct file **out)
 {
 	struct file *file;
-	struct kab_vm *vm;
 
 	*out = NULL;
 	if (fd == KAB_NO_FD)
@@ -444,14 +443,23 @@ static int kab_get_kvm_file(s32 fd, struct file **out)
 		fput(file);
 		return -EINVAL;
 	}
-	/* Caller holds kab_lock. */
-	list_for_each_entry(vm, &kab_vms, node) {
-		if (vm->kvm_file == file) {
-			fput(file);
-			return -EEXIST;
-		}
-	}
 	*out = file;
+	return 0;
+}
+
+/* Under kab_lock: may one more VM, with this KVM VM file, register? */
+static int kab_may_register(struct file *kvm_file)
+{
+	struct kab_vm *vm;
+
+	lockdep_assert_held(&kab_lock);
+	if (kvm_file) {
+		list_for_each_entry(vm, &kab_vms, node)
+			if (vm->kvm_file == kvm_file)
+				return -EEXIST;
+	}
+	if (kab_nr_vms >= kab_max_vms)
+		return -ENOSPC;
 	return 0;
 }
 
@@ -549,13 +557,15 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	for (i = 0; !ret && i < KAB_NR_LEVELS; i++)
 		ret = kab_get_eventfd(req.pressure_fd[i], true, &ctxs[i + 1],
 				      &efiles[i + 1], ctxs, i + 1);
+	if (!ret)
+		ret = kab_get_kvm_file(req.kvm_vm_fd, &kvm_file);
 	if (ret)
-		goto err_put_eventfds;
+		goto err_put_files;
 
 	vm = kab_vm_alloc(&req);
 	if (!vm) {
 		ret = -ENOMEM;
-		goto err_put_eventfds;
+		goto err_put_files;
 	}
 
 	id = ida_alloc_min(&kab_vm_ida, 1, GFP_KERNEL);
@@ -587,13 +597,9 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 		goto err_put_file;
 
 	mutex_lock(&kab_lock);
-	ret = kab_get_kvm_file(req.kvm_vm_fd, &kvm_file);
-	if (!ret && kab_nr_vms >= kab_max_vms)
-		ret = -ENOSPC;
+	ret = kab_may_register(kvm_file);
 	if (ret) {
 		mutex_unlock(&kab_lock);
-		if (kvm_file)
-			fput(kvm_file);
 		goto err_del_sysfs;
 	}
 	vm->kvm_file = kvm_file;
@@ -633,7 +639,9 @@ err_free_id:
 	ida_free(&kab_vm_ida, vm->id);
 err_free_vm:
 	kobject_put(&vm->kobj);
-err_put_eventfds:
+err_put_files:
+	if (kvm_file)
+		fput(kvm_file);
 	for (i = 0; i < ARRAY_SIZE(ctxs); i++) {
 		if (ctxs[i])
 			eventfd_ctx_put(ctxs[i]);
