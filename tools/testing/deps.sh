@@ -22,6 +22,7 @@ KAB_DEPS=(
 	sparse dkms linux-source-6.1 perl
 	# test VM
 	busybox-static qemu-system-x86 qemu-system-data seabios qemu-utils
+	xz-utils zstd binutils
 	# tests, benchmarks and their tools
 	gnuplot-nox valgrind jq socat python3
 )
