@@ -17,6 +17,9 @@
 #define _KAB_POLICY_H
 
 #ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/types.h>
 #else
 #include "kab_shim.h"

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel types and helpers policy.c uses, for building it unchanged
+ * in userspace (unit tests, simulator). Keep this file tiny: anything that
+ * policy.c needs and the kernel does not provide the same way is a bug in
+ * policy.c, not something to paper over here.
+ */
+#ifndef _KAB_SHIM_H
+#define _KAB_SHIM_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+typedef int64_t s64;
+
+#define U64_MAX		UINT64_MAX
+#define U32_MAX		UINT32_MAX
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define min_t(type, a, b) ({			\
+	type __min_a = (a);			\
+	type __min_b = (b);			\
+	__min_a < __min_b ? __min_a : __min_b; })
+
+#define max_t(type, a, b) ({			\
+	type __max_a = (a);			\
+	type __max_b = (b);			\
+	__max_a > __max_b ? __max_a : __max_b; })
+
+/* <linux/math64.h>: the kernel's 64-by-64 division. */
+static inline u64 div64_u64(u64 dividend, u64 divisor)
+{
+	return dividend / divisor;
+}
+
+#endif /* _KAB_SHIM_H */
