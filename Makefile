@@ -9,7 +9,8 @@
 #   make bench            run the benchmarks, figures under bench/
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELRELEASE_OF_KDIR = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+KDIR_RELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
 all: modules
 
@@ -23,7 +24,7 @@ clean:
 
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
-	depmod -a $(KERNELRELEASE_OF_KDIR)
+	depmod -a $(KDIR_RELEASE)
 
 check:
 	tools/testing/check.sh
