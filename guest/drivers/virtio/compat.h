@@ -99,4 +99,41 @@ static inline void *vab_shrinker_private(struct shrinker *shrinker)
 #endif
 }
 
+/*
+ * Transport side of find_vqs(), for the test device model in
+ * tools/testing/vm/guest/. A transport declares its operation as
+ *	static int fn(struct virtio_device *vdev, unsigned int nvqs,
+ *		      struct virtqueue *vqs[], VAB_FIND_VQS_PARAMS,
+ *		      struct irq_affinity *desc)
+ * and reads what the driver asked for queue i with VAB_VQ_REQUEST(i).
+ */
+struct vab_vq_request {
+	vq_callback_t *callback;
+	const char *name;
+};
+
+#ifdef VAB_HAVE_VIRTQUEUE_INFO
+#define VAB_FIND_VQS_PARAMS	struct virtqueue_info vab_vqs_info[]
+#define VAB_VQ_REQUEST(i)	vab_vq_request_info(vab_vqs_info, (i))
+
+static inline struct vab_vq_request
+vab_vq_request_info(const struct virtqueue_info info[], unsigned int i)
+{
+	return (struct vab_vq_request){ info[i].callback, info[i].name };
+}
+#else
+#define VAB_FIND_VQS_PARAMS						\
+	vq_callback_t *vab_callbacks[], const char * const vab_names[],	\
+	const bool *vab_ctx
+#define VAB_VQ_REQUEST(i)						\
+	vab_vq_request_arrays(vab_callbacks, vab_names, (i))
+
+static inline struct vab_vq_request
+vab_vq_request_arrays(vq_callback_t *callbacks[], const char * const names[],
+		      unsigned int i)
+{
+	return (struct vab_vq_request){ callbacks[i], names[i] };
+}
+#endif
+
 #endif /* _VAB_COMPAT_H */
