@@ -1,0 +1,317 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a stock Debian kernel under QEMU, load KVM and our modules, run one
+# command inside, and hand its output and exit status back.
+#
+#   tools/testing/vm/run-vm.sh [options] -- COMMAND [ARGS...]
+#   tools/testing/vm/run-vm.sh [options] --script FILE
+#
+# Options:
+#   --kernel 6.1|6.12|RELEASE  kernel to boot (default 6.1); a series is
+#                       resolved to its newest release by get-kernel.sh
+#   --mem MIB           memory of the VM (default 2048)
+#   --smp N             vCPUs (default 2)
+#   --module PATH       insmod PATH after KVM is loaded (repeatable, in order;
+#                       the modules are rmmod'ed in reverse order at the end
+#                       unless --no-rmmod)
+#   --timeout SEC       kill the VM after SEC seconds: a hang (default 600,
+#                       or $KAB_VM_TIMEOUT)
+#   --out DIR           writable directory shared with the VM at the same
+#                       path (default: the run's own share/out); exported
+#                       inside as $KAB_OUT
+#   --env VAR=VALUE     export VAR inside (repeatable)
+#   --no-kvm            do not modprobe kvm_amd/kvm_intel inside
+#   --no-rmmod          leave the modules loaded at the end
+#   --accel kvm|tcg     override the choice (kvm only if the CPU shows vmx/svm
+#                       and /dev/kvm is usable, else tcg with -cpu max)
+#   --qemu PATH         QEMU binary (default qemu-system-x86_64)
+#   --qemu-arg ARG      extra QEMU argument (repeatable)
+#   --append TEXT       extra kernel command line
+#   --script FILE       run FILE with bash inside (copied into the run)
+#
+# The VM's root is the host's root filesystem, read-only over virtio-9p (as
+# virtme-ng does), so the clone, its build/ tree, QEMU, bash, python3 and
+# every library are inside at the same paths as outside; /tmp, /run, /root
+# and /var/tmp are tmpfs. The command starts in the caller's working
+# directory. Its stdout and stderr (merged) arrive on this script's stdout
+# as they are written; this script's own messages go to stderr.
+#
+# Exit status: the command's own, or
+#   124  the VM hung (timeout); the console tail is printed
+#   125  kernel panic/oops/BUG/WARNING/... on the console (even if the
+#        command passed), or the VM died before reporting a status; the
+#        relevant console lines are printed
+#   126  an insmod failed, the command was not run
+#
+# Every run keeps its files in build/vm/runs/<id>/ (console.log: the full
+# serial console; output.log: the command's output; boot_seconds: host time
+# from QEMU start to the command start). The last 30 runs are kept.
+#
+# Inside the VM, a test may boot its own nested guest with QEMU: /dev/kvm is
+# there (nested SVM under TCG), and this very script works nested
+# (run-vm.sh --kernel "$KAB_RELEASE" -- CMD) with runs under /tmp. Kernels
+# fetched outside are found through $KAB_KERNELS.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+series=6.1
+mem=2048
+smp=2
+timeout_s=${KAB_VM_TIMEOUT:-600}
+out=
+load_kvm=1
+rmmod_at_end=1
+accel=
+qemu=qemu-system-x86_64
+append=
+script=
+modules=()
+envs=()
+qemu_args=()
+
+usage() { sed -n '4,30s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) series=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--module) modules+=("$(realpath -e "$2")") || kab_die "no module $2"; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
+	--no-kvm) load_kvm=0; shift ;;
+	--no-rmmod) rmmod_at_end=0; shift ;;
+	--accel) accel=$2; shift 2 ;;
+	--qemu) qemu=$2; shift 2 ;;
+	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--script) script=$(realpath -e "$2") || kab_die "no script $2"; shift 2 ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	*) kab_log "unknown option $1"; usage ;;
+	esac
+done
+[ -n "$script" ] || [ $# -gt 0 ] || usage
+[[ $mem =~ ^[0-9]+$ && $smp =~ ^[0-9]+$ && $timeout_s =~ ^[0-9]+$ ]] ||
+	kab_die "--mem, --smp and --timeout take numbers"
+
+# Nested inside a test VM the clone is read-only: work under /tmp.
+if [ "${KAB_IN_VM:-0}" = 1 ]; then
+	KAB_BUILD=/tmp/kab-vm
+fi
+KAB_KERNELS=${KAB_KERNELS:-$KAB_BUILD/vm/kernels}
+
+# --- the kernel ---------------------------------------------------------
+kernel_dir=
+case $series in
+6.1|6.12)
+	if [ "${KAB_IN_VM:-0}" = 1 ]; then
+		pat='6.1.0-*'
+		[ "$series" = 6.12 ] && pat='6.12.*'
+		kernel_dir=$(ls -d "$KAB_KERNELS"/$pat 2>/dev/null | sort -V | tail -n1)
+	else
+		eval "$("$here/get-kernel.sh" "$series")"
+		kernel_dir=$(dirname "$moddir")
+		kernel_dir=${kernel_dir%/root/lib/modules}
+	fi
+	;;
+*)
+	kernel_dir=$KAB_KERNELS/$series
+	if [ ! -e "$kernel_dir/.done" ] && [ "${KAB_IN_VM:-0}" != 1 ]; then
+		case $series in
+		6.1.*) eval "$("$here/get-kernel.sh" 6.1)" ;;
+		6.12.*) eval "$("$here/get-kernel.sh" 6.12)" ;;
+		esac
+	fi
+	;;
+esac
+[ -n "$kernel_dir" ] && [ -e "$kernel_dir/.done" ] ||
+	kab_die "kernel $series not fetched (tools/testing/vm/get-kernel.sh)"
+release=${kernel_dir##*/}
+moddir=$kernel_dir/root/lib/modules/$release
+if [ -f "$kernel_dir/vmlinux" ]; then
+	kernel=$kernel_dir/vmlinux
+else
+	kernel=$kernel_dir/root/boot/vmlinuz-$release
+fi
+case $release in
+6.1.*) kseries=6.1 ;;
+6.12.*) kseries=6.12 ;;
+*) kseries=$release ;;
+esac
+
+# --- the accelerator ----------------------------------------------------
+if [ -z "$accel" ]; then
+	if kab_has_hw_virt && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=kvm
+	else
+		accel=tcg
+	fi
+fi
+case $accel in
+kvm) accel_args=(-accel kvm -cpu host) ;;
+tcg) accel_args=(-accel "tcg,thread=${KAB_TCG_THREAD:-single}" -cpu max) ;;
+*) kab_die "--accel takes kvm or tcg" ;;
+esac
+
+# --- the run directory --------------------------------------------------
+runs=$KAB_BUILD/vm/runs
+mkdir -p "$runs"
+run=$runs/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$run/share" "$run/initramfs"
+case $run in *[[:space:]]*) kab_die "the clone's path must not contain spaces" ;; esac
+ls -1dt "$runs"/*/ 2>/dev/null | tail -n +31 | xargs -r rm -rf
+
+if [ -z "$out" ]; then
+	out=$run/share/out
+fi
+mkdir -p "$out"
+out=$(realpath "$out")
+# The default output directory lives inside the run share: no third device.
+out_device=1
+case $out/ in "$run"/share/*) out_device=0 ;; esac
+
+if [ -n "$script" ]; then
+	cp "$script" "$run/cmd.sh"
+else
+	{ printf 'exec'; printf ' %q' "$@"; printf '\n'; } >"$run/cmd.sh"
+fi
+printf '%s\n' "${modules[@]+"${modules[@]}"}" >"$run/modules"
+
+{
+	printf 'KAB_TOP=%q\n' "$KAB_TOP"
+	printf 'KAB_RUN=%q\n' "$run"
+	printf 'KAB_OUT=%q\n' "$out"
+	printf 'KAB_OUT_DEVICE=%q\n' "$out_device"
+	printf 'KAB_CWD=%q\n' "$PWD"
+	printf 'KAB_RELEASE=%q\n' "$release"
+	printf 'KAB_SERIES=%q\n' "$kseries"
+	printf 'KAB_MODDIR=%q\n' "$moddir"
+	printf 'KAB_KERNELS=%q\n' "$KAB_KERNELS"
+	printf 'KAB_HOST_MODULES_DIR=%q\n' "$(realpath /lib/modules)"
+	printf 'KAB_BASH=%q\n' "$(command -v bash)"
+	printf 'KAB_LOAD_KVM=%q\n' "$load_kvm"
+	printf 'KAB_RMMOD=%q\n' "$rmmod_at_end"
+	printf 'KAB_CI=%q\n' "${CI:-}"
+	for e in "${envs[@]+"${envs[@]}"}"; do
+		[[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || kab_die "bad --env $e"
+		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
+	done
+} >"$run/env"
+
+# --- the initramfs: busybox, /init and the modules to reach the 9p root --
+ird=$run/initramfs
+mkdir -p "$ird"/{bin,dev,proc,sys,newroot,kab}
+cp "$(command -v busybox)" "$ird/bin/busybox"
+cp "$here/initramfs-init.sh" "$ird/init"
+chmod 755 "$ird/init"
+cp "$run/env" "$ird/kab/env"
+mknod "$ird/dev/console" c 5 1 2>/dev/null || true
+: >"$ird/kab/modules.order"
+modprobe -d "$kernel_dir/root" -S "$release" --show-depends -a \
+	virtio_pci 9pnet_virtio 9p | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+while read -r ko; do
+	name=${ko##*/}
+	case $name in
+	*.ko.xz) xz -dc "$ko" >"$ird/kab/${name%.xz}"; name=${name%.xz} ;;
+	*.ko.zst) zstd -dcq "$ko" >"$ird/kab/${name%.zst}"; name=${name%.zst} ;;
+	*) cp "$ko" "$ird/kab/$name" ;;
+	esac
+	echo "$name" >>"$ird/kab/modules.order"
+done
+(cd "$ird" && find . | cpio -o -H newc --quiet) >"$run/initramfs.cpio"
+
+# --- boot ---------------------------------------------------------------
+cmdline="console=ttyS0,115200 panic=-1 oops=panic rdinit=/init"
+cmdline+=" no_timer_check tsc=reliable mitigations=off loglevel=7 $append"
+
+qemu_cmd=(
+	"$qemu" -nodefaults -no-user-config -display none -no-reboot
+	-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem"
+	-kernel "$kernel" -initrd "$run/initramfs.cpio" -append "$cmdline"
+	-chardev "file,id=con,path=$run/console.log" -serial chardev:con
+	-chardev stdio,id=out -serial chardev:out
+	-fsdev local,id=kabroot,path=/,security_model=none,readonly=on,multidevs=remap
+	-device virtio-9p-pci,fsdev=kabroot,mount_tag=kabroot
+	-fsdev "local,id=kabrun,path=$run/share,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=kabrun,mount_tag=kabrun
+	-device virtio-rng-pci
+)
+if [ "$out_device" = 1 ]; then
+	qemu_cmd+=(-fsdev "local,id=kabout,path=$out,security_model=none,multidevs=remap"
+		   -device virtio-9p-pci,fsdev=kabout,mount_tag=kabout)
+fi
+qemu_cmd+=("${qemu_args[@]+"${qemu_args[@]}"}")
+printf '%q ' "${qemu_cmd[@]}" >"$run/qemu.cmd"
+
+kab_log "booting $release ($accel, $(basename "$kernel"), ${mem} MiB, $smp vCPUs); run dir $run"
+
+start=$(date +%s.%N)
+# Watch the console for the start marker to time the boot.
+(
+	while sleep 0.2; do
+		if grep -qs 'kab-vm: command start' "$run/console.log"; then
+			now=$(date +%s.%N)
+			awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f\n", b - a }' \
+				>"$run/boot_seconds"
+			break
+		fi
+		[ -e "$run/qemu.done" ] && break
+	done
+) &
+watcher=$!
+
+set +e
+timeout --kill-after=10 "$timeout_s" "${qemu_cmd[@]}" </dev/null | tee "$run/output.log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+touch "$run/qemu.done"
+wait "$watcher" 2>/dev/null || true
+end=$(date +%s.%N)
+wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+
+# --- verdict ------------------------------------------------------------
+# Lines that mean the kernel went wrong, whatever the command said.
+bad_re='Kernel panic|Oops|BUG:|WARNING:|general protection|KASAN|UBSAN|'
+bad_re+='Call Trace:|blocked for more than|soft lockup|hard LOCKUP|RCU stall|'
+bad_re+='rcu_sched self-detected|kernel BUG|Attempted to kill init|'
+bad_re+='Unable to handle kernel'
+
+rc=0
+problem=
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	problem="VM hung: killed after ${timeout_s}s"
+	rc=124
+elif [ ! -s "$run/share/status" ]; then
+	problem="VM died before the command reported a status (qemu exit $qemu_rc)"
+	rc=125
+else
+	rc=$(cat "$run/share/status")
+fi
+if grep -qE "$bad_re" "$run/console.log" 2>/dev/null; then
+	problem="${problem:+$problem; }kernel trouble on the console"
+	[ "$rc" = 124 ] || rc=125
+fi
+if [ -s "$run/share/rmmod_failed" ]; then
+	kab_log "rmmod failed at the end: $(tr '\n' ' ' <"$run/share/rmmod_failed")"
+fi
+
+boot=$(cat "$run/boot_seconds" 2>/dev/null || echo '?')
+kab_log "$release: boot to command ${boot}s, whole run ${wall}s, exit $rc"
+
+if [ -n "$problem" ]; then
+	kab_log "FAILURE: $problem"
+	kab_log "console lines (full log: $run/console.log):"
+	if grep -qE "$bad_re" "$run/console.log" 2>/dev/null; then
+		grep -nE -B2 -A12 "$bad_re" "$run/console.log" | head -n 80 >&2
+	else
+		tail -n 40 "$run/console.log" >&2
+	fi
+fi
+exit "$rc"
