@@ -155,7 +155,6 @@ int kab_vm_create(int dev_fd, struct kab_test_vm *vm,
 	vm->target_efd = ret;
 	vm->req.target_fd = ret;
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
-		vm->req.pressure_fd[i] = KAB_NO_FD;
 		if (!(flags & KAB_VM_PRESSURE_FDS))
 			continue;
 		ret = kab_eventfd_new();

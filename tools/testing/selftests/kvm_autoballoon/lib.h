@@ -82,11 +82,13 @@ struct kab_test_vm {
 };
 
 /*
- * Create eventfds and register a VM. @req may be NULL for the defaults; its
- * fd fields are ignored and replaced by the eventfds made here (and
- * kvm_vm_fd is taken from @req as given). Drains the target eventfd once the
- * registration's own signal arrived, so the test starts from a quiet fd.
- * On failure, every fd made here is closed and -errno returned.
+ * Create eventfds and register a VM. @req may be NULL for the defaults. The
+ * target eventfd is always made here; the pressure eventfds too with
+ * KAB_VM_PRESSURE_FDS, else @req's pressure_fd[] are used as given and
+ * stay the caller's (vm->pressure_efd[] = -1). kvm_vm_fd and psi_fd are
+ * taken from @req. Drains the target eventfd once the registration's own
+ * signal arrived, so the test starts from a quiet fd. On failure, every fd
+ * made here is closed and -errno returned.
  */
 int kab_vm_create(int dev_fd, struct kab_test_vm *vm,
 		  const struct kab_create_vm *req, unsigned int flags);
