@@ -1,19 +1,81 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm_autoballoon policy: the first, simple rules.
- *
- * Host pressure at level L inflates every VM it concerns by
- * host_step_pages[L]; a guest pressure event at level L deflates that VM by
- * guest_step_pages[L]. The target stays within [total - ceiling,
- * total - floor]. After a change a VM is left alone for cooldown_ms
- * (0 disables the cooldown). Every change bumps seq and records its reason.
+ * kvm_autoballoon policy: turns host and guest pressure into balloon targets.
  *
  * This file includes nothing but policy.h, so that it builds unchanged in
- * the kernel and in userspace (tools/testing/autoballoon/kab_shim.h).
+ * the kernel and in userspace (tools/testing/autoballoon/kab_shim.h), where
+ * the unit tests and the simulator run it.
+ *
+ * Inputs are pressure events. A host event (vmpressure or PSI, global or
+ * per memcg, or injected) names a level and the VMs it concerns; a guest
+ * event is a doorbell ring at a level. Each event sets the VM's current
+ * host or guest level, which stays current for host_hold_ms or
+ * guest_hold_ms. Only a host event inflates, only a guest event (or the
+ * host staying quiet) deflates, so there is no remembered target to chase:
+ * after a deflation the balloon grows again only if the host is pressured
+ * again.
+ *
+ * The rule table: what happens, given the host level and the guest level.
+ * A host event reads the row of its own level; a guest event reads the
+ * column of its own level in the row of the current host level.
+ *
+ *   host \ guest   none          low            medium         critical
+ *   none           relax (1)     deflate: low   deflate: med   deflate: crit
+ *   low            inflate       inflate (2)    deflate: low   deflate: crit
+ *   medium         inflate       inflate (2)    hold           deflate: crit
+ *   critical       inflate       inflate (2)    hold           hold
+ *
+ * "deflate: X" lowers the target by guest_step_pages_X. (1) once no host
+ * event came for relax_after_ms. (2) with guest_low_share_percent of the
+ * share the VM would get at guest level none.
+ *
+ * So a guest under critical pressure always gets memory back unless the
+ * host itself is critical, a guest that only drops page cache (low) never
+ * stops a pressured host from reclaiming, and equal trouble on both sides
+ * (medium/medium, critical/critical) holds the balloon where it is.
+ *
+ * On top of the table:
+ * - Spreading. A host event for several VMs reclaims host_step_pages[level]
+ *   times the number of VMs that may inflate, split in proportion to
+ *   weight * room, where room is how far the VM is from its floor (and from
+ *   its pressure mark, below). A guest at low pressure counts for
+ *   guest_low_share_percent of that.
+ * - Caps. One inflation moves at most max_step_pages and max_step_percent
+ *   of the VM's size; a move smaller than min_change_pages is not made
+ *   unless it reaches a limit exactly. Deflation, the safe direction, is
+ *   limited only by its step.
+ * - Pacing. A VM is inflated at most once per cooldown_ms (host critical
+ *   ignores this).
+ * - Hysteresis. A guest at medium or critical pressure leaves a mark: the
+ *   balloon size that hurt. For mark_ms after that, inflation stops
+ *   hysteresis_percent of the VM's size below the mark.
+ * - Blocking. Low and medium guest pressure do not deflate within
+ *   block_after_inflate_ms of an inflation. Host pressure does not inflate
+ *   within block_after_deflate_ms of a deflation for guest pressure (host
+ *   critical ignores this), nor within block_after_critical_ms of one for
+ *   critical guest pressure.
+ * - Rate limit. A guest may send guest_hint_burst hints at once, then one
+ *   per guest_hint_interval_ms; the rest are counted in guest_dropped and
+ *   ignored. A call with several coalesced hints makes one decision.
+ * - Stalls. A balloon that has not moved toward a larger target for
+ *   stall_ms is a stall: the target falls back to the actual size, the VM
+ *   is marked uncooperative and is not inflated for stall_ms, doubling with
+ *   each stall in a row up to stall_backoff_max_ms. Reaching a target
+ *   clears the mark and the backoff.
+ * - Relaxing. When no host event came for relax_after_ms, each tick gives
+ *   back relax_step_percent of the VM's size, down to total - ceiling.
+ *
+ * All arithmetic is on u64. The one division per guest event (the rate
+ * limit) and per VM of a host event (the weighted share) go through the
+ * kernel's math64 helpers, which the shim provides outside the kernel.
  */
 #include "policy.h"
 
 #define KAB_NS_PER_MS		1000000ULL
+#define KAB_MAX_MS		(24ULL * 3600 * 1000)
+#define KAB_MAX_BACKOFF_SHIFT	16
+/* Room is weighed in 1 MiB units so that sum(weight * room) fits in u64. */
+#define KAB_ROOM_SHIFT		8
 
 #define KAB_TUNABLE(_name, _field, _min, _max, _def, _unit, _help)	\
 	{								\
@@ -26,31 +88,118 @@
 		.help	= _help,					\
 	}
 
+/* Every _ms tunable turns its behaviour off when set to 0. */
 const struct kab_policy_tunable kab_policy_tunables[] = {
 	KAB_TUNABLE("host_step_pages_low", host_step_pages[0],
-		    0, KAB_MAX_PAGES, 2048, "pages",
-		    "inflation per host pressure event at level low"),
+		    0, KAB_MAX_PAGES, 4096, "pages",
+		    "inflation per VM for a host pressure event at level low"),
 	KAB_TUNABLE("host_step_pages_medium", host_step_pages[1],
-		    0, KAB_MAX_PAGES, 8192, "pages",
-		    "inflation per host pressure event at level medium"),
+		    0, KAB_MAX_PAGES, 16384, "pages",
+		    "inflation per VM for a host pressure event at level medium"),
 	KAB_TUNABLE("host_step_pages_critical", host_step_pages[2],
-		    0, KAB_MAX_PAGES, 32768, "pages",
-		    "inflation per host pressure event at level critical"),
+		    0, KAB_MAX_PAGES, 65536, "pages",
+		    "inflation per VM for a host pressure event at level critical"),
 	KAB_TUNABLE("guest_step_pages_low", guest_step_pages[0],
-		    0, KAB_MAX_PAGES, 2048, "pages",
-		    "deflation per guest pressure event at level low"),
+		    0, KAB_MAX_PAGES, 4096, "pages",
+		    "deflation for a guest pressure event at level low"),
 	KAB_TUNABLE("guest_step_pages_medium", guest_step_pages[1],
-		    0, KAB_MAX_PAGES, 8192, "pages",
-		    "deflation per guest pressure event at level medium"),
-	KAB_TUNABLE("guest_step_pages_critical", guest_step_pages[2],
 		    0, KAB_MAX_PAGES, 32768, "pages",
-		    "deflation per guest pressure event at level critical"),
+		    "deflation for a guest pressure event at level medium"),
+	KAB_TUNABLE("guest_step_pages_critical", guest_step_pages[2],
+		    0, KAB_MAX_PAGES, 131072, "pages",
+		    "deflation for a guest pressure event at level critical"),
 	KAB_TUNABLE("cooldown_ms", cooldown_ms,
-		    0, 3600000, 1000, "ms",
-		    "time a VM is left alone after a target change, 0 = off"),
+		    0, KAB_MAX_MS, 1000, "ms",
+		    "a VM is inflated at most once per this time"),
+	KAB_TUNABLE("max_step_pages", max_step_pages,
+		    1, KAB_MAX_PAGES, 262144, "pages",
+		    "largest single inflation of one VM"),
+	KAB_TUNABLE("max_step_percent", max_step_percent,
+		    1, 100, 5, "percent",
+		    "largest single inflation of one VM, in percent of its size"),
+	KAB_TUNABLE("min_change_pages", min_change_pages,
+		    0, KAB_MAX_PAGES, 256, "pages",
+		    "smaller target changes are not made, unless they reach a limit"),
+	KAB_TUNABLE("host_hold_ms", host_hold_ms,
+		    0, KAB_MAX_MS, 2000, "ms",
+		    "how long a host pressure event stays the current host level"),
+	KAB_TUNABLE("guest_hold_ms", guest_hold_ms,
+		    0, KAB_MAX_MS, 5000, "ms",
+		    "how long a guest pressure event stays the current guest level"),
+	KAB_TUNABLE("guest_low_share_percent", guest_low_share_percent,
+		    0, 100, 50, "percent",
+		    "inflation share of a VM whose guest is at low pressure"),
+	KAB_TUNABLE("hysteresis_percent", hysteresis_percent,
+		    0, 100, 2, "percent",
+		    "inflation stops this far (percent of size) below the pressure mark"),
+	KAB_TUNABLE("mark_ms", mark_ms,
+		    0, KAB_MAX_MS, 60000, "ms",
+		    "lifetime of the mark left by medium/critical guest pressure"),
+	KAB_TUNABLE("block_after_inflate_ms", block_after_inflate_ms,
+		    0, KAB_MAX_MS, 5000, "ms",
+		    "no deflation for low/medium guest pressure after an inflation"),
+	KAB_TUNABLE("block_after_deflate_ms", block_after_deflate_ms,
+		    0, KAB_MAX_MS, 10000, "ms",
+		    "no inflation after a deflation for low/medium guest pressure"),
+	KAB_TUNABLE("block_after_critical_ms", block_after_critical_ms,
+		    0, KAB_MAX_MS, 100000, "ms",
+		    "no inflation after a deflation for critical guest pressure"),
+	KAB_TUNABLE("guest_hint_interval_ms", guest_hint_interval_ms,
+		    0, KAB_MAX_MS, 100, "ms",
+		    "a VM earns one guest hint per this time"),
+	KAB_TUNABLE("guest_hint_burst", guest_hint_burst,
+		    1, 1000000, 10, "hints",
+		    "guest hints a VM may send at once"),
+	KAB_TUNABLE("stall_ms", stall_ms,
+		    0, KAB_MAX_MS, 30000, "ms",
+		    "a balloon not growing toward its target this long has stalled"),
+	KAB_TUNABLE("stall_backoff_max_ms", stall_backoff_max_ms,
+		    0, KAB_MAX_MS, 600000, "ms",
+		    "longest pause in inflation after repeated stalls"),
+	KAB_TUNABLE("relax_after_ms", relax_after_ms,
+		    0, KAB_MAX_MS, 30000, "ms",
+		    "give memory back once the host was quiet this long"),
+	KAB_TUNABLE("relax_step_percent", relax_step_percent,
+		    1, 100, 1, "percent",
+		    "memory given back per tick when relaxing, in percent of size"),
 };
 
 const unsigned int kab_policy_nr_tunables = ARRAY_SIZE(kab_policy_tunables);
+
+/* What a host level and a guest level decide; see the table above. */
+enum kab_inflate_rule {
+	KAB_INFLATE_NO,
+	KAB_INFLATE_FULL,
+	KAB_INFLATE_REDUCED,
+};
+
+struct kab_rule {
+	u8 inflate;		/* enum kab_inflate_rule, on a host event */
+	u8 deflate_level;	/* guest step used on a guest event, 0 = none */
+};
+
+static const struct kab_rule kab_rules[KAB_NR_LEVELS + 1][KAB_NR_LEVELS + 1] = {
+	[KAB_LEVEL_NONE] = {
+		[KAB_LEVEL_LOW]		= { KAB_INFLATE_NO, KAB_LEVEL_LOW },
+		[KAB_LEVEL_MEDIUM]	= { KAB_INFLATE_NO, KAB_LEVEL_MEDIUM },
+		[KAB_LEVEL_CRITICAL]	= { KAB_INFLATE_NO, KAB_LEVEL_CRITICAL },
+	},
+	[KAB_LEVEL_LOW] = {
+		[KAB_LEVEL_NONE]	= { KAB_INFLATE_FULL, 0 },
+		[KAB_LEVEL_LOW]		= { KAB_INFLATE_REDUCED, 0 },
+		[KAB_LEVEL_MEDIUM]	= { KAB_INFLATE_NO, KAB_LEVEL_LOW },
+		[KAB_LEVEL_CRITICAL]	= { KAB_INFLATE_NO, KAB_LEVEL_CRITICAL },
+	},
+	[KAB_LEVEL_MEDIUM] = {
+		[KAB_LEVEL_NONE]	= { KAB_INFLATE_FULL, 0 },
+		[KAB_LEVEL_LOW]		= { KAB_INFLATE_REDUCED, 0 },
+		[KAB_LEVEL_CRITICAL]	= { KAB_INFLATE_NO, KAB_LEVEL_CRITICAL },
+	},
+	[KAB_LEVEL_CRITICAL] = {
+		[KAB_LEVEL_NONE]	= { KAB_INFLATE_FULL, 0 },
+		[KAB_LEVEL_LOW]		= { KAB_INFLATE_REDUCED, 0 },
+	},
+};
 
 void kab_policy_defaults(struct kab_policy_params *p)
 {
@@ -74,17 +223,40 @@ static u64 kab_max_target(const struct kab_policy_vm *vm)
 	return vm->total_pages - vm->floor_pages;
 }
 
+static u64 kab_percent_of(u64 pages, u64 percent)
+{
+	return div64_u64(pages * percent, 100);
+}
+
 static bool kab_level_valid(unsigned int level)
 {
 	return level >= KAB_LEVEL_LOW && level <= KAB_LEVEL_CRITICAL;
 }
 
-static bool kab_cooling_down(const struct kab_policy_params *p,
-			     const struct kab_policy_vm *vm, u64 now_ns)
+/* Did @then happen less than @ms before @now? Never, when @ms is 0. */
+static bool kab_recent(u64 now_ns, u64 then_ns, u64 ms)
 {
-	if (!p->cooldown_ms)
+	if (!ms || then_ns == KAB_POLICY_NEVER)
 		return false;
-	return now_ns - vm->last_change_ns < p->cooldown_ms * KAB_NS_PER_MS;
+	if (now_ns < then_ns)	/* a caller's clock went back: be careful */
+		return true;
+	return now_ns - then_ns < ms * KAB_NS_PER_MS;
+}
+
+static unsigned int kab_host_level(const struct kab_policy_params *p,
+				   const struct kab_policy_vm *vm, u64 now_ns)
+{
+	if (!kab_recent(now_ns, vm->last_host_ns, p->host_hold_ms))
+		return KAB_LEVEL_NONE;
+	return vm->last_host_level;
+}
+
+static unsigned int kab_guest_level(const struct kab_policy_params *p,
+				    const struct kab_policy_vm *vm, u64 now_ns)
+{
+	if (!kab_recent(now_ns, vm->last_guest_ns, p->guest_hold_ms))
+		return KAB_LEVEL_NONE;
+	return vm->last_guest_level;
 }
 
 static bool kab_set_target(struct kab_policy_vm *vm, u64 target, u32 reason,
@@ -92,15 +264,32 @@ static bool kab_set_target(struct kab_policy_vm *vm, u64 target, u32 reason,
 {
 	if (target == vm->target_pages)
 		return false;
-	if (target > vm->target_pages)
+	/* A new gap opens: the stall clock starts now, not at every push. */
+	if (vm->target_pages <= vm->actual_pages)
+		vm->progress_ns = now_ns;
+	if (target > vm->target_pages) {
 		vm->inflations++;
-	else
+		vm->last_inflate_ns = now_ns;
+	} else {
 		vm->deflations++;
+	}
 	vm->target_pages = target;
 	vm->seq++;
 	vm->reason = reason;
 	vm->last_change_ns = now_ns;
 	return true;
+}
+
+/* Lower the target by up to @step, never below total - ceiling. */
+static bool kab_deflate(struct kab_policy_vm *vm, u64 step, u32 reason,
+			u64 now_ns)
+{
+	u64 lo = kab_min_target(vm);
+
+	if (vm->target_pages <= lo || !step)
+		return false;
+	step = min_t(u64, step, vm->target_pages - lo);
+	return kab_set_target(vm, vm->target_pages - step, reason, now_ns);
 }
 
 int kab_policy_vm_init(const struct kab_policy_params *p,
@@ -118,8 +307,22 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->last_host_level = KAB_LEVEL_NONE;
 	vm->last_guest_level = KAB_LEVEL_NONE;
 	vm->actual_pages = 0;
-	vm->actual_ns = now_ns;
-	vm->last_change_ns = 0;
+	vm->actual_ns = KAB_POLICY_NEVER;
+	vm->last_change_ns = now_ns;
+	vm->last_host_ns = KAB_POLICY_NEVER;
+	vm->last_guest_ns = KAB_POLICY_NEVER;
+	vm->last_inflate_ns = KAB_POLICY_NEVER;
+	vm->last_deflate_ns = KAB_POLICY_NEVER;
+	vm->last_deflate_level = KAB_LEVEL_NONE;
+	vm->backoff_shift = 0;
+	vm->mark_pages = 0;
+	vm->mark_ns = KAB_POLICY_NEVER;
+	vm->progress_ns = now_ns;
+	vm->backoff_until_ns = 0;
+	vm->hint_tokens = p->guest_hint_burst;
+	vm->hint_ns = now_ns;
+	vm->host_score = 0;
+	vm->uncooperative = false;
 	vm->inflations = 0;
 	vm->deflations = 0;
 	vm->stalls = 0;
@@ -127,38 +330,147 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	return 0;
 }
 
+/*
+ * Token bucket: how many of @count hints the VM may send now. Hints earn
+ * back one token per guest_hint_interval_ms, up to guest_hint_burst.
+ */
+static u64 kab_hints_accepted(const struct kab_policy_params *p,
+			      struct kab_policy_vm *vm, u64 count, u64 now_ns)
+{
+	u64 interval = p->guest_hint_interval_ms * KAB_NS_PER_MS;
+	u64 burst = p->guest_hint_burst;
+	u64 earned, accepted;
+
+	if (!interval)
+		return count;
+	if (now_ns > vm->hint_ns) {
+		earned = div64_u64(now_ns - vm->hint_ns, interval);
+		if (earned >= burst || vm->hint_tokens + earned >= burst) {
+			vm->hint_tokens = burst;
+			vm->hint_ns = now_ns;
+		} else if (earned) {
+			vm->hint_tokens += earned;
+			vm->hint_ns += earned * interval;
+		}
+	}
+	accepted = min_t(u64, count, vm->hint_tokens);
+	vm->hint_tokens -= accepted;
+	return accepted;
+}
+
 bool kab_policy_guest_event(const struct kab_policy_params *p,
 			    struct kab_policy_vm *vm, unsigned int level,
 			    u64 count, u64 now_ns)
 {
-	u64 step, room;
+	unsigned int step_level;
+	u64 accepted, old;
 
 	if (!kab_level_valid(level) || !count)
 		return false;
-	vm->last_guest_level = level;
-	if (kab_cooling_down(p, vm, now_ns))
+	accepted = kab_hints_accepted(p, vm, count, now_ns);
+	vm->guest_dropped += count - accepted;
+	if (!accepted)
 		return false;
 
-	room = vm->target_pages - min_t(u64, vm->target_pages,
-					kab_min_target(vm));
-	step = min_t(u64, p->guest_step_pages[level - 1], room);
-	return kab_set_target(vm, vm->target_pages - step,
-			      KAB_REASON_GUEST_PRESSURE, now_ns);
+	vm->last_guest_level = level;
+	vm->last_guest_ns = now_ns;
+
+	step_level = kab_rules[kab_host_level(p, vm, now_ns)][level].deflate_level;
+	if (!step_level)
+		return false;
+	if (level != KAB_LEVEL_CRITICAL &&
+	    kab_recent(now_ns, vm->last_inflate_ns, p->block_after_inflate_ms))
+		return false;
+
+	old = vm->target_pages;
+	if (!kab_deflate(vm, p->guest_step_pages[step_level - 1],
+			 KAB_REASON_GUEST_PRESSURE, now_ns))
+		return false;
+
+	vm->last_deflate_ns = now_ns;
+	vm->last_deflate_level = level;
+	if (level >= KAB_LEVEL_MEDIUM && p->mark_ms) {
+		if (!kab_recent(now_ns, vm->mark_ns, p->mark_ms) ||
+		    old < vm->mark_pages)
+			vm->mark_pages = old;
+		vm->mark_ns = now_ns;
+	}
+	return true;
 }
 
-static bool kab_inflate_one(const struct kab_policy_params *p,
-			    struct kab_policy_vm *vm, unsigned int level,
-			    u64 now_ns)
+/*
+ * The largest target inflation may reach: total - floor, and while the
+ * guest's pressure mark lasts, hysteresis_percent of the size below it.
+ */
+static u64 kab_inflate_limit(const struct kab_policy_params *p,
+			     const struct kab_policy_vm *vm, u64 now_ns)
 {
-	u64 step, room;
+	u64 hi = kab_max_target(vm), gap;
 
-	vm->last_host_level = level;
-	if (kab_cooling_down(p, vm, now_ns))
+	if (!vm->mark_pages || !kab_recent(now_ns, vm->mark_ns, p->mark_ms))
+		return hi;
+	gap = kab_percent_of(vm->total_pages, p->hysteresis_percent);
+	if (vm->mark_pages <= gap)
+		return 0;
+	return min_t(u64, hi, vm->mark_pages - gap);
+}
+
+/*
+ * May @vm inflate now, for host pressure at @level? Returns its weight in
+ * the split of the event (0: it may not), weight * room in 1 MiB units,
+ * and whether its guest's low pressure reduces its part.
+ */
+static u64 kab_host_score(const struct kab_policy_params *p,
+			  const struct kab_policy_vm *vm, unsigned int level,
+			  u64 now_ns, bool *reduced)
+{
+	unsigned int guest = kab_guest_level(p, vm, now_ns);
+	u8 rule = kab_rules[level][guest].inflate;
+	bool critical = level == KAB_LEVEL_CRITICAL;
+	u64 limit, score;
+
+	*reduced = rule == KAB_INFLATE_REDUCED;
+	if (rule == KAB_INFLATE_NO)
+		return 0;
+	if (!critical && kab_recent(now_ns, vm->last_inflate_ns, p->cooldown_ms))
+		return 0;
+	if (vm->last_deflate_level == KAB_LEVEL_CRITICAL) {
+		if (kab_recent(now_ns, vm->last_deflate_ns,
+			       p->block_after_critical_ms))
+			return 0;
+	} else if (!critical && kab_recent(now_ns, vm->last_deflate_ns,
+					   p->block_after_deflate_ms)) {
+		return 0;
+	}
+	if (now_ns < vm->backoff_until_ns)
+		return 0;
+
+	limit = kab_inflate_limit(p, vm, now_ns);
+	if (vm->target_pages >= limit)
+		return 0;
+	score = (u64)vm->weight *
+		((limit - vm->target_pages + (1 << KAB_ROOM_SHIFT) - 1) >>
+		 KAB_ROOM_SHIFT);
+	if (*reduced)
+		score = kab_percent_of(score, p->guest_low_share_percent);
+	return score;
+}
+
+static bool kab_inflate(const struct kab_policy_params *p,
+			struct kab_policy_vm *vm, u64 step, u64 now_ns)
+{
+	u64 limit = kab_inflate_limit(p, vm, now_ns), room;
+
+	if (vm->target_pages >= limit)
 		return false;
-
-	room = kab_max_target(vm) - min_t(u64, vm->target_pages,
-					  kab_max_target(vm));
-	step = min_t(u64, p->host_step_pages[level - 1], room);
+	room = limit - vm->target_pages;
+	step = min_t(u64, step, p->max_step_pages);
+	step = min_t(u64, step,
+		     kab_percent_of(vm->total_pages, p->max_step_percent));
+	if (step >= room)
+		step = room;		/* reaching the limit is always allowed */
+	else if (step < p->min_change_pages)
+		return false;
 	return kab_set_target(vm, vm->target_pages + step,
 			      KAB_REASON_HOST_PRESSURE, now_ns);
 }
@@ -167,24 +479,105 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 				   struct kab_policy_vm **vms, unsigned int nr,
 				   unsigned int level, u64 now_ns)
 {
+	u64 total_score = 0, pool = 0, step, share;
 	unsigned int i, changed = 0;
+	bool reduced;
 
 	if (!kab_level_valid(level))
 		return 0;
-	for (i = 0; i < nr; i++)
-		changed += kab_inflate_one(p, vms[i], level, now_ns);
+
+	/*
+	 * Each VM that may inflate brings its step (or its reduced step)
+	 * into the pool, which is then split by weight * room.
+	 */
+	step = p->host_step_pages[level - 1];
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+
+		vm->last_host_level = level;
+		vm->last_host_ns = now_ns;
+		vm->host_score = kab_host_score(p, vm, level, now_ns, &reduced);
+		if (!vm->host_score)
+			continue;
+		total_score += vm->host_score;
+		pool += reduced ? kab_percent_of(step, p->guest_low_share_percent) :
+				  step;
+	}
+	if (!total_score)
+		return 0;
+
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+
+		if (!vm->host_score)
+			continue;
+		share = mul_u64_u64_div_u64(pool, vm->host_score, total_score);
+		changed += kab_inflate(p, vm, share, now_ns);
+	}
 	return changed;
 }
 
 void kab_policy_actual(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 actual_pages, u64 now_ns)
 {
+	u64 target = vm->target_pages;
+	u64 old_gap, new_gap;
+
+	old_gap = target > vm->actual_pages ? target - vm->actual_pages :
+					      vm->actual_pages - target;
+	new_gap = target > actual_pages ? target - actual_pages :
+					  actual_pages - target;
+	if (new_gap < old_gap)
+		vm->progress_ns = now_ns;
+	if (new_gap <= p->min_change_pages) {
+		vm->uncooperative = false;
+		vm->backoff_shift = 0;
+		vm->progress_ns = now_ns;
+	}
 	vm->actual_pages = actual_pages;
 	vm->actual_ns = now_ns;
+}
+
+/*
+ * The balloon has not grown toward a larger target for stall_ms: stop
+ * pushing. The target falls back to what the guest actually gave, and
+ * inflation pauses for stall_ms << stalls-in-a-row, at most
+ * stall_backoff_max_ms.
+ */
+static bool kab_check_stall(const struct kab_policy_params *p,
+			    struct kab_policy_vm *vm, u64 now_ns)
+{
+	u64 backoff, lo = kab_min_target(vm);
+
+	if (!p->stall_ms ||
+	    vm->target_pages <= vm->actual_pages + p->min_change_pages ||
+	    kab_recent(now_ns, vm->progress_ns, p->stall_ms))
+		return false;
+
+	vm->stalls++;
+	vm->uncooperative = true;
+	backoff = p->stall_ms << vm->backoff_shift;
+	backoff = min_t(u64, backoff, p->stall_backoff_max_ms);
+	vm->backoff_until_ns = now_ns + backoff * KAB_NS_PER_MS;
+	if (vm->backoff_shift < KAB_MAX_BACKOFF_SHIFT)
+		vm->backoff_shift++;
+	vm->progress_ns = now_ns;
+	return kab_set_target(vm, max_t(u64, vm->actual_pages, lo),
+			      KAB_REASON_STALL, now_ns);
 }
 
 bool kab_policy_tick(const struct kab_policy_params *p,
 		     struct kab_policy_vm *vm, u64 now_ns)
 {
-	return false;
+	u64 step;
+
+	if (kab_check_stall(p, vm, now_ns))
+		return true;
+
+	if (!p->relax_after_ms ||
+	    kab_recent(now_ns, vm->last_host_ns, p->relax_after_ms) ||
+	    kab_recent(now_ns, vm->last_inflate_ns, p->relax_after_ms))
+		return false;
+	step = kab_percent_of(vm->total_pages, p->relax_step_percent);
+	return kab_deflate(vm, max_t(u64, step, 1), KAB_REASON_RELAX, now_ns);
 }

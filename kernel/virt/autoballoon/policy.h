@@ -27,17 +27,46 @@
 
 #include <linux/kvm_autoballoon.h>
 
+/* A time that has not happened yet, for the *_ns fields below. */
+#define KAB_POLICY_NEVER	U64_MAX
+
 /**
  * struct kab_policy_params - every tunable of the policy
  *
  * Each field is described, with its unit, range and default, by an entry of
  * kab_policy_tunables[]; the module builds one sysfs file per entry from that
- * table, and the documentation lists the same entries.
+ * table, and the documentation lists the same entries. Every time-based
+ * behaviour is disabled by its _ms tunable being 0.
  */
 struct kab_policy_params {
 	u64 host_step_pages[KAB_NR_LEVELS];
 	u64 guest_step_pages[KAB_NR_LEVELS];
 	u64 cooldown_ms;
+	/* Caps on one inflation, and the smallest change worth making. */
+	u64 max_step_pages;
+	u64 max_step_percent;
+	u64 min_change_pages;
+	/* How long a pressure event counts as the VM's current level. */
+	u64 host_hold_ms;
+	u64 guest_hold_ms;
+	/* Inflation share of a VM whose guest reports low pressure. */
+	u64 guest_low_share_percent;
+	/* Hysteresis: the guest's pressure mark and the gap kept below it. */
+	u64 hysteresis_percent;
+	u64 mark_ms;
+	/* Opposite-direction blocking. */
+	u64 block_after_inflate_ms;
+	u64 block_after_deflate_ms;
+	u64 block_after_critical_ms;
+	/* Per-VM token bucket for guest hints. */
+	u64 guest_hint_interval_ms;
+	u64 guest_hint_burst;
+	/* Stall detection and backoff. */
+	u64 stall_ms;
+	u64 stall_backoff_max_ms;
+	/* Giving memory back once the host is quiet. */
+	u64 relax_after_ms;
+	u64 relax_step_percent;
 };
 
 /**
@@ -87,8 +116,22 @@ struct kab_policy_vm {
 	u64 actual_pages;
 	u64 actual_ns;		/* when actual_pages was last reported */
 
-	/* Policy state. */
+	/* Policy state; times are KAB_POLICY_NEVER until the first event. */
 	u64 last_change_ns;
+	u64 last_host_ns;	/* last host pressure event for this VM */
+	u64 last_guest_ns;	/* last accepted guest pressure event */
+	u64 last_inflate_ns;
+	u64 last_deflate_ns;	/* last deflation for guest pressure */
+	u32 last_deflate_level;	/* guest level of that deflation */
+	u32 backoff_shift;	/* consecutive stalls, doubles the backoff */
+	u64 mark_pages;		/* target at which the guest hurt, 0 = none */
+	u64 mark_ns;
+	u64 progress_ns;	/* last time actual moved toward the target */
+	u64 backoff_until_ns;	/* no inflation before, after a stall */
+	u64 hint_tokens;	/* guest hints the VM may still send now */
+	u64 hint_ns;		/* last refill of hint_tokens */
+	u64 host_score;		/* scratch of kab_policy_host_event() */
+	bool uncooperative;	/* stalled, and has not followed since */
 
 	/* Counters. */
 	u64 inflations;
@@ -124,13 +167,17 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 				   struct kab_policy_vm **vms, unsigned int nr,
 				   unsigned int level, u64 now_ns);
 
-/* The VMM reports the balloon's actual size (already checked <= total). */
+/*
+ * The VMM reports the balloon's actual size (already checked <= total). A
+ * guest that reaches its target is no longer uncooperative.
+ */
 void kab_policy_actual(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 actual_pages, u64 now_ns);
 
 /*
- * Periodic evaluation (stall detection, relaxing after host pressure ends).
- * Returns true when vm->target_pages changed.
+ * Periodic evaluation (stall detection, relaxing after host pressure ends),
+ * meant to run about once a second. Returns true when vm->target_pages
+ * changed.
  */
 bool kab_policy_tick(const struct kab_policy_params *p,
 		     struct kab_policy_vm *vm, u64 now_ns);

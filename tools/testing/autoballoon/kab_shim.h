@@ -35,10 +35,16 @@ typedef int64_t s64;
 	type __max_b = (b);			\
 	__max_a > __max_b ? __max_a : __max_b; })
 
-/* <linux/math64.h>: the kernel's 64-by-64 division. */
+/* <linux/math64.h>: the kernel's 64-bit divisions. */
 static inline u64 div64_u64(u64 dividend, u64 divisor)
 {
 	return dividend / divisor;
+}
+
+/* a * mul / div with a 128-bit intermediate; the result must fit in u64. */
+static inline u64 mul_u64_u64_div_u64(u64 a, u64 mul, u64 div)
+{
+	return (u64)((__uint128_t)a * mul / div);
 }
 
 #endif /* _KAB_SHIM_H */

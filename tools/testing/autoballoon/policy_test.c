@@ -1,0 +1,946 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of kernel/virt/autoballoon/policy.c, built unchanged against
+ * kab_shim.h. Each test is named after the rule it checks (see the rule
+ * table at the top of policy.c). Output is TAP; the exit status is 0 when
+ * every test passed, 1 otherwise.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define MS		1000000ULL
+#define SEC		(1000 * MS)
+#define T0		(1000 * SEC)	/* tests start far from time 0 */
+
+/* Fail the current test, saying what was expected and what came back. */
+#define EXPECT(cond, fmt, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			printf("#   %s:%d: expected %s: " fmt "\n",		\
+			       __FILE__, __LINE__, #cond, ##__VA_ARGS__);	\
+			return false;					\
+		}							\
+	} while (0)
+
+#define EXPECT_U64(got, want)						\
+	do {								\
+		u64 __g = (got), __w = (want);				\
+		EXPECT(__g == __w, "%s is %" PRIu64 ", want %" PRIu64,	\
+		       #got, __g, __w);					\
+	} while (0)
+
+static struct kab_policy_params params;
+
+static u64 *tunable(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < kab_policy_nr_tunables; i++)
+		if (!strcmp(kab_policy_tunables[i].name, name))
+			return (u64 *)((char *)&params +
+				       kab_policy_tunables[i].offset);
+	printf("# no tunable %s\n", name);
+	exit(1);
+}
+
+static bool is_time_tunable(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 3 && !strcmp(name + len - 3, "_ms");
+}
+
+/* Defaults, then every time-based behaviour off: deterministic steps. */
+static void defaults_no_timers(void)
+{
+	unsigned int i;
+
+	kab_policy_defaults(&params);
+	for (i = 0; i < kab_policy_nr_tunables; i++)
+		if (is_time_tunable(kab_policy_tunables[i].name))
+			*tunable(kab_policy_tunables[i].name) = 0;
+}
+
+/* No caps or minimum getting in the way of exact step arithmetic. */
+static void no_caps(void)
+{
+	params.max_step_pages = KAB_MAX_PAGES;
+	params.max_step_percent = 100;
+	params.min_change_pages = 0;
+}
+
+static struct kab_policy_vm mkvm(u64 total, u64 floor, u64 ceiling,
+				 u32 weight)
+{
+	struct kab_policy_vm vm = {
+		.total_pages = total,
+		.floor_pages = floor,
+		.ceiling_pages = ceiling,
+		.weight = weight,
+	};
+
+	if (kab_policy_vm_init(&params, &vm, T0)) {
+		printf("# mkvm(%" PRIu64 ", %" PRIu64 ", %" PRIu64
+		       ", %u) refused\n", total, floor, ceiling, weight);
+		exit(1);
+	}
+	return vm;
+}
+
+static unsigned int host1(struct kab_policy_vm *vm, unsigned int level,
+			  u64 now)
+{
+	return kab_policy_host_event(&params, &vm, 1, level, now);
+}
+
+/* ---- the tests ---- */
+
+static bool test_tunables_table(void)
+{
+	unsigned int i, j;
+
+	EXPECT(kab_policy_nr_tunables >= 20, "only %u tunables",
+	       kab_policy_nr_tunables);
+	kab_policy_defaults(&params);
+	for (i = 0; i < kab_policy_nr_tunables; i++) {
+		const struct kab_policy_tunable *t = &kab_policy_tunables[i];
+
+		EXPECT(t->offset % sizeof(u64) == 0 &&
+		       t->offset < sizeof(params), "%s offset %u", t->name,
+		       t->offset);
+		EXPECT(t->min <= t->def && t->def <= t->max,
+		       "%s default %" PRIu64 " outside [%" PRIu64 ", %" PRIu64
+		       "]", t->name, t->def, t->min, t->max);
+		EXPECT(*tunable(t->name) == t->def, "%s not set to default",
+		       t->name);
+		EXPECT(t->unit && *t->unit && t->help && *t->help,
+		       "%s lacks unit or help", t->name);
+		EXPECT(!is_time_tunable(t->name) || t->min == 0,
+		       "time tunable %s cannot be 0 (min %" PRIu64 ")",
+		       t->name, t->min);
+		EXPECT(!is_time_tunable(t->name) || !strcmp(t->unit, "ms"),
+		       "%s ends in _ms but its unit is %s", t->name, t->unit);
+		for (j = 0; j < i; j++)
+			EXPECT(strcmp(t->name, kab_policy_tunables[j].name) &&
+			       t->offset != kab_policy_tunables[j].offset,
+			       "%s and %s collide", t->name,
+			       kab_policy_tunables[j].name);
+	}
+	EXPECT_U64(kab_policy_nr_tunables * sizeof(u64), sizeof(params));
+	return true;
+}
+
+static bool test_init_target_is_total_minus_ceiling(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	vm = mkvm(100000, 10000, 80000, 1);
+	EXPECT_U64(vm.target_pages, 20000);
+	EXPECT_U64(vm.seq, 1);
+	EXPECT_U64(vm.reason, KAB_REASON_INITIAL);
+	EXPECT_U64(vm.inflations + vm.deflations + vm.stalls, 0);
+	return true;
+}
+
+static bool test_init_rejects_inconsistent_limits(void)
+{
+	static const struct { u64 total, floor, ceiling; u32 weight; } bad[] = {
+		{ 0, 0, 0, 1 },
+		{ 100, 0, 50, 1 },			/* floor 0 */
+		{ 100, 60, 50, 1 },			/* floor > ceiling */
+		{ 100, 10, 101, 1 },			/* ceiling > total */
+		{ 100, 10, 50, 0 },			/* weight 0 */
+		{ 100, 10, 50, KAB_MAX_WEIGHT + 1 },
+		{ KAB_MAX_PAGES + 1, 10, 50, 1 },
+	};
+	struct kab_policy_vm vm;
+	unsigned int i;
+	int ret;
+
+	defaults_no_timers();
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&vm, 0, sizeof(vm));
+		vm.total_pages = bad[i].total;
+		vm.floor_pages = bad[i].floor;
+		vm.ceiling_pages = bad[i].ceiling;
+		vm.weight = bad[i].weight;
+		ret = kab_policy_vm_init(&params, &vm, T0);
+		EXPECT(ret == -EINVAL, "case %u returned %d, want -EINVAL", i,
+		       ret);
+	}
+	return true;
+}
+
+static bool test_host_pressure_inflates_by_step_per_level(void)
+{
+	struct kab_policy_vm vm;
+	unsigned int level;
+	u64 before;
+
+	defaults_no_timers();
+	no_caps();
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	for (level = KAB_LEVEL_LOW; level <= KAB_LEVEL_CRITICAL; level++) {
+		before = vm.target_pages;
+		EXPECT_U64(host1(&vm, level, T0), 1);
+		EXPECT_U64(vm.target_pages - before,
+			   params.host_step_pages[level - 1]);
+		EXPECT_U64(vm.reason, KAB_REASON_HOST_PRESSURE);
+		EXPECT_U64(vm.last_host_level, level);
+	}
+	EXPECT_U64(vm.seq, 4);
+	EXPECT_U64(vm.inflations, 3);
+	return true;
+}
+
+static bool test_guest_pressure_deflates_by_step_per_level(void)
+{
+	struct kab_policy_vm vm;
+	unsigned int level;
+	u64 before;
+
+	defaults_no_timers();
+	no_caps();
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	params.host_step_pages[2] = 1 << 22;
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	for (level = KAB_LEVEL_LOW; level <= KAB_LEVEL_CRITICAL; level++) {
+		before = vm.target_pages;
+		EXPECT(kab_policy_guest_event(&params, &vm, level, 1, T0),
+		       "level %u did not deflate", level);
+		EXPECT_U64(before - vm.target_pages,
+			   params.guest_step_pages[level - 1]);
+		EXPECT_U64(vm.reason, KAB_REASON_GUEST_PRESSURE);
+		EXPECT_U64(vm.last_guest_level, level);
+	}
+	EXPECT_U64(vm.deflations, 3);
+	return true;
+}
+
+static bool test_target_never_crosses_floor_or_ceiling(void)
+{
+	struct kab_policy_vm vm;
+	int i;
+
+	defaults_no_timers();
+	vm = mkvm(100000, 30000, 90000, 1);
+	for (i = 0; i < 100; i++)
+		host1(&vm, KAB_LEVEL_CRITICAL, T0 + i * SEC);
+	EXPECT_U64(vm.target_pages, 100000 - 30000);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 200 * SEC), 0);
+	for (i = 0; i < 100; i++)
+		kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+				       T0 + (300 + i) * SEC);
+	EXPECT_U64(vm.target_pages, 100000 - 90000);
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+				       T0 + 500 * SEC), "moved below ceiling");
+	return true;
+}
+
+static bool test_bad_levels_and_empty_events_are_ignored(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	u64 seq;
+
+	defaults_no_timers();
+	vm = mkvm(100000, 10000, 100000, 1);
+	host1(&vm, KAB_LEVEL_LOW, T0);
+	seq = vm.seq;
+	EXPECT_U64(kab_policy_host_event(&params, &one, 1, 0, T0), 0);
+	EXPECT_U64(kab_policy_host_event(&params, &one, 1, 4, T0), 0);
+	EXPECT_U64(kab_policy_host_event(&params, &one, 0, 1, T0), 0);
+	EXPECT(!kab_policy_guest_event(&params, &vm, 0, 1, T0), "level 0");
+	EXPECT(!kab_policy_guest_event(&params, &vm, 4, 1, T0), "level 4");
+	EXPECT(!kab_policy_guest_event(&params, &vm, 3, 0, T0), "count 0");
+	EXPECT_U64(vm.seq, seq);
+	EXPECT_U64(vm.last_guest_level, KAB_LEVEL_NONE);
+	return true;
+}
+
+/* Rule table, guest side: a row is the host level, held by host_hold_ms. */
+static bool check_guest_rule(unsigned int host, unsigned int guest,
+			     u64 want_step)
+{
+	struct kab_policy_vm vm;
+	u64 before;
+
+	defaults_no_timers();
+	no_caps();
+	params.host_hold_ms = 10000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	params.host_step_pages[host - 1] = 1 << 22;
+	host1(&vm, host, T0);
+	before = vm.target_pages;
+	kab_policy_guest_event(&params, &vm, guest, 1, T0 + SEC);
+	EXPECT(before - vm.target_pages == want_step,
+	       "host %u guest %u: deflated %" PRIu64 ", want %" PRIu64, host,
+	       guest, before - vm.target_pages, want_step);
+	return true;
+}
+
+static bool test_rule_guest_critical_wins_unless_host_critical(void)
+{
+	defaults_no_timers();
+	if (!check_guest_rule(KAB_LEVEL_LOW, KAB_LEVEL_CRITICAL,
+			      params.guest_step_pages[2]) ||
+	    !check_guest_rule(KAB_LEVEL_MEDIUM, KAB_LEVEL_CRITICAL,
+			      params.guest_step_pages[2]) ||
+	    !check_guest_rule(KAB_LEVEL_CRITICAL, KAB_LEVEL_CRITICAL, 0))
+		return false;
+	return true;
+}
+
+static bool test_rule_guest_low_never_stops_a_pressured_host(void)
+{
+	return check_guest_rule(KAB_LEVEL_LOW, KAB_LEVEL_LOW, 0) &&
+	       check_guest_rule(KAB_LEVEL_MEDIUM, KAB_LEVEL_LOW, 0) &&
+	       check_guest_rule(KAB_LEVEL_CRITICAL, KAB_LEVEL_LOW, 0);
+}
+
+static bool test_rule_guest_medium_vs_host(void)
+{
+	defaults_no_timers();
+	return check_guest_rule(KAB_LEVEL_LOW, KAB_LEVEL_MEDIUM,
+				params.guest_step_pages[0]) &&
+	       check_guest_rule(KAB_LEVEL_MEDIUM, KAB_LEVEL_MEDIUM, 0) &&
+	       check_guest_rule(KAB_LEVEL_CRITICAL, KAB_LEVEL_MEDIUM, 0);
+}
+
+static bool test_rule_host_level_expires_after_host_hold(void)
+{
+	struct kab_policy_vm vm;
+	u64 before;
+
+	defaults_no_timers();
+	params.host_hold_ms = 2000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	before = vm.target_pages;
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				       T0 + 1999 * MS),
+	       "guest low deflated while the host was critical");
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				      T0 + 2000 * MS),
+	       "guest low did not deflate once the host level expired");
+	EXPECT_U64(before - vm.target_pages, params.guest_step_pages[0]);
+	return true;
+}
+
+/* Rule table, host side: the guest level is held by guest_hold_ms. */
+static bool check_host_rule(unsigned int host, unsigned int guest,
+			    u64 want_step)
+{
+	struct kab_policy_vm vm;
+	u64 before;
+
+	defaults_no_timers();
+	no_caps();
+	params.guest_hold_ms = 10000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	kab_policy_guest_event(&params, &vm, guest, 1, T0);
+	before = vm.target_pages;
+	host1(&vm, host, T0 + SEC);
+	EXPECT(vm.target_pages - before == want_step,
+	       "host %u guest %u: inflated %" PRIu64 ", want %" PRIu64, host,
+	       guest, vm.target_pages - before, want_step);
+	return true;
+}
+
+static bool test_rule_host_inflates_less_when_guest_low(void)
+{
+	unsigned int h;
+
+	for (h = KAB_LEVEL_LOW; h <= KAB_LEVEL_CRITICAL; h++) {
+		defaults_no_timers();
+		if (!check_host_rule(h, KAB_LEVEL_LOW,
+				     params.host_step_pages[h - 1] *
+				     params.guest_low_share_percent / 100))
+			return false;
+	}
+	return true;
+}
+
+static bool test_rule_host_never_inflates_guest_medium_or_critical(void)
+{
+	unsigned int h, g;
+
+	for (h = KAB_LEVEL_LOW; h <= KAB_LEVEL_CRITICAL; h++)
+		for (g = KAB_LEVEL_MEDIUM; g <= KAB_LEVEL_CRITICAL; g++)
+			if (!check_host_rule(h, g, 0))
+				return false;
+	return true;
+}
+
+static bool test_rule_guest_level_expires_after_guest_hold(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	no_caps();
+	params.guest_hold_ms = 5000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1, T0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 4999 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 5000 * MS), 1);
+	return true;
+}
+
+static bool test_spread_by_weight(void)
+{
+	struct kab_policy_vm a, b, *vms[] = { &a, &b };
+	u64 step;
+
+	defaults_no_timers();
+	no_caps();
+	step = params.host_step_pages[0];
+	a = mkvm(1 << 24, 1 << 20, 1 << 24, 100);
+	b = mkvm(1 << 24, 1 << 20, 1 << 24, 300);
+	EXPECT_U64(kab_policy_host_event(&params, vms, 2, KAB_LEVEL_LOW, T0),
+		   2);
+	/* A pool of two steps, split 1:3. */
+	EXPECT_U64(a.target_pages, 2 * step / 4);
+	EXPECT_U64(b.target_pages, 2 * step * 3 / 4);
+	return true;
+}
+
+static bool test_spread_by_room_to_floor(void)
+{
+	struct kab_policy_vm a, b, *vms[] = { &a, &b };
+	u64 step;
+
+	defaults_no_timers();
+	no_caps();
+	step = params.host_step_pages[1];
+	/* Room 1 GiB and 3 GiB. */
+	a = mkvm(1 << 20, 3 << 18, 1 << 20, 10);
+	b = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
+	kab_policy_host_event(&params, vms, 2, KAB_LEVEL_MEDIUM, T0);
+	EXPECT_U64(a.target_pages, 2 * step / 4);
+	EXPECT_U64(b.target_pages, 2 * step * 3 / 4);
+	return true;
+}
+
+static bool test_spread_skips_vm_at_floor_and_guest_under_pressure(void)
+{
+	struct kab_policy_vm a, b, c, *vms[] = { &a, &b, &c };
+	u64 step;
+
+	defaults_no_timers();
+	no_caps();
+	params.guest_hold_ms = 10000;
+	step = params.host_step_pages[0];
+	a = mkvm(1 << 20, 1 << 20, 1 << 20, 10);	/* floor = total */
+	b = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
+	c = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
+	kab_policy_guest_event(&params, &c, KAB_LEVEL_MEDIUM, 1, T0);
+	EXPECT_U64(kab_policy_host_event(&params, vms, 3, KAB_LEVEL_LOW,
+					 T0 + SEC), 1);
+	EXPECT_U64(a.target_pages, 0);
+	EXPECT_U64(b.target_pages, step);
+	EXPECT_U64(c.target_pages, 0);
+	return true;
+}
+
+static bool test_spread_guest_low_gets_reduced_share(void)
+{
+	struct kab_policy_vm a, b, *vms[] = { &a, &b };
+	u64 step;
+
+	defaults_no_timers();
+	no_caps();
+	params.guest_hold_ms = 10000;
+	params.guest_low_share_percent = 50;
+	step = params.host_step_pages[0];
+	a = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
+	b = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
+	kab_policy_guest_event(&params, &b, KAB_LEVEL_LOW, 1, T0);
+	kab_policy_host_event(&params, vms, 2, KAB_LEVEL_LOW, T0 + SEC);
+	/* Pool: step + step / 2, split 2:1. */
+	EXPECT_U64(a.target_pages, step);
+	EXPECT_U64(b.target_pages, step / 2);
+	return true;
+}
+
+static bool test_spread_never_overflows_with_huge_vms(void)
+{
+	static struct kab_policy_vm vm[1024];
+	static struct kab_policy_vm *vms[1024];
+	u64 before = 0, after = 0;
+	unsigned int i;
+
+	defaults_no_timers();
+	no_caps();
+	params.host_step_pages[2] = KAB_MAX_PAGES;
+	for (i = 0; i < 1024; i++) {
+		vm[i] = mkvm(KAB_MAX_PAGES, 1, KAB_MAX_PAGES,
+			     i % 2 ? KAB_MAX_WEIGHT : 1);
+		vms[i] = &vm[i];
+		before += vm[i].target_pages;
+	}
+	kab_policy_host_event(&params, vms, 1024, KAB_LEVEL_CRITICAL, T0);
+	for (i = 0; i < 1024; i++) {
+		EXPECT(vm[i].target_pages <= KAB_MAX_PAGES - 1,
+		       "vm %u target %" PRIu64 " above its limit", i,
+		       vm[i].target_pages);
+		after += vm[i].target_pages;
+	}
+	EXPECT(after > before, "nothing inflated");
+	EXPECT(vm[1].target_pages > vm[0].target_pages,
+	       "heavy VM got %" PRIu64 ", light VM %" PRIu64,
+	       vm[1].target_pages, vm[0].target_pages);
+	return true;
+}
+
+static bool test_step_cap_absolute(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	no_caps();
+	params.max_step_pages = 1000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	EXPECT_U64(vm.target_pages, 1000);
+	return true;
+}
+
+static bool test_step_cap_percent_of_size(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	no_caps();
+	params.max_step_percent = 5;
+	vm = mkvm(200000, 1000, 200000, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	EXPECT_U64(vm.target_pages, 10000);
+	return true;
+}
+
+static bool test_min_change_skips_small_moves_but_reaches_limit(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	no_caps();
+	params.min_change_pages = 512;
+	params.host_step_pages[0] = 256;
+	vm = mkvm(1 << 20, 1 << 18, 1 << 20, 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0), 0);
+	EXPECT_U64(vm.seq, 1);
+	/* 100 pages of room left: a small move that lands on the floor. */
+	vm.target_pages = (1 << 20) - (1 << 18) - 100;
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(vm.target_pages, (1 << 20) - (1 << 18));
+	return true;
+}
+
+static bool test_cooldown_paces_inflation_except_host_critical(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.cooldown_ms = 1000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 999 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 999 * MS), 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 1998 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 1999 * MS), 1);
+	return true;
+}
+
+static bool test_hysteresis_inflation_stops_below_pressure_mark(void)
+{
+	struct kab_policy_vm vm;
+	u64 mark, gap;
+	int i;
+
+	defaults_no_timers();
+	params.mark_ms = 60000;
+	params.hysteresis_percent = 2;
+	vm = mkvm(1 << 20, 1 << 16, 1 << 20, 1);
+	for (i = 0; i < 10; i++)
+		host1(&vm, KAB_LEVEL_MEDIUM, T0);
+	mark = vm.target_pages;
+	gap = (1 << 20) * 2 / 100;
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_MEDIUM, 1, T0 + SEC);
+	for (i = 0; i < 50; i++)
+		host1(&vm, KAB_LEVEL_MEDIUM, T0 + 2 * SEC + i * MS);
+	EXPECT_U64(vm.target_pages, mark - gap);
+	/* The mark expires: the floor is the limit again. */
+	for (i = 0; i < 100; i++)
+		host1(&vm, KAB_LEVEL_MEDIUM, T0 + 61 * SEC + i * MS);
+	EXPECT_U64(vm.target_pages, (1 << 20) - (1 << 16));
+	return true;
+}
+
+static bool test_block_deflate_after_inflate_unless_critical(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.block_after_inflate_ms = 5000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				       T0 + 4999 * MS), "low deflated");
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_MEDIUM, 1,
+				       T0 + 4999 * MS), "medium deflated");
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+				      T0 + 4999 * MS), "critical blocked");
+	host1(&vm, KAB_LEVEL_CRITICAL, T0 + 6 * SEC);
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_MEDIUM, 1,
+				      T0 + 11 * SEC), "medium still blocked");
+	return true;
+}
+
+static bool test_block_inflate_after_guest_deflate(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.block_after_deflate_ms = 10000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_MEDIUM, 1, T0 + SEC);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 10999 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 10999 * MS), 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 11 * SEC), 1);
+	return true;
+}
+
+static bool test_block_inflate_after_critical_even_for_host_critical(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.block_after_critical_ms = 100000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1, T0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 99999 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 100 * SEC), 1);
+	return true;
+}
+
+static bool test_no_rechase_after_deflate(void)
+{
+	struct kab_policy_vm vm;
+	u64 after_deflate;
+	int i;
+
+	kab_policy_defaults(&params);	/* every timer on */
+	vm = mkvm(1 << 20, 1 << 16, 1 << 20, 1);
+	for (i = 0; i < 20; i++)
+		host1(&vm, KAB_LEVEL_MEDIUM, T0 + i * 2 * SEC);
+	kab_policy_actual(&params, &vm, vm.target_pages, T0 + 40 * SEC);
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+			       T0 + 41 * SEC);
+	after_deflate = vm.target_pages;
+	kab_policy_actual(&params, &vm, after_deflate, T0 + 42 * SEC);
+	for (i = 0; i < 1000; i++) {
+		kab_policy_tick(&params, &vm, T0 + (43 + i) * SEC);
+		EXPECT(vm.target_pages <= after_deflate,
+		       "target rose to %" PRIu64 " from %" PRIu64
+		       " without host pressure at tick %d", vm.target_pages,
+		       after_deflate, i);
+	}
+	return true;
+}
+
+static bool test_stall_backs_off_and_marks_uncooperative(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.stall_ms = 30000;
+	params.stall_backoff_max_ms = 100000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_MEDIUM, T0);
+	kab_policy_actual(&params, &vm, 1000, T0 + SEC);
+	/* Progress at T0 + 1 s: no stall before T0 + 31 s. */
+	EXPECT(!kab_policy_tick(&params, &vm, T0 + 30 * SEC), "early stall");
+	host1(&vm, KAB_LEVEL_MEDIUM, T0 + 30 * SEC);	/* pushing more */
+	EXPECT(kab_policy_tick(&params, &vm, T0 + 31 * SEC), "no stall");
+	EXPECT_U64(vm.stalls, 1);
+	EXPECT(vm.uncooperative, "not marked uncooperative");
+	EXPECT_U64(vm.target_pages, 1000);
+	EXPECT_U64(vm.reason, KAB_REASON_STALL);
+	/* Backed off: not pushed again for stall_ms. */
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 60 * SEC), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 61 * SEC), 1);
+	/* Second stall in a row: the backoff doubles (60 s). */
+	EXPECT(kab_policy_tick(&params, &vm, T0 + 92 * SEC), "no 2nd stall");
+	EXPECT_U64(vm.stalls, 2);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 151 * SEC), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 152 * SEC), 1);
+	/* The guest follows: cooperative again. */
+	kab_policy_actual(&params, &vm, vm.target_pages, T0 + 153 * SEC);
+	EXPECT(!vm.uncooperative, "still marked uncooperative");
+	EXPECT_U64(vm.backoff_shift, 0);
+	return true;
+}
+
+static bool test_stall_not_declared_while_balloon_moves(void)
+{
+	struct kab_policy_vm vm;
+	int i;
+
+	defaults_no_timers();
+	params.stall_ms = 30000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	params.host_step_pages[2] = 1 << 20;
+	params.max_step_pages = 1 << 20;
+	params.max_step_percent = 100;
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	for (i = 1; i <= 100; i++) {
+		kab_policy_actual(&params, &vm, i * 10000, T0 + i * 20 * SEC);
+		EXPECT(!kab_policy_tick(&params, &vm, T0 + i * 20 * SEC + SEC),
+		       "stall declared at step %d", i);
+	}
+	EXPECT_U64(vm.stalls, 0);
+	return true;
+}
+
+static bool test_guest_hint_rate_limit_counts_dropped(void)
+{
+	struct kab_policy_vm vm;
+	int i;
+
+	defaults_no_timers();
+	params.guest_hint_interval_ms = 100;
+	params.guest_hint_burst = 10;
+	params.host_step_pages[2] = 1 << 22;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	/* A flood: 15 coalesced hints, then 20 single ones, same instant. */
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 15, T0),
+	       "first hints refused");
+	EXPECT_U64(vm.guest_dropped, 5);
+	for (i = 0; i < 20; i++)
+		EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL,
+					       1, T0),
+		       "hint %d over the limit was obeyed", i);
+	EXPECT_U64(vm.guest_dropped, 25);
+	EXPECT_U64(vm.last_guest_level, KAB_LEVEL_LOW);
+	/* One token back after 100 ms, no more. */
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				      T0 + 100 * MS), "refilled hint refused");
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				       T0 + 150 * MS), "second hint obeyed");
+	EXPECT_U64(vm.guest_dropped, 26);
+	/* Over a long run a flooder gets one hint per interval. */
+	for (i = 0; i < 10000; i++)
+		kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				       T0 + SEC + i * 10 * MS);
+	EXPECT(vm.guest_dropped >= 26 + 9000 - 20,
+	       "only %" PRIu64 " dropped", vm.guest_dropped);
+	return true;
+}
+
+static bool test_relax_after_host_quiet(void)
+{
+	struct kab_policy_vm vm;
+	u64 high;
+	int i;
+
+	defaults_no_timers();
+	params.relax_after_ms = 30000;
+	params.relax_step_percent = 1;
+	vm = mkvm(1 << 20, 1 << 16, 1 << 20, 1);
+	for (i = 0; i < 20; i++)
+		host1(&vm, KAB_LEVEL_MEDIUM, T0);
+	high = vm.target_pages;
+	EXPECT(!kab_policy_tick(&params, &vm, T0 + 29999 * MS), "too early");
+	EXPECT(kab_policy_tick(&params, &vm, T0 + 30 * SEC), "no relax");
+	EXPECT_U64(high - vm.target_pages, (1 << 20) / 100);
+	EXPECT_U64(vm.reason, KAB_REASON_RELAX);
+	for (i = 0; i < 1000; i++)
+		kab_policy_tick(&params, &vm, T0 + (31 + i) * SEC);
+	EXPECT_U64(vm.target_pages, 0);
+	params.relax_after_ms = 0;
+	host1(&vm, KAB_LEVEL_MEDIUM, T0 + 2000 * SEC);
+	high = vm.target_pages;
+	for (i = 0; i < 100; i++)
+		kab_policy_tick(&params, &vm, T0 + (3000 + i * 100) * SEC);
+	EXPECT_U64(vm.target_pages, high);
+	return true;
+}
+
+/*
+ * With every _ms tunable at 0 the policy is the simple one the module's
+ * selftests rely on: host level L adds host_step_pages[L], guest level L
+ * removes guest_step_pages[L], whatever came before.
+ */
+static bool test_zero_timers_give_deterministic_steps(void)
+{
+	struct kab_policy_vm vm;
+	u64 want;
+	unsigned int i, level;
+
+	defaults_no_timers();
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	want = vm.target_pages;
+	for (i = 0; i < 300; i++) {
+		level = 1 + (i * 7) % 3;
+		if (i % 3) {
+			want += params.host_step_pages[level - 1];
+			host1(&vm, level, T0);
+		} else {
+			want -= want < params.guest_step_pages[level - 1] ?
+				want : params.guest_step_pages[level - 1];
+			kab_policy_guest_event(&params, &vm, level, 1, T0);
+		}
+		EXPECT(vm.target_pages == want, "event %u: target %" PRIu64
+		       ", want %" PRIu64, i, vm.target_pages, want);
+		kab_policy_tick(&params, &vm, T0);
+	}
+	return true;
+}
+
+static u64 rnd_state;
+
+/* A fixed-seed linear congruential generator: every run is the same. */
+static u64 rnd(void)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return rnd_state >> 33;
+}
+
+/* Invariants under random events and random in-range tunables. */
+static bool test_invariants_under_random_events(void)
+{
+	static struct kab_policy_vm vm[16];
+	struct kab_policy_vm *vms[16];
+	u64 now = T0, seq[16], lo, hi;
+	unsigned int i, round, n, k;
+
+	rnd_state = 42;
+	for (round = 0; round < 200; round++) {
+		for (i = 0; i < kab_policy_nr_tunables; i++) {
+			const struct kab_policy_tunable *t =
+				&kab_policy_tunables[i];
+			u64 span = t->max - t->min;
+
+			*tunable(t->name) = rnd() % 4 ? t->def :
+				t->min + (span > 100000 ? rnd() % 100000 :
+					  rnd() % (span + 1));
+		}
+		for (i = 0; i < 16; i++) {
+			u64 total = 1 + rnd() % (1 << 22);
+			u64 ceiling = 1 + rnd() % total;
+			u64 floor = 1 + rnd() % ceiling;
+
+			vm[i] = mkvm(total, floor, ceiling, 1 + rnd() % 100);
+			vms[i] = &vm[i];
+			seq[i] = vm[i].seq;
+		}
+		for (k = 0; k < 500; k++) {
+			now += rnd() % (3 * SEC);
+			i = rnd() % 16;
+			switch (rnd() % 4) {
+			case 0:
+				n = 1 + rnd() % 16;
+				kab_policy_host_event(&params, vms + 16 - n, n,
+						      rnd() % 5, now);
+				break;
+			case 1:
+				n = rnd() % 5;
+				kab_policy_guest_event(&params, &vm[i], n,
+						       rnd() % 30, now);
+				break;
+			case 2:
+				kab_policy_actual(&params, &vm[i],
+						  rnd() % (vm[i].total_pages + 1),
+						  now);
+				break;
+			default:
+				kab_policy_tick(&params, &vm[i], now);
+			}
+			for (i = 0; i < 16; i++) {
+				lo = vm[i].total_pages - vm[i].ceiling_pages;
+				hi = vm[i].total_pages - vm[i].floor_pages;
+				EXPECT(vm[i].target_pages >= lo &&
+				       vm[i].target_pages <= hi,
+				       "round %u: target %" PRIu64
+				       " outside [%" PRIu64 ", %" PRIu64 "]",
+				       round, vm[i].target_pages, lo, hi);
+				EXPECT(vm[i].seq - seq[i] <= 1,
+				       "seq jumped by %" PRIu64,
+				       vm[i].seq - seq[i]);
+				EXPECT(vm[i].seq == 1 + vm[i].inflations +
+				       vm[i].deflations,
+				       "seq %" PRIu64 " != 1 + %" PRIu64
+				       " inflations + %" PRIu64 " deflations",
+				       vm[i].seq, vm[i].inflations,
+				       vm[i].deflations);
+				seq[i] = vm[i].seq;
+			}
+		}
+	}
+	return true;
+}
+
+struct policy_test {
+	const char *name;
+	bool (*fn)(void);
+};
+
+#define TEST(fn) { #fn + 5, fn }
+
+static const struct policy_test tests[] = {
+	TEST(test_tunables_table),
+	TEST(test_init_target_is_total_minus_ceiling),
+	TEST(test_init_rejects_inconsistent_limits),
+	TEST(test_host_pressure_inflates_by_step_per_level),
+	TEST(test_guest_pressure_deflates_by_step_per_level),
+	TEST(test_target_never_crosses_floor_or_ceiling),
+	TEST(test_bad_levels_and_empty_events_are_ignored),
+	TEST(test_rule_guest_critical_wins_unless_host_critical),
+	TEST(test_rule_guest_low_never_stops_a_pressured_host),
+	TEST(test_rule_guest_medium_vs_host),
+	TEST(test_rule_host_level_expires_after_host_hold),
+	TEST(test_rule_host_inflates_less_when_guest_low),
+	TEST(test_rule_host_never_inflates_guest_medium_or_critical),
+	TEST(test_rule_guest_level_expires_after_guest_hold),
+	TEST(test_spread_by_weight),
+	TEST(test_spread_by_room_to_floor),
+	TEST(test_spread_skips_vm_at_floor_and_guest_under_pressure),
+	TEST(test_spread_guest_low_gets_reduced_share),
+	TEST(test_spread_never_overflows_with_huge_vms),
+	TEST(test_step_cap_absolute),
+	TEST(test_step_cap_percent_of_size),
+	TEST(test_min_change_skips_small_moves_but_reaches_limit),
+	TEST(test_cooldown_paces_inflation_except_host_critical),
+	TEST(test_hysteresis_inflation_stops_below_pressure_mark),
+	TEST(test_block_deflate_after_inflate_unless_critical),
+	TEST(test_block_inflate_after_guest_deflate),
+	TEST(test_block_inflate_after_critical_even_for_host_critical),
+	TEST(test_no_rechase_after_deflate),
+	TEST(test_stall_backs_off_and_marks_uncooperative),
+	TEST(test_stall_not_declared_while_balloon_moves),
+	TEST(test_guest_hint_rate_limit_counts_dropped),
+	TEST(test_relax_after_host_quiet),
+	TEST(test_zero_timers_give_deterministic_steps),
+	TEST(test_invariants_under_random_events),
+};
+
+int main(void)
+{
+	unsigned int i, failed = 0;
+
+	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE(tests));
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		bool ok = tests[i].fn();
+
+		printf("%sok %u %s\n", ok ? "" : "not ", i + 1, tests[i].name);
+		failed += !ok;
+	}
+	return failed ? 1 : 0;
+}
