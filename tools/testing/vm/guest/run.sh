@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests (and the benchmark) of the guest driver virtio_autoballoon, each in a
+# test VM booted by tools/testing/vm/run-vm.sh with a stock Debian kernel.
+#
+#   tools/testing/vm/guest/run.sh [--kernel 6.1|6.12]... [SUITE]...
+#
+# SUITE is doorbell, balloon (default: both) or bench; --kernel is
+# repeatable (default: 6.1 and 6.12).
+#   doorbell  the pressure doorbell against vab_testdev, a software virtio
+#             balloon device that offers the feature (no VMM device at all)
+#   balloon   the balloon under Debian's unpatched QEMU with
+#             -device virtio-balloon-pci: QMP balloon, query-balloon,
+#             guest-stats, idle and hog pressure detection
+#   bench     inflate/deflate speed of 512 MiB, ours against the stock
+#             virtio_balloon in the same VM (figures as TAP comments);
+#             bench/run.sh runs it
+#
+# The driver and vab_testdev are built for each kernel from copies of their
+# sources under build/guest/<release>/, so the build never touches the
+# source tree that the top-level make uses. Output is TAP, one block per
+# suite and kernel; a VM that hangs or shows kernel trouble adds a
+# "not ok". Exit 0 all passed, 1 something failed, 4 everything skipped.
+#
+# Environment: VAB_IDLE_S (idle test, default 60), VAB_BENCH_MIB (512),
+# VAB_BENCH_ROUNDS (3).
+
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
+
+kernels=()
+suites=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernels+=("$2"); shift 2 ;;
+	doorbell|balloon|bench) suites+=("$1"); shift ;;
+	-h|--help) sed -n '4,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) kab_die "unknown argument $1 (see --help)" ;;
+	esac
+done
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+[ ${#suites[@]} -gt 0 ] || suites=(doorbell balloon)
+
+passed=0
+failed=0
+skipped=0
+
+# Print one TAP block of a single result, for failures outside a suite.
+tap_one() {
+	local verdict=$1 name=$2 why=${3:-}
+	printf 'TAP version 13\n1..1\n%s 1 %s\n' "$verdict" "$name"
+	[ -z "$why" ] || printf '# %s\n' "$why"
+}
+
+# Tally a suite's exit status the way kselftest does.
+tally() {
+	case $1 in
+	0) passed=$((passed + 1)) ;;
+	4) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+}
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	printf 'TAP version 13\n1..1\nok 1 guest driver tests # SKIP qemu-system-x86_64 not installed\n'
+	exit 4
+fi
+
+python=/usr/bin/python3
+hog=$KAB_BUILD/guest/vab_hog
+mkdir -p "$KAB_BUILD/guest"
+cc -O2 -Wall -Wextra -Werror -o "$hog" "$here/vab_hog.c" ||
+	kab_die "cannot build vab_hog"
+
+# build_modules RELEASE KDIR: build the driver and vab_testdev for RELEASE.
+build_modules() {
+	local rel=$1 kdir=$2 dir=$KAB_BUILD/guest/$1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -r "$KAB_TOP/guest/drivers/virtio" "$dir/driver"
+	cp -r "$here/vab_testdev" "$dir/testdev"
+	make -s -C "$kdir" M="$dir/driver" modules >"$dir/build.log" 2>&1 &&
+	make -s -C "$kdir" M="$dir/testdev" VAB_DRIVER_DIR="$dir/driver" \
+		modules >>"$dir/build.log" 2>&1
+}
+
+# run_suite SERIES RELEASE SUITE: one VM run of tests.py SUITE.
+run_suite() {
+	local series=$1 rel=$2 suite=$3 dir=$KAB_BUILD/guest/$2
+	local share=$dir/share-$suite sock=$dir/qmp-$suite.sock
+	local mem=1024 relay= rc
+	local args=(--kernel "$series" --no-kvm --smp 1 --timeout 900
+		    --out "$share"
+		    --env VAB_DRIVER="$dir/driver/virtio_autoballoon.ko"
+		    --env VAB_TESTDEV="$dir/testdev/vab_testdev.ko"
+		    --env VAB_HOG="$hog"
+		    --env VAB_QMP_DIR="$share"
+		    --env VAB_IDLE_S="${VAB_IDLE_S:-60}"
+		    --env VAB_BENCH_MIB="${VAB_BENCH_MIB:-512}"
+		    --env VAB_BENCH_ROUNDS="${VAB_BENCH_ROUNDS:-3}")
+	[ "$suite" = doorbell ] && mem=512
+	[ "$suite" = bench ] && mem=2048
+	args+=(--mem "$mem" --env VAB_RAM_MIB="$mem")
+	rm -rf "$share" "$sock"
+	mkdir -p "$share"
+	if [ "$suite" != doorbell ]; then
+		args+=(--qemu-arg -device --qemu-arg virtio-balloon-pci,id=balloon0
+		       --qemu-arg -qmp --qemu-arg "unix:$sock,server=on,wait=off")
+		"$python" "$here/qmp_relay.py" "$sock" "$share" &
+		relay=$!
+	fi
+	echo "# guest/$suite on $rel" >&2
+	"$here/../run-vm.sh" "${args[@]}" -- "$python" "$here/tests.py" "$suite"
+	rc=$?
+	if [ -n "$relay" ]; then
+		kill "$relay" 2>/dev/null
+		wait "$relay" 2>/dev/null
+	fi
+	rm -f "$sock"
+	case $rc in
+	0|1|4) ;;
+	*) tap_one "not ok" "guest/$suite on $rel: VM run failed" \
+		"run-vm.sh exit $rc (124 hang, 125 kernel trouble, 126 insmod)" ;;
+	esac
+	tally "$rc"
+}
+
+for series in "${kernels[@]}"; do
+	eval "$("$here/../get-kernel.sh" "$series")" ||
+		kab_die "cannot fetch kernel $series"
+	# shellcheck disable=SC2154 # set by get-kernel.sh
+	if ! build_modules "$release" "$kdir"; then
+		tap_one "not ok" "guest modules build for $release" \
+			"see $KAB_BUILD/guest/$release/build.log"
+		failed=$((failed + 1))
+		continue
+	fi
+	for suite in "${suites[@]}"; do
+		run_suite "$series" "$release" "$suite"
+	done
+done
+
+echo "# guest suites: $passed passed, $failed failed, $skipped skipped" >&2
+[ "$failed" = 0 ] || exit 1
+[ "$passed" = 0 ] && [ "$skipped" -gt 0 ] && exit 4
+exit 0

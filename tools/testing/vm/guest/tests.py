@@ -1,0 +1,542 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Guest-side tests of virtio_autoballoon; runs inside the test VM.
+
+    tests.py doorbell    the doorbell against vab_testdev (no VMM device)
+    tests.py balloon     the balloon under Debian's QEMU, virtio-balloon-pci
+    tests.py bench       inflate/deflate speed, ours against virtio_balloon
+
+run.sh starts each in a VM through tools/testing/vm/run-vm.sh. The
+environment names what to load: VAB_DRIVER (virtio_autoballoon.ko),
+VAB_TESTDEV (vab_testdev.ko), VAB_HOG (the vab_hog binary), VAB_QMP_DIR (the
+directory qmp_relay.py serves; balloon and bench only), VAB_RAM_MIB (the
+VM's -m), VAB_IDLE_S (idle test length, default 60), VAB_BENCH_MIB and
+VAB_BENCH_ROUNDS. Output is TAP; exit 0 all passed, 1 some failed, 4 all
+skipped. bench prints figures as TAP comments and asserts only that each
+run completed.
+"""
+
+import errno
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+DRIVER = "virtio_autoballoon"
+DEBUGFS = "/sys/kernel/debug"
+TESTDEV = DEBUGFS + "/vab_testdev"
+PARAMS = "/sys/module/%s/parameters" % DRIVER
+LEVELS = ("low", "medium", "critical")
+DOORBELL_OFFSET = 16
+DOORBELL_BIT = 23
+
+
+class Tap:
+    def __init__(self, plan):
+        self.n = 0
+        self.failed = 0
+        self.skipped = 0
+        print("TAP version 13")
+        print("1..%d" % plan, flush=True)
+
+    def ok(self, cond, name, why=""):
+        self.n += 1
+        if cond:
+            print("ok %d %s" % (self.n, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d %s" % (self.n, name))
+            for line in str(why).splitlines():
+                print("# " + line)
+            sys.stdout.flush()
+        return cond
+
+    def skip(self, name, reason):
+        self.n += 1
+        self.skipped += 1
+        print("ok %d %s # SKIP %s" % (self.n, name, reason), flush=True)
+
+    def note(self, text):
+        print("# " + text, flush=True)
+
+    def exit(self):
+        if self.failed:
+            sys.exit(1)
+        if self.skipped == self.n:
+            sys.exit(4)
+        sys.exit(0)
+
+
+def run(*cmd, check=True):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if check and p.returncode:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
+                                                 p.stdout.strip()))
+    return p
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def write(path, text):
+    """Write text to a sysfs/debugfs file; return 0 or the errno."""
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+        return 0
+    except OSError as e:
+        return e.errno
+
+
+def meminfo(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def loaded(name):
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == name for line in f)
+
+
+def unload(name):
+    if loaded(name):
+        run("rmmod", name)
+
+
+def our_device():
+    devs = glob.glob("/sys/bus/virtio/drivers/%s/virtio*" % DRIVER)
+    if len(devs) != 1:
+        raise RuntimeError("%s bound to %d devices, expected 1"
+                           % (DRIVER, len(devs)))
+    return "/sys/bus/virtio/devices/" + os.path.basename(devs[0])
+
+
+def counters(dev):
+    out = {}
+    for kind in ("detected", "reported", "written", "ratelimited"):
+        for level in LEVELS:
+            out["%s_%s" % (kind, level)] = int(
+                read("%s/pressure/%s_%s" % (dev, kind, level)))
+    out["evaluations"] = int(read(dev + "/pressure/evaluations"))
+    return out
+
+
+def delta(after, before):
+    return {k: after[k] - before[k] for k in after}
+
+
+def protect_self():
+    """The hog, not the test runner, is the OOM killer's victim."""
+    write("/proc/self/oom_score_adj", "-1000")
+
+
+def hog_preexec():
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")
+
+
+def vmstat_stalls():
+    n = 0
+    with open("/proc/vmstat") as f:
+        for line in f:
+            if line.startswith("allocstall_"):
+                n += int(line.split()[1])
+    return n
+
+
+def run_hog(dev, mib, timeout_s=120):
+    """Run vab_hog for MIB MiB. Return (latency, level): seconds from the
+    first allocation stall (the onset of real pressure, from /proc/vmstat)
+    to the driver's first medium or critical detection, and that level; or
+    (None, None) if nothing was detected."""
+    files = {lv: "%s/pressure/detected_%s" % (dev, lv)
+             for lv in ("medium", "critical")}
+    before = {lv: int(read(f)) for lv, f in files.items()}
+    stalls0 = vmstat_stalls()
+    onset = None
+    # The OOM killer's report is expected: keep it off the console, where
+    # the VM runner would take its stack dump for a kernel problem.
+    run("dmesg", "-n", "1", check=False)
+    t0 = time.monotonic()
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "5"],
+                           preexec_fn=hog_preexec, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    found = (None, None)
+    while time.monotonic() - t0 < timeout_s and found[0] is None:
+        now = time.monotonic()
+        if onset is None and vmstat_stalls() != stalls0:
+            onset = now
+        for lv in ("critical", "medium"):
+            if int(read(files[lv])) != before[lv]:
+                found = (now - (onset if onset is not None else now), lv)
+                break
+        time.sleep(0.01)
+    try:
+        hog.wait(timeout=max(1, timeout_s - (time.monotonic() - t0)))
+    except subprocess.TimeoutExpired:
+        hog.kill()
+        hog.wait()
+    run("dmesg", "-n", "7", check=False)
+    return found
+
+
+def kernel_trouble():
+    out = run("dmesg", check=False).stdout
+    bad = ("WARNING:", "BUG:", "Oops", "general protection", "RCU stall",
+           "soft lockup")
+    return [line for line in out.splitlines() if any(b in line for b in bad)]
+
+
+# --- doorbell suite: against the vab_testdev device model ------------------
+
+def testdev_writes():
+    out = []
+    for line in read(TESTDEV + "/writes").splitlines():
+        off, length, value = (int(x) for x in line.split())
+        out.append((off, length, value))
+    return out
+
+
+def load_pair(testdev_args=(), driver_args=()):
+    unload(DRIVER)
+    unload("vab_testdev")
+    run("insmod", os.environ["VAB_TESTDEV"], *testdev_args)
+    run("insmod", os.environ["VAB_DRIVER"], *driver_args)
+    return our_device()
+
+
+def inject(dev, level):
+    return write("%s/%s/%s/inject_pressure" % (DEBUGFS, DRIVER,
+                                               os.path.basename(dev)), level)
+
+
+def suite_doorbell():
+    tap = Tap(14)
+    protect_self()
+    no_limit = ["ratelimit_%s_ms=0" % lv for lv in LEVELS]
+
+    dev = load_pair(driver_args=no_limit)
+    feats = int(read(TESTDEV + "/features"), 16)
+    tap.ok(feats & (1 << DOORBELL_BIT) and read(dev + "/pressure/doorbell")
+           == "1", "doorbell: feature %d offered by the device is negotiated"
+           % DOORBELL_BIT, "negotiated features %#x, driver doorbell=%s"
+           % (feats, read(dev + "/pressure/doorbell")))
+
+    write(TESTDEV + "/clear", "1")
+    errs = [inject(dev, lv) for lv in ("low", "medium", "critical")]
+    got = testdev_writes()
+    want = [(DOORBELL_OFFSET, 4, 1), (DOORBELL_OFFSET, 4, 2),
+            (DOORBELL_OFFSET, 4, 3)]
+    tap.ok(errs == [0, 0, 0] and got == want,
+           "doorbell: levels 1, 2, 3 written as one 4-byte write at offset 16",
+           "inject errnos %s; device saw (offset, len, value) %s, expected %s"
+           % (errs, got, want))
+
+    c = counters(dev)
+    tap.ok(all(c["written_" + lv] == 1 and c["detected_" + lv] == 1
+               for lv in LEVELS),
+           "doorbell: sysfs counters match the writes", c)
+
+    write(TESTDEV + "/clear", "1")
+    errs = [inject(dev, v) for v in ("1", "2", "3")]
+    got = testdev_writes()
+    tap.ok(errs == [0, 0, 0] and got == want,
+           "doorbell: numeric injection 1..3 writes the same values",
+           "errnos %s, writes %s" % (errs, got))
+
+    write(TESTDEV + "/clear", "1")
+    errs = [inject(dev, v) for v in ("0", "4", "bogus", "-1", "2x")]
+    got = testdev_writes()
+    tap.ok(all(e == errno.EINVAL for e in errs) and not got,
+           "doorbell: out-of-range injections are EINVAL and write nothing",
+           "errnos %s (want EINVAL), writes %s" % (errs, got))
+
+    # Rate limit: low may be reported once an hour; medium has no limit.
+    before = counters(dev)
+    write(PARAMS + "/ratelimit_low_ms", "3600000")
+    write(TESTDEV + "/clear", "1")
+    for _ in range(5):
+        inject(dev, "low")
+        inject(dev, "medium")
+    got = testdev_writes()
+    d = delta(counters(dev), before)
+    tap.ok(got == [(DOORBELL_OFFSET, 4, 2)] * 5 and
+           d["ratelimited_low"] == 5 and d["written_low"] == 0 and
+           d["written_medium"] == 5,
+           "rate limit: a level inside its interval is dropped and counted",
+           "writes %s, counter deltas %s" % (got, d))
+
+    old = read(PARAMS + "/ratelimit_low_ms")
+    errs = [write(PARAMS + "/ratelimit_low_ms", "3600001"),
+            write(PARAMS + "/pressure_sample_ms", "5"),
+            write(PARAMS + "/low_avail_permille", "1001"),
+            write(PARAMS + "/ratelimit_medium_ms", "x")]
+    tap.ok(all(e == errno.EINVAL for e in errs) and
+           read(PARAMS + "/ratelimit_low_ms") == old,
+           "parameters: out-of-range values are EINVAL, old value kept",
+           "errnos %s, ratelimit_low_ms now %s (was %s)"
+           % (errs, read(PARAMS + "/ratelimit_low_ms"), old))
+
+    # Real pressure through the detector, default rate limits.
+    dev = load_pair()
+    write(TESTDEV + "/clear", "1")
+    ram_mib = meminfo("MemTotal") // 1024
+    latency, level = run_hog(dev, ram_mib + 256)
+    got = testdev_writes()
+    c = counters(dev)
+    bell = [w for w in got if w[0] == DOORBELL_OFFSET]
+    tap.ok(any(w[2] >= 2 for w in bell),
+           "pressure: a memory hog makes the driver ring medium/critical",
+           "device saw %s; counters %s" % (got, c))
+    if latency is not None:
+        tap.note("hog of %d MiB in a %d MiB guest: %s detected %.0f ms "
+                 "after the first allocation stall"
+                 % (ram_mib + 256, ram_mib, level, latency * 1000))
+    tap.ok(all(w[1] == 4 and 1 <= w[2] <= 3 for w in bell) and
+           len(bell) == len(got) and
+           [sum(1 for w in bell if w[2] == i + 1) for i in range(3)] ==
+           [c["written_" + lv] for lv in LEVELS],
+           "pressure: every write is a valid level and is counted",
+           "writes %s, counters %s" % (got, c))
+
+    # Device without the feature: detection runs, nothing is written.
+    dev = load_pair(testdev_args=["doorbell=0"], driver_args=no_limit)
+    write(TESTDEV + "/clear", "1")
+    errs = [inject(dev, lv) for lv in LEVELS]
+    run_hog(dev, ram_mib + 256)
+    got = testdev_writes()
+    c = counters(dev)
+    tap.ok(read(dev + "/pressure/doorbell") == "0" and errs == [0, 0, 0] and
+           not got and c["detected_critical"] + c["detected_medium"] >= 3 and
+           all(c["written_" + lv] == 0 for lv in LEVELS),
+           "no feature: pressure is detected but never written",
+           "doorbell=%s, errnos %s, device saw %s, counters %s"
+           % (read(dev + "/pressure/doorbell"), errs, got, c))
+
+    # Legacy device (no VIRTIO_F_VERSION_1): the driver declines the bit.
+    dev = load_pair(testdev_args=["version_1=0"], driver_args=no_limit)
+    write(TESTDEV + "/clear", "1")
+    errs = [inject(dev, lv) for lv in LEVELS]
+    feats = int(read(TESTDEV + "/features"), 16)
+    got = testdev_writes()
+    tap.ok(not feats & (1 << DOORBELL_BIT) and not got,
+           "legacy device: doorbell not negotiated, nothing written",
+           "features %#x, writes %s" % (feats, got))
+
+    unload(DRIVER)
+    got = testdev_writes()
+    tap.ok(all(w[0] != DOORBELL_OFFSET for w in got),
+           "removal: the driver writes no doorbell while unbinding",
+           "writes %s" % got)
+    unload("vab_testdev")
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.ok(not loaded(DRIVER) and not loaded("vab_testdev"),
+           "modules unload cleanly", read("/proc/modules"))
+    tap.exit()
+
+
+# --- balloon suite: Debian's QEMU, virtio-balloon-pci ----------------------
+
+class Qmp:
+    """QMP through the host's qmp_relay.py and the shared directory."""
+
+    def __init__(self, shared):
+        self.dir = shared
+        self.seq = 0
+
+    def __call__(self, cmd, timeout_s=30, **args):
+        self.seq += 1
+        name = "%s/req.%08d" % (self.dir, self.seq)
+        with open(name + ".tmp", "w") as f:
+            json.dump({"execute": cmd, "arguments": args}, f)
+        os.rename(name + ".tmp", name)
+        resp = "%s/resp.%08d" % (self.dir, self.seq)
+        deadline = time.monotonic() + timeout_s
+        while not os.path.exists(resp):
+            if time.monotonic() > deadline:
+                raise TimeoutError("no QMP answer to %s" % cmd)
+            time.sleep(0.005)
+        with open(resp) as f:
+            reply = json.load(f)
+        os.unlink(resp)
+        if "error" in reply:
+            raise RuntimeError("QMP %s: %s" % (cmd, reply["error"]))
+        return reply["return"]
+
+
+def wait_for(pred, timeout_s, step=0.01):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
+def suite_balloon():
+    tap = Tap(12)
+    protect_self()
+    qmp = Qmp(os.environ["VAB_QMP_DIR"])
+    ram = int(os.environ["VAB_RAM_MIB"]) << 20
+    step_mib = 256
+
+    run("insmod", os.environ["VAB_DRIVER"])
+    dev = our_device()
+    tap.ok(not loaded("virtio_balloon") and os.path.exists(dev + "/balloon"),
+           "bind: our driver, not virtio_balloon, owns the balloon device",
+           "virtio_balloon loaded: %s" % loaded("virtio_balloon"))
+    tap.ok(read(dev + "/pressure/doorbell") == "0",
+           "stock QEMU: the doorbell feature is not negotiated",
+           "doorbell=%s" % read(dev + "/pressure/doorbell"))
+
+    base = meminfo("MemTotal")
+    t0 = time.monotonic()
+    qmp("balloon", value=ram - (step_mib << 20))
+    units = step_mib << 8
+    done = wait_for(lambda: read(dev + "/balloon/units") == str(units), 120)
+    secs = time.monotonic() - t0
+    now = meminfo("MemTotal")
+    tap.ok(done and now == base - (step_mib << 10),
+           "inflate: MemTotal drops by the balloon size",
+           "MemTotal %d kB -> %d kB, expected %d kB; units %s"
+           % (base, now, base - (step_mib << 10),
+              read(dev + "/balloon/units")))
+    tap.note("inflated %d MiB in %.2f s" % (step_mib, secs))
+    actual = qmp("query-balloon")["actual"]
+    tap.ok(actual == ram - (step_mib << 20),
+           "inflate: query-balloon agrees",
+           "actual %d, expected %d" % (actual, ram - (step_mib << 20)))
+
+    qmp("balloon", value=ram)
+    done = wait_for(lambda: read(dev + "/balloon/units") == "0", 120)
+    now = meminfo("MemTotal")
+    tap.ok(done and now == base, "deflate: MemTotal back to full size",
+           "MemTotal %d kB, expected %d kB" % (now, base))
+    actual = qmp("query-balloon")["actual"]
+    tap.ok(actual == ram, "deflate: query-balloon agrees",
+           "actual %d, expected %d" % (actual, ram))
+
+    path = "/machine/peripheral/balloon0"
+    qmp("qom-set", path=path, property="guest-stats-polling-interval",
+        value=1)
+
+    def fresh_stats():
+        s = qmp("qom-get", path=path, property="guest-stats")
+        return s if s.get("last-update", 0) > 0 else None
+    stats = wait_for(fresh_stats, 30, step=0.2)
+    st = (stats or {}).get("stats", {})
+    total = meminfo("MemTotal") << 10
+    tap.ok(stats and st.get("stat-total-memory") == total and
+           0 < st.get("stat-available-memory", 0) <= total and
+           0 < st.get("stat-free-memory", 0) <= total and
+           st.get("stat-minor-faults", 0) > 0,
+           "stats: QEMU's guest-stats carry the guest's figures",
+           "guest-stats %s, MemTotal %d bytes" % (stats, total))
+    qmp("qom-set", path=path, property="guest-stats-polling-interval",
+        value=0)
+
+    idle_s = int(os.environ.get("VAB_IDLE_S", "60"))
+    before = counters(dev)
+    time.sleep(idle_s)
+    d = delta(counters(dev), before)
+    tap.ok(all(d["detected_" + lv] == 0 for lv in LEVELS),
+           "idle: no pressure detected in %d s" % idle_s, d)
+    tap.note("idle %d s: %d evaluations" % (idle_s, d["evaluations"]))
+
+    ram_mib = meminfo("MemTotal") // 1024
+    latency, level = run_hog(dev, ram_mib + 256)
+    c = counters(dev)
+    tap.ok(latency is not None,
+           "pressure: a memory hog is detected as medium/critical",
+           "counters %s" % c)
+    if latency is not None:
+        tap.note("hog of %d MiB in a %d MiB guest: %s detected %.0f ms "
+                 "after the first allocation stall"
+                 % (ram_mib + 256, ram_mib, level, latency * 1000))
+    tap.ok(all(c["written_" + lv] == 0 for lv in LEVELS),
+           "pressure: nothing written without the feature", c)
+
+    qmp("balloon", value=ram - (64 << 20))
+    wait_for(lambda: read(dev + "/balloon/units") == str(64 << 8), 60)
+    run("rmmod", DRIVER)
+    actual = qmp("query-balloon")["actual"]
+    now = meminfo("MemTotal")
+    tap.ok(now == base and actual == ram,
+           "removal: every ballooned page comes back to the guest",
+           "MemTotal %d kB (want %d), actual %d (want %d)"
+           % (now, base, actual, ram))
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.exit()
+
+
+# --- benchmark: inflate/deflate speed, ours against virtio_balloon ---------
+
+def time_resize(qmp, target_bytes, want_memtotal_kb, timeout_s=300):
+    t0 = time.monotonic()
+    qmp("balloon", value=target_bytes)
+    ok = wait_for(lambda: meminfo("MemTotal") == want_memtotal_kb, timeout_s,
+                  step=0.002)
+    return time.monotonic() - t0 if ok else None
+
+
+def suite_bench():
+    mib = int(os.environ.get("VAB_BENCH_MIB", "512"))
+    rounds = int(os.environ.get("VAB_BENCH_ROUNDS", "3"))
+    tap = Tap(2 * rounds)
+    qmp = Qmp(os.environ["VAB_QMP_DIR"])
+    ram = int(os.environ["VAB_RAM_MIB"]) << 20
+    drivers = {"virtio_balloon": ("modprobe", "virtio_balloon"),
+               DRIVER: ("insmod", os.environ["VAB_DRIVER"])}
+    figures = {name: {"inflate": [], "deflate": []} for name in drivers}
+    for r in range(rounds):
+        for name, load in drivers.items():
+            for other in drivers:
+                unload(other)
+            run(*load)
+            base = meminfo("MemTotal")
+            t_in = time_resize(qmp, ram - (mib << 20), base - (mib << 10))
+            t_out = time_resize(qmp, ram, base)
+            ok = t_in is not None and t_out is not None
+            tap.ok(ok, "bench: %s round %d inflated and deflated %d MiB"
+                   % (name, r + 1, mib), "inflate %s s, deflate %s s"
+                   % (t_in, t_out))
+            if ok:
+                figures[name]["inflate"].append(mib / t_in)
+                figures[name]["deflate"].append(mib / t_out)
+                tap.note("%s round %d: inflate %.1f MiB/s, deflate %.1f MiB/s"
+                         % (name, r + 1, mib / t_in, mib / t_out))
+    for other in drivers:
+        unload(other)
+    for name, fig in figures.items():
+        if fig["inflate"]:
+            tap.note("%-18s %d MiB: inflate median %.1f MiB/s, deflate "
+                     "median %.1f MiB/s (%d rounds)"
+                     % (name, mib, statistics.median(fig["inflate"]),
+                        statistics.median(fig["deflate"]),
+                        len(fig["inflate"])))
+    tap.exit()
+
+
+def main():
+    suites = {"doorbell": suite_doorbell, "balloon": suite_balloon,
+              "bench": suite_bench}
+    if len(sys.argv) != 2 or sys.argv[1] not in suites:
+        sys.exit("usage: tests.py doorbell|balloon|bench")
+    suites[sys.argv[1]]()
+
+
+if __name__ == "__main__":
+    main()
