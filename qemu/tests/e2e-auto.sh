@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end test of the patched QEMU with the kvm_autoballoon module.
+#
+#   qemu/tests/e2e-auto.sh [6.1|6.12 ...]     (default: 6.1 6.12)
+#
+# For each kernel series: builds the host module against that kernel's
+# headers (in build/qemu-e2e/<release>/, a copy of the module's sources, so
+# that concurrent builds in the work tree are not disturbed), builds QEMU
+# with qemu/build.sh, and runs qemu/tests/e2e_auto.py inside a test VM
+# booted by tools/testing/vm/run-vm.sh with the module loaded. The VM sees
+# the host's root over 9p, so the QEMU binary and the tests are there.
+#
+# Prints the TAP of every run; exits 0 all passed, 1 some failed, 4 all
+# skipped.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+series=("$@")
+[ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
+
+n=0
+failed=0
+skipped=0
+passed=0
+
+result() {	# STATE NAME [REASON]
+	n=$((n + 1))
+	case $1 in
+	ok) passed=$((passed + 1)); echo "ok $n $2" ;;
+	skip) skipped=$((skipped + 1)); echo "ok $n $2 # SKIP $3" ;;
+	*) failed=$((failed + 1)); echo "# $3"; echo "not ok $n $2" ;;
+	esac
+}
+
+echo "TAP version 13"
+qemu=$("$top/qemu/build.sh" 2>"$top/build/qemu/build.log" | tail -n1)
+if [ ! -x "$qemu" ]; then
+	result fail "e2e: build QEMU" "qemu/build.sh failed, see build/qemu/build.log"
+	echo "1..$n"
+	exit 1
+fi
+
+for s in "${series[@]}"; do
+	if ! info=$("$top/tools/testing/vm/get-kernel.sh" "$s" 2>&1); then
+		result skip "e2e $s" "no kernel: $(echo "$info" | tail -n1)"
+		continue
+	fi
+	eval "$(echo "$info" | grep -E '^(release|kdir)=')"
+	# shellcheck disable=SC2154 # set by the eval
+	mod=$top/build/qemu-e2e/$release
+	rm -rf "$mod"
+	mkdir -p "$mod/kernel/virt" "$mod/include"
+	cp -r "$top/kernel/virt/autoballoon" "$mod/kernel/virt/"
+	cp -r "$top/include/uapi" "$mod/include/"
+	echo 'obj-m += kernel/virt/autoballoon/' >"$mod/Kbuild"
+	# shellcheck disable=SC2154
+	if ! make -C "$kdir" M="$mod" -j2 modules >"$mod/build.log" 2>&1; then
+		result fail "e2e $s: build kvm_autoballoon" \
+			"module build failed: $(tail -n3 "$mod/build.log" | tr '\n' ' ')"
+		continue
+	fi
+	echo "# e2e on $release"
+	out=$(timeout 900 "$top/tools/testing/vm/run-vm.sh" --kernel "$s" \
+		--timeout 600 --module "$mod/kernel/virt/autoballoon/kvm_autoballoon.ko" \
+		-- python3 "$here/e2e_auto.py" "$qemu" 2>&1)
+	rc=$?
+	# Renumber the inner TAP into ours.
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"*)
+			name=${line#ok * }; reason=${name#*# SKIP }
+			result skip "$s: ${name%% # SKIP*}" "$reason" ;;
+		"ok "*) name=${line#ok }; result ok "$s: ${name#* }" ;;
+		"not ok "*) name=${line#not ok }; result fail "$s: ${name#* }" "see above" ;;
+		"TAP version"*|"1.."*) ;;
+		*) echo "# $line" ;;
+		esac
+	done <<<"$out"
+	case $rc in
+	0|1|4) ;;
+	*) result fail "e2e $s: VM run" "run-vm.sh exited $rc" ;;
+	esac
+done
+
+echo "1..$n"
+[ $failed -gt 0 ] && exit 1
+[ $passed -eq 0 ] && [ $skipped -gt 0 ] && exit 4
+exit 0
