@@ -205,7 +205,7 @@ int main(void)
 	}
 	printf("kvm_autoballoon API version %d\n",
 	       ioctl(dev, KAB_GET_API_VERSION, 0));
-	/* Deterministic steps for the demo: no cooldowns, no blocking. */
+	/* One inflation per event in the demo, without waiting. */
 	sysfs_write("policy/cooldown_ms", "0");
 
 	printf("\n> two VMMs register their VMs\n");
@@ -248,13 +248,33 @@ int main(void)
 	before[1] = vms[1].applied_target;
 	guest_rings(&vms[0], KAB_LEVEL_CRITICAL);
 	drain(vms, 2);
+	printf("  the host is critical itself: the rule table says hold\n");
+	if (vms[0].applied_target != before[0])
+		fail("web moved while the host was critical");
+
+	printf("\n> host pressure is over (host_hold_ms later)\n");
+	usleep((sysfs_read_u64("policy/host_hold_ms") + 200) * 1000);
+	guest_rings(&vms[0], KAB_LEVEL_CRITICAL);
+	drain(vms, 2);
 	if (vms[0].applied_target >= before[0])
 		fail("web did not deflate on critical guest pressure");
 	if (vms[1].applied_target != before[1])
 		fail("batch moved although only web's guest rang");
 
-	guest_rings(&vms[0], KAB_LEVEL_MEDIUM);
+	printf("\n> a guest floods its doorbell: 100000 rings\n");
+	for (step = 0; step < 100000; step++) {
+		uint64_t one = 1;
+
+		if (write(vms[1].pressure_efd[KAB_LEVEL_LOW - 1], &one,
+			  sizeof(one)) != sizeof(one))
+			break;
+	}
 	drain(vms, 2);
+	snprintf(path, sizeof(path), "vms/%u/guest_events_low", vms[1].id);
+	printf("  batch: %lld rings counted, ", sysfs_read_u64(path));
+	snprintf(path, sizeof(path), "vms/%u/deflations", vms[1].id);
+	printf("%lld deflations: hints are rate limited\n",
+	       sysfs_read_u64(path));
 
 	printf("\n> what the module knows about web (sysfs vms/%u/)\n",
 	       vms[0].id);
