@@ -91,13 +91,13 @@
 /* Every _ms tunable turns its behaviour off when set to 0. */
 const struct kab_policy_tunable kab_policy_tunables[] = {
 	KAB_TUNABLE("host_step_pages_low", host_step_pages[0],
-		    0, KAB_MAX_PAGES, 4096, "pages",
+		    0, KAB_MAX_PAGES, 16384, "pages",
 		    "inflation per VM for a host pressure event at level low"),
 	KAB_TUNABLE("host_step_pages_medium", host_step_pages[1],
-		    0, KAB_MAX_PAGES, 16384, "pages",
+		    0, KAB_MAX_PAGES, 65536, "pages",
 		    "inflation per VM for a host pressure event at level medium"),
 	KAB_TUNABLE("host_step_pages_critical", host_step_pages[2],
-		    0, KAB_MAX_PAGES, 65536, "pages",
+		    0, KAB_MAX_PAGES, 262144, "pages",
 		    "inflation per VM for a host pressure event at level critical"),
 	KAB_TUNABLE("guest_step_pages_low", guest_step_pages[0],
 		    0, KAB_MAX_PAGES, 4096, "pages",
@@ -121,7 +121,7 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    0, KAB_MAX_PAGES, 256, "pages",
 		    "smaller target changes are not made, unless they reach a limit"),
 	KAB_TUNABLE("host_hold_ms", host_hold_ms,
-		    0, KAB_MAX_MS, 2000, "ms",
+		    0, KAB_MAX_MS, 10000, "ms",
 		    "how long a host pressure event stays the current host level"),
 	KAB_TUNABLE("guest_hold_ms", guest_hold_ms,
 		    0, KAB_MAX_MS, 5000, "ms",
@@ -157,7 +157,7 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    0, KAB_MAX_MS, 600000, "ms",
 		    "longest pause in inflation after repeated stalls"),
 	KAB_TUNABLE("relax_after_ms", relax_after_ms,
-		    0, KAB_MAX_MS, 30000, "ms",
+		    0, KAB_MAX_MS, 120000, "ms",
 		    "give memory back once the host was quiet this long"),
 	KAB_TUNABLE("relax_step_percent", relax_step_percent,
 		    1, 100, 1, "percent",
@@ -226,6 +226,26 @@ static u64 kab_max_target(const struct kab_policy_vm *vm)
 static u64 kab_percent_of(u64 pages, u64 percent)
 {
 	return div64_u64(pages * percent, 100);
+}
+
+/* The largest single inflation of @vm. */
+static u64 kab_max_step(const struct kab_policy_params *p,
+			const struct kab_policy_vm *vm)
+{
+	return min_t(u64, p->max_step_pages,
+		     kab_percent_of(vm->total_pages, p->max_step_percent));
+}
+
+/*
+ * Is the balloon more than one step behind its target? Then the VM is not
+ * pushed further until it catches up. A VMM that never reported its actual
+ * size is taken at its word.
+ */
+static bool kab_lagging(const struct kab_policy_params *p,
+			const struct kab_policy_vm *vm)
+{
+	return vm->actual_ns != KAB_POLICY_NEVER &&
+	       vm->target_pages > vm->actual_pages + kab_max_step(p, vm);
 }
 
 static bool kab_level_valid(unsigned int level)
@@ -358,6 +378,20 @@ static u64 kab_hints_accepted(const struct kab_policy_params *p,
 	return accepted;
 }
 
+/*
+ * Hold: medium or critical guest pressure that the host level does not let
+ * deflate still stops an inflation in flight, at the balloon's actual size.
+ */
+static bool kab_hold(struct kab_policy_vm *vm, unsigned int level, u64 now_ns)
+{
+	if (level < KAB_LEVEL_MEDIUM || vm->actual_ns == KAB_POLICY_NEVER ||
+	    vm->target_pages <= vm->actual_pages)
+		return false;
+	return kab_set_target(vm, max_t(u64, vm->actual_pages,
+					kab_min_target(vm)),
+			      KAB_REASON_GUEST_PRESSURE, now_ns);
+}
+
 bool kab_policy_guest_event(const struct kab_policy_params *p,
 			    struct kab_policy_vm *vm, unsigned int level,
 			    u64 count, u64 now_ns)
@@ -377,7 +411,7 @@ bool kab_policy_guest_event(const struct kab_policy_params *p,
 
 	step_level = kab_rules[kab_host_level(p, vm, now_ns)][level].deflate_level;
 	if (!step_level)
-		return false;
+		return kab_hold(vm, level, now_ns);
 	if (level != KAB_LEVEL_CRITICAL &&
 	    kab_recent(now_ns, vm->last_inflate_ns, p->block_after_inflate_ms))
 		return false;
@@ -442,7 +476,7 @@ static u64 kab_host_score(const struct kab_policy_params *p,
 					   p->block_after_deflate_ms)) {
 		return 0;
 	}
-	if (now_ns < vm->backoff_until_ns)
+	if (now_ns < vm->backoff_until_ns || kab_lagging(p, vm))
 		return 0;
 
 	limit = kab_inflate_limit(p, vm, now_ns);
@@ -464,9 +498,7 @@ static bool kab_inflate(const struct kab_policy_params *p,
 	if (vm->target_pages >= limit)
 		return false;
 	room = limit - vm->target_pages;
-	step = min_t(u64, step, p->max_step_pages);
-	step = min_t(u64, step,
-		     kab_percent_of(vm->total_pages, p->max_step_percent));
+	step = min_t(u64, step, kab_max_step(p, vm));
 	if (step >= room)
 		step = room;		/* reaching the limit is always allowed */
 	else if (step < p->min_change_pages)

@@ -629,6 +629,49 @@ static bool test_block_inflate_after_critical_even_for_host_critical(void)
 	return true;
 }
 
+static bool test_hold_stops_inflation_in_flight(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.host_hold_ms = 10000;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	kab_policy_actual(&params, &vm, 5000, T0 + 100 * MS);
+	/* Host critical x guest critical holds: no deflation below actual. */
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+				      T0 + 200 * MS), "target not held");
+	EXPECT_U64(vm.target_pages, 5000);
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+				       T0 + 300 * MS), "moved below actual");
+	/* Low guest pressure does not hold. */
+	host1(&vm, KAB_LEVEL_CRITICAL, T0 + 400 * MS);
+	EXPECT(!kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				       T0 + 500 * MS), "low held");
+	return true;
+}
+
+static bool test_no_push_while_balloon_lags(void)
+{
+	struct kab_policy_vm vm;
+	u64 step;
+
+	defaults_no_timers();
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	step = params.max_step_pages;
+	if ((1 << 24) * params.max_step_percent / 100 < step)
+		step = (1 << 24) * params.max_step_percent / 100;
+	kab_policy_actual(&params, &vm, 0, T0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0), 1);
+	EXPECT_U64(vm.target_pages, step);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + SEC), 1);
+	/* Two steps ahead of a balloon still at 0: wait for it. */
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 2 * SEC), 0);
+	kab_policy_actual(&params, &vm, step, T0 + 3 * SEC);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 3 * SEC), 1);
+	return true;
+}
+
 static bool test_no_rechase_after_deflate(void)
 {
 	struct kab_policy_vm vm;
@@ -785,12 +828,15 @@ static bool test_zero_timers_give_deterministic_steps(void)
 	unsigned int i, level;
 
 	defaults_no_timers();
+	no_caps();
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
 	want = vm.target_pages;
 	for (i = 0; i < 300; i++) {
 		level = 1 + (i * 7) % 3;
 		if (i % 3) {
 			want += params.host_step_pages[level - 1];
+			if (want > (1 << 24) - (1 << 20))
+				want = (1 << 24) - (1 << 20);
 			host1(&vm, level, T0);
 		} else {
 			want -= want < params.guest_step_pages[level - 1] ?
@@ -922,6 +968,8 @@ static const struct policy_test tests[] = {
 	TEST(test_block_deflate_after_inflate_unless_critical),
 	TEST(test_block_inflate_after_guest_deflate),
 	TEST(test_block_inflate_after_critical_even_for_host_critical),
+	TEST(test_hold_stops_inflation_in_flight),
+	TEST(test_no_push_while_balloon_lags),
 	TEST(test_no_rechase_after_deflate),
 	TEST(test_stall_backs_off_and_marks_uncooperative),
 	TEST(test_stall_not_declared_while_balloon_moves),
