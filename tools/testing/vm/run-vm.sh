@@ -13,8 +13,8 @@
 #   --mem MIB           memory of the VM (default 2048)
 #   --smp N             vCPUs (default 2)
 #   --module PATH       insmod PATH after KVM is loaded (repeatable, in order;
-#                       the modules are rmmod'ed in reverse order at the end
-#                       unless --no-rmmod)
+#                       copied into the run first; rmmod'ed in reverse order
+#                       at the end unless --no-rmmod)
 #   --timeout SEC       kill the VM after SEC seconds: a hang (default 600,
 #                       or $KAB_VM_TIMEOUT)
 #   --out DIR           writable directory shared with the VM at the same
@@ -25,6 +25,7 @@
 #   --no-rmmod          leave the modules loaded at the end
 #   --accel kvm|tcg     override the choice (kvm only if the CPU shows vmx/svm
 #                       and /dev/kvm is usable, else tcg with -cpu max)
+#   --cpu MODEL         QEMU CPU model (default host under kvm, max under tcg)
 #   --qemu PATH         QEMU binary (default qemu-system-x86_64)
 #   --qemu-arg ARG      extra QEMU argument (repeatable)
 #   --append TEXT       extra kernel command line
@@ -33,7 +34,7 @@
 # The VM's root is the host's root filesystem, read-only over virtio-9p (as
 # virtme-ng does), so the clone, its build/ tree, QEMU, bash, python3 and
 # every library are inside at the same paths as outside; /tmp, /run, /root
-# and /var/tmp are tmpfs. The command starts in the caller's working
+# and /var/tmp are the VM's own tmpfs (the host's /tmp is not visible). The command starts in the caller's working
 # directory. Its stdout and stderr (merged) arrive on this script's stdout
 # as they are written; this script's own messages go to stderr.
 #
@@ -67,6 +68,7 @@ out=
 load_kvm=1
 rmmod_at_end=1
 accel=
+cpu=
 qemu=qemu-system-x86_64
 append=
 script=
@@ -88,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--no-kvm) load_kvm=0; shift ;;
 	--no-rmmod) rmmod_at_end=0; shift ;;
 	--accel) accel=$2; shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
 	--qemu) qemu=$2; shift 2 ;;
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--append) append=$2; shift 2 ;;
@@ -155,8 +158,8 @@ if [ -z "$accel" ]; then
 	fi
 fi
 case $accel in
-kvm) accel_args=(-accel kvm -cpu host) ;;
-tcg) accel_args=(-accel "tcg,thread=${KAB_TCG_THREAD:-single}" -cpu max) ;;
+kvm) accel_args=(-accel kvm -cpu "${cpu:-host}") ;;
+tcg) accel_args=(-accel "tcg,thread=${KAB_TCG_THREAD:-single}" -cpu "${cpu:-max}") ;;
 *) kab_die "--accel takes kvm or tcg" ;;
 esac
 
@@ -182,7 +185,15 @@ if [ -n "$script" ]; then
 else
 	{ printf 'exec'; printf ' %q' "$@"; printf '\n'; } >"$run/cmd.sh"
 fi
-printf '%s\n' "${modules[@]+"${modules[@]}"}" >"$run/modules"
+# Modules are copied into the run, so any host path works (the host's /tmp
+# is not visible inside: the VM has its own tmpfs there).
+mkdir -p "$run/modules.d"
+: >"$run/modules"
+for i in "${!modules[@]}"; do
+	mkdir -p "$run/modules.d/$i"
+	cp "${modules[$i]}" "$run/modules.d/$i/"
+	echo "$run/modules.d/$i/${modules[$i]##*/}" >>"$run/modules"
+done
 
 {
 	printf 'KAB_TOP=%q\n' "$KAB_TOP"
