@@ -358,4 +358,35 @@ TEST_F(abi, owner_exit_unregisters)
 	EXPECT_EQ(0, kab_wait_vm_gone(id, KAB_WAIT_MS));
 }
 
+/* psi_fd takes a PSI trigger made by the caller and holds it. */
+TEST_F(abi, psi_trigger_accepted)
+{
+	static const char trigger[] = "some 150000 1000000";
+	struct kab_create_vm req;
+	struct kab_test_vm vm;
+	struct kab_target t;
+	int psi;
+
+	KAB_BAIL_IF_SKIPPED();
+	psi = open("/proc/pressure/memory", O_RDWR | O_CLOEXEC);
+	if (psi < 0)
+		SKIP(return, "psi_trigger_accepted: /proc/pressure/memory: %s",
+		     strerror(errno));
+	if (write(psi, trigger, sizeof(trigger)) < 0) {
+		close(psi);
+		SKIP(return, "psi_trigger_accepted: no PSI trigger: %s",
+		     strerror(errno));
+	}
+	kab_create_vm_defaults(&req);
+	req.psi_fd = psi;
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, &req, 0),
+		      "KAB_CREATE_VM with a PSI trigger as psi_fd");
+	/* The registration holds the trigger: ours can go. */
+	close(psi);
+	EXPECT_EQ(0, kab_get_target(vm.fd, &t));
+	EXPECT_EQ(1, t.seq);
+	kab_vm_destroy(&vm);
+	EXPECT_EQ(0, kab_wait_nr_vms(self->nr_vms, KAB_WAIT_MS));
+}
+
 KAB_TEST_MAIN

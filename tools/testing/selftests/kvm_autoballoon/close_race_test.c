@@ -67,6 +67,7 @@ struct storm {
 	struct kab_test_vm *vm;
 	int vm_fd;		/* the number, still used after the close */
 	atomic_bool stop;
+	atomic_uint started;
 	atomic_ulong writes;
 };
 
@@ -84,7 +85,8 @@ static void *storm_fn(void *arg)
 	struct kab_target t;
 	unsigned long n = 0;
 
-	while (!atomic_load(&storm->stop)) {
+	atomic_fetch_add(&storm->started, 1);
+	do {
 		switch (st->role) {
 		case STORM_EVENTFD:
 			/* The fd stays ours: only the module's side goes. */
@@ -101,7 +103,7 @@ static void *storm_fn(void *arg)
 			break;
 		}
 		n++;
-	}
+	} while (!atomic_load(&storm->stop));
 	atomic_fetch_add(&storm->writes, n);
 	return NULL;
 }
@@ -131,7 +133,9 @@ TEST_F_TIMEOUT(race, close_during_storm, 600)
 			ASSERT_EQ(0, pthread_create(&threads[i].tid, NULL,
 						    storm_fn, &threads[i]));
 		}
-		/* Vary how long the storm ran before the close. */
+		/* Every thread going, then vary how long before the close. */
+		while (atomic_load(&storm.started) < ARRAY_SIZE(threads))
+			kab_sleep_ms(1);
 		kab_sleep_ms(5 + (round % 5) * 10);
 
 		fd = vm.fd;
