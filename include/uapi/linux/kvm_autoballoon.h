@@ -63,9 +63,16 @@
  *		KVM ioeventfd with datamatch on the balloon's pressure doorbell.
  * @kvm_vm_fd:	KAB_NO_FD or a KVM VM fd (from KVM_CREATE_VM); the module holds
  *		a reference to it for the life of the registration.
- * @psi_fd:	KAB_NO_FD or a PSI trigger fd (memory.pressure of the VM's
- *		cgroup, or /proc/pressure/memory) that signals host pressure for
- *		this VM.
+ * @psi_fd:	KAB_NO_FD or a PSI trigger fd: memory.pressure of the VM's
+ *		cgroup (or /proc/pressure/memory) opened and with a trigger
+ *		written by the caller, e.g. "some 150000 1000000". Each event
+ *		of the trigger is host pressure on this VM, at the level in
+ *		sysfs sources/psi/level. The module holds the file until the
+ *		VM is unregistered; if the cgroup is removed meanwhile, the
+ *		trigger is dropped (sysfs vms/<id>/psi_trigger: unbound) and
+ *		the VM stays registered. EBADF: not an open fd; EINVAL: not a
+ *		memory pressure file, no trigger written, or its cgroup was
+ *		removed.
  * @reserved:	must be zero.
  *
  * Return: a new per-VM file descriptor (O_CLOEXEC) on success, else -1 with
@@ -169,11 +176,43 @@ struct kab_vm_stats {
 
 #define KAB_VM_STATS_SIZE_VER0	144
 
+/**
+ * struct kab_host_psi - argument of KAB_BIND_HOST_PSI
+ * @size:	sizeof(struct kab_host_psi) as the caller knows it; at least
+ *		KAB_HOST_PSI_SIZE_VER0 (larger: unknown bytes must be zero,
+ *		else E2BIG).
+ * @flags:	must be 0.
+ * @psi_fd:	a PSI trigger fd created by the caller on
+ *		/proc/pressure/memory (or on a cgroup's memory.pressure).
+ *		Each event of the trigger is host pressure on every VM.
+ * @level:	level of its events, KAB_LEVEL_LOW..KAB_LEVEL_CRITICAL, or 0
+ *		for the level in sysfs sources/psi/level (default medium).
+ * @reserved:	must be zero.
+ *
+ * Root only (CAP_SYS_ADMIN). Return: a new file descriptor (O_CLOEXEC)
+ * that owns the binding: closing it stops listening to the trigger. The
+ * module holds the trigger file until then. Errors: EPERM not privileged;
+ * EFAULT; EINVAL size too small, nonzero flags/reserved, level > 3; E2BIG;
+ * EBADF @psi_fd not open; EINVAL not a memory pressure file, no trigger
+ * written, or its cgroup was removed; ENOSPC 16 bindings already open;
+ * ENOMEM.
+ */
+struct kab_host_psi {
+	__u32 size;
+	__u32 flags;
+	__s32 psi_fd;
+	__u32 level;
+	__u64 reserved[2];
+};
+
+#define KAB_HOST_PSI_SIZE_VER0	32
+
 #define KABIO	0xBA
 
 /* On /dev/kvm_autoballoon. */
 #define KAB_GET_API_VERSION	_IO(KABIO, 0x00)
 #define KAB_CREATE_VM		_IOW(KABIO, 0x01, struct kab_create_vm)
+#define KAB_BIND_HOST_PSI	_IOW(KABIO, 0x02, struct kab_host_psi)
 
 /* On a per-VM fd. */
 #define KAB_VM_GET_TARGET	_IOWR(KABIO, 0x10, struct kab_target)

@@ -15,16 +15,11 @@
 #include <linux/workqueue.h>
 
 #include "policy.h"
+#include "source.h"
 
 #define KAB_DEFAULT_MAX_VMS	1024
 #define KAB_LIMIT_MAX_VMS	65536
 #define KAB_DEFAULT_TICK_MS	1000
-
-/* Who reported host pressure (sysfs and tracepoints print the name). */
-enum kab_source {
-	KAB_SRC_INJECT,
-	KAB_NR_SOURCES,
-};
 
 struct kab_vm;
 
@@ -71,9 +66,13 @@ struct kab_vm {
 	u64 published_target;
 	u64 guest_events[KAB_NR_LEVELS];
 	u64 host_events[KAB_NR_LEVELS];
+	u32 host_last_level;		/* level of the last host event */
+	u32 host_last_source;		/* enum kab_source of it */
 
 	struct eventfd_ctx *target_ctx;
 	struct file *kvm_file;		/* KVM VM file or NULL; holds a ref */
+	struct mem_cgroup *memcg;	/* the VMM's memcg or NULL; ref held */
+	struct kab_psi_bind *psi;	/* per-VM PSI trigger or NULL */
 
 	spinlock_t bind_lock;		/* active flags of @binds */
 	struct kab_pressure_bind binds[KAB_NR_LEVELS];
@@ -100,10 +99,10 @@ void kab_tick_start(void);
 void kab_tick_stop(void);
 
 /* main.c */
-int kab_host_pressure(enum kab_source src, unsigned int level, u32 vm_id);
 const char *kab_reason_name(u32 reason);
 
 /* sysfs.c */
+extern struct kobject *kab_kobj;
 int kab_sysfs_init(void);
 void kab_sysfs_exit(void);
 int kab_sysfs_add_vm(struct kab_vm *vm);

@@ -11,6 +11,8 @@
 
 #include <linux/tracepoint.h>
 
+#include "source.h"
+
 TRACE_EVENT(kab_decision,
 	    TP_PROTO(u32 vm_id, u64 old_target, u64 new_target, u64 seq,
 		     u32 reason),
@@ -47,23 +49,47 @@ TRACE_EVENT(kab_guest_pressure,
 		      __entry->vm_id, __entry->level, __entry->count)
 );
 
+TRACE_DEFINE_ENUM(KAB_SRC_INJECT);
+TRACE_DEFINE_ENUM(KAB_SRC_VMPRESSURE);
+TRACE_DEFINE_ENUM(KAB_SRC_PSI);
+TRACE_DEFINE_ENUM(KAB_SCOPE_GLOBAL);
+TRACE_DEFINE_ENUM(KAB_SCOPE_MEMCG);
+TRACE_DEFINE_ENUM(KAB_SCOPE_VM);
+
+/*
+ * One host pressure event: @cgroup is the cgroup id (the inode number of
+ * its directory) for scope memcg, else 0; @vm_id the VM for scope vm, else
+ * 0; @nr_vms how many VMs it concerned.
+ */
 TRACE_EVENT(kab_host_pressure,
-	    TP_PROTO(unsigned int source, unsigned int level, u32 vm_id,
-		     unsigned int nr_vms),
-	    TP_ARGS(source, level, vm_id, nr_vms),
+	    TP_PROTO(unsigned int source, unsigned int level, unsigned int scope,
+		     u64 cgroup, u32 vm_id, unsigned int nr_vms),
+	    TP_ARGS(source, level, scope, cgroup, vm_id, nr_vms),
 	    TP_STRUCT__entry(__field(unsigned int, source)
 			     __field(unsigned int, level)
+			     __field(unsigned int, scope)
 			     __field(u32, vm_id)
+			     __field(u64, cgroup)
 			     __field(unsigned int, nr_vms)
 	    ),
 	    TP_fast_assign(__entry->source = source;
 			    __entry->level = level;
+			    __entry->scope = scope;
 			    __entry->vm_id = vm_id;
+			    __entry->cgroup = cgroup;
 			    __entry->nr_vms = nr_vms;
 	    ),
-	    TP_printk("source=%u level=%u vm=%u nr_vms=%u",
-		      __entry->source, __entry->level, __entry->vm_id,
-		      __entry->nr_vms)
+	    TP_printk("source=%s level=%u scope=%s cgroup=%llu vm=%u nr_vms=%u",
+		      __print_symbolic(__entry->source,
+				       { KAB_SRC_INJECT, "inject" },
+				       { KAB_SRC_VMPRESSURE, "vmpressure" },
+				       { KAB_SRC_PSI, "psi" }),
+		      __entry->level,
+		      __print_symbolic(__entry->scope,
+				       { KAB_SCOPE_GLOBAL, "global" },
+				       { KAB_SCOPE_MEMCG, "memcg" },
+				       { KAB_SCOPE_VM, "vm" }),
+		      __entry->cgroup, __entry->vm_id, __entry->nr_vms)
 );
 
 #endif /* _KAB_TRACE_H */

@@ -2,10 +2,10 @@
 /*
  * kvm_autoballoon: the host decides the balloon target of every KVM guest.
  *
- * This file holds the module's global state, the /dev/kvm_autoballoon misc
- * device and the entry point through which host pressure reaches the policy.
- * vm.c holds the per-VM objects, sysfs.c the sysfs tree, policy.c the
- * decisions.
+ * This file holds the module's global state and the /dev/kvm_autoballoon
+ * misc device. vm.c holds the per-VM objects, sysfs.c the sysfs tree,
+ * policy.c the decisions, source*.c the host pressure sources and the entry
+ * point through which their events reach the policy.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -52,62 +52,6 @@ const char *kab_reason_name(u32 reason)
 	return kab_reason_names[reason];
 }
 
-/**
- * kab_host_pressure - host memory pressure reached the module
- * @src:	who noticed it.
- * @level:	KAB_LEVEL_LOW..KAB_LEVEL_CRITICAL.
- * @vm_id:	0 for pressure on the whole host (every VM), else one VM.
- *
- * Return: 0, -ENOENT for an unknown @vm_id, -ENOMEM.
- */
-int kab_host_pressure(enum kab_source src, unsigned int level, u32 vm_id)
-{
-	struct kab_policy_vm *one, **pols;
-	struct kab_vm *vm;
-	unsigned int nr = 0;
-	int ret = 0;
-
-	if (level < KAB_LEVEL_LOW || level > KAB_LEVEL_CRITICAL)
-		return -EINVAL;
-
-	mutex_lock(&kab_lock);
-	if (vm_id) {
-		vm = kab_vm_find(vm_id);
-		if (!vm) {
-			ret = -ENOENT;
-			goto out;
-		}
-		one = &vm->pol;
-		pols = &one;
-		nr = 1;
-		vm->host_events[level - 1]++;
-	} else {
-		pols = kmalloc_array(max(kab_nr_vms, 1U), sizeof(*pols),
-				     GFP_KERNEL);
-		if (!pols) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		list_for_each_entry(vm, &kab_vms, node) {
-			pols[nr++] = &vm->pol;
-			vm->host_events[level - 1]++;
-		}
-	}
-	trace_kab_host_pressure(src, level, vm_id, nr);
-	kab_policy_host_event(&kab_params, pols, nr, level, ktime_get_ns());
-
-	if (vm_id) {
-		kab_vm_publish(vm);
-	} else {
-		kfree(pols);
-		list_for_each_entry(vm, &kab_vms, node)
-			kab_vm_publish(vm);
-	}
-out:
-	mutex_unlock(&kab_lock);
-	return ret;
-}
-
 static long kab_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -118,6 +62,8 @@ static long kab_dev_ioctl(struct file *file, unsigned int cmd,
 		return KAB_API_VERSION;
 	case KAB_CREATE_VM:
 		return kab_create_vm((const struct kab_create_vm __user *)arg);
+	case KAB_BIND_HOST_PSI:
+		return kab_psi_bind_host((const void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -151,13 +97,20 @@ static int __init kab_init(void)
 	if (ret)
 		goto err_destroy_wq;
 
-	ret = misc_register(&kab_miscdev);
+	/* A source that cannot start leaves the module working without it. */
+	ret = kab_sources_init(kab_kobj);
 	if (ret)
 		goto err_sysfs;
+
+	ret = misc_register(&kab_miscdev);
+	if (ret)
+		goto err_sources;
 
 	pr_info("ready, API version %d\n", KAB_API_VERSION);
 	return 0;
 
+err_sources:
+	kab_sources_exit();
 err_sysfs:
 	kab_sysfs_exit();
 err_destroy_wq:
@@ -170,6 +123,7 @@ static void __exit kab_exit(void)
 {
 	misc_deregister(&kab_miscdev);
 	kab_tick_stop();
+	kab_sources_exit();
 	kab_sysfs_exit();
 	destroy_workqueue(kab_wq);
 }

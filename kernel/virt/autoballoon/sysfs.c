@@ -9,6 +9,7 @@
  *			 milliseconds; 10..60000, default 1000
  *   inject_host_pressure write "LEVEL" or "LEVEL VMID" (root only)
  *   policy/<tunable>	 one file per entry of kab_policy_tunables[]
+ *   sources/		 host pressure sources (source.c)
  *   vms/<id>/		 one directory per registered VM
  *
  * Writes are validated completely before anything changes: a bad value
@@ -23,7 +24,7 @@
 
 #include "kab.h"
 
-static struct kobject *kab_kobj;
+struct kobject *kab_kobj;
 static struct kobject *kab_policy_kobj;
 static struct kobject *kab_vms_kobj;
 
@@ -133,8 +134,16 @@ static ssize_t inject_host_pressure_store(struct kobject *kobj,
 		if (!ret && !vm_id)
 			ret = -EINVAL;
 	}
-	if (!ret)
-		ret = kab_host_pressure(KAB_SRC_INJECT, level, vm_id);
+	if (!ret) {
+		struct kab_host_report r = {
+			.source	= KAB_SRC_INJECT,
+			.level	= level,
+			.scope	= vm_id ? KAB_SCOPE_VM : KAB_SCOPE_GLOBAL,
+			.vm_id	= vm_id,
+		};
+
+		ret = kab_host_report(&r);
+	}
 	kfree(copy);
 	return ret ? ret : count;
 }
@@ -305,6 +314,53 @@ static ssize_t last_reason_show(struct kobject *kobj,
 
 static struct kobj_attribute kab_vm_attr_last_reason = __ATTR_RO(last_reason);
 
+/* Host pressure: the last event that concerned this VM, and its sources. */
+static ssize_t host_last_level_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	struct kab_vm *vm = kab_vm_of(kobj);
+	u32 level;
+
+	mutex_lock(&kab_lock);
+	level = vm->host_last_level;
+	mutex_unlock(&kab_lock);
+	return sysfs_emit(buf, "%s\n", kab_level_name(level));
+}
+
+static ssize_t host_last_source_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	struct kab_vm *vm = kab_vm_of(kobj);
+	u32 level, source;
+
+	mutex_lock(&kab_lock);
+	level = vm->host_last_level;
+	source = vm->host_last_source;
+	mutex_unlock(&kab_lock);
+	return sysfs_emit(buf, "%s\n",
+			  level ? kab_source_name(source) : "none");
+}
+
+/* vm->memcg and vm->psi outlive the VM's sysfs directory. */
+static ssize_t memcg_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return kab_vm_memcg_show(kab_vm_of(kobj), buf);
+}
+
+static ssize_t psi_trigger_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", kab_psi_state_name(kab_vm_of(kobj)->psi));
+}
+
+static struct kobj_attribute kab_vm_attr_host_last_level =
+	__ATTR_RO(host_last_level);
+static struct kobj_attribute kab_vm_attr_host_last_source =
+	__ATTR_RO(host_last_source);
+static struct kobj_attribute kab_vm_attr_memcg = __ATTR_RO(memcg);
+static struct kobj_attribute kab_vm_attr_psi_trigger = __ATTR_RO(psi_trigger);
+
 static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_total_pages.attr,
 	&kab_vm_attr_floor_pages.attr,
@@ -325,6 +381,10 @@ static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_deflations.attr,
 	&kab_vm_attr_stalls.attr,
 	&kab_vm_attr_owner_pid.attr,
+	&kab_vm_attr_host_last_level.attr,
+	&kab_vm_attr_host_last_source.attr,
+	&kab_vm_attr_memcg.attr,
+	&kab_vm_attr_psi_trigger.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(kab_vm);

@@ -13,9 +13,11 @@
  * The per-VM file owns the kab_vm. Its release (the last close, including
  * the VMM being killed) unlinks the VM from kab_vms under kab_lock, unbinds
  * every guest-pressure eventfd, waits for the VM's work items, drops the
- * target eventfd and the KVM VM file, removes the sysfs directory and puts
- * the kobject, whose release frees the memory. The anon-inode file holds a
- * reference on this module, so the module cannot go away while a VM exists.
+ * target eventfd and the KVM VM file, removes the sysfs directory, lets the
+ * host pressure sources forget the VM (source.c: its memcg and PSI
+ * trigger) and puts the kobject, whose release frees the memory. The
+ * anon-inode file holds a reference on this module, so the module cannot
+ * go away while a VM exists.
  *
  * Guest-pressure eventfds
  * -----------------------
@@ -258,6 +260,7 @@ static int kab_vm_release(struct inode *inode, struct file *file)
 	if (vm->kvm_file)
 		fput(vm->kvm_file);
 	kab_sysfs_del_vm(vm);
+	kab_sources_vm_del(vm);
 	ida_free(&kab_vm_ida, vm->id);
 	kobject_put(&vm->kobj);
 	return 0;
@@ -548,8 +551,6 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	ret = kab_check_limits(&req);
 	if (ret)
 		return ret;
-	if (req.psi_fd != KAB_NO_FD)
-		return req.psi_fd < 0 ? -EBADF : -EOPNOTSUPP;
 
 	/* Eventfds: the target first, then one per level. */
 	ret = kab_get_eventfd(req.target_fd, false, &ctxs[0], &efiles[0],
@@ -575,16 +576,21 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	}
 	vm->id = id;
 
-	ret = kab_policy_vm_init(&kab_params, &vm->pol, ktime_get_ns());
+	/* The VMM's memcg, the PSI trigger, each source's view of the VM. */
+	ret = kab_sources_vm_add(vm, req.psi_fd);
 	if (ret)
 		goto err_free_id;
+
+	ret = kab_policy_vm_init(&kab_params, &vm->pol, ktime_get_ns());
+	if (ret)
+		goto err_del_sources;
 	vm->published_seq = vm->pol.seq;
 	vm->published_target = vm->pol.target_pages;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
-		goto err_free_id;
+		goto err_del_sources;
 	}
 	vm_file = anon_inode_getfile("kab-vm", &kab_vm_fops, vm, O_RDWR);
 	if (IS_ERR(vm_file)) {
@@ -621,6 +627,7 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	for (i = 0; i < ARRAY_SIZE(efiles); i++)
 		if (efiles[i])
 			fput(efiles[i]);
+	kab_sources_vm_start(vm);
 	kab_tick_start();
 	/* The VMM learns the initial target like any other. */
 	queue_work(kab_wq, &vm->signal_work);
@@ -635,6 +642,8 @@ err_put_file:
 	fput(vm_file);
 err_put_fd:
 	put_unused_fd(fd);
+err_del_sources:
+	kab_sources_vm_del(vm);
 err_free_id:
 	ida_free(&kab_vm_ida, vm->id);
 err_free_vm:
