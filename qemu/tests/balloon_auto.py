@@ -20,9 +20,10 @@ What is tested:
   - balloon-inject-host-pressure refuses a balloon without automatic=on;
   - the pressure doorbell end to end through virtio-pci, driven by a tiny
     driver over the qtest protocol: feature bit 23 is offered only when
-    asked, a write before DRIVER_OK reaches the device's config handler, a
-    write after DRIVER_OK is caught by the eventfd binding, each valid
-    write counts once, anything else counts as invalid, the field reads 0.
+    asked; from FEATURES_OK each valid 4-byte write is caught by the eventfd
+    binding and counts once, never reaching the device's config handler
+    (checked with a trace event); reserved values, other widths and writes
+    without the feature are ignored (counted as invalid); the field reads 0.
 """
 
 import json
@@ -347,7 +348,7 @@ def test_doorbell(tap, qemu):
         plain.close()
 
     # The trace event fires only when a doorbell write reaches the device's
-    # config handler, not when the eventfd binding catches it.
+    # config handler (to be ignored), not when the eventfd binding takes it.
     trace_dir = tempfile.mkdtemp(prefix="kab-trace-")
     trace_log = os.path.join(trace_dir, "trace.log")
     args += ["-trace", "virtio_balloon_pressure", "-D", trace_log]
@@ -364,23 +365,25 @@ def test_doorbell(tap, qemu):
                "device status 0x%x" % pci.get_status())
         bell = pci.device + PRESSURE_OFFSET
         want = {"low": 0, "medium": 1, "critical": 0, "invalid": 0}
-        pci.writel(bell, 2)         # before DRIVER_OK: set_config path
+        pci.writel(bell, 2)         # FEATURES_OK, before DRIVER_OK
         got = wait_counts(vm, want)
-        tap.ok(got == want, "doorbell: write before DRIVER_OK counted once "
-               "(config handler path)", "expected %s, got %s" % (want, got))
-        pci.set_status(1 | 2 | 8 | 4)                # DRIVER_OK: bind
+        tap.ok(got == want, "doorbell: write after FEATURES_OK counted once",
+               "expected %s, got %s" % (want, got))
+        pci.set_status(1 | 2 | 8 | 4)                # DRIVER_OK
         for level in (1, 1, 3):
             pci.writel(bell, level)
         want = {"low": 2, "medium": 1, "critical": 1, "invalid": 0}
         got = wait_counts(vm, want)
         tap.ok(got == want, "doorbell: writes after DRIVER_OK counted once "
-               "each (eventfd binding)", "expected %s, got %s" % (want, got))
+               "each", "expected %s, got %s" % (want, got))
         pci.writel(bell, 7)
         pci.writel(bell, 0xffffffff)
-        want["invalid"] = 2
+        vm.qtest("writew 0x%x 0x2" % bell)           # not a 4-byte write
+        want["invalid"] = 3
         got = wait_counts(vm, want)
-        tap.ok(got == want, "doorbell: values outside 1..3 only counted "
-               "as invalid", "expected %s, got %s" % (want, got))
+        tap.ok(got == want, "doorbell: reserved values and 2-byte writes "
+               "are ignored (counted as invalid only)",
+               "expected %s, got %s" % (want, got))
         val = pci.readl(bell)
         tap.ok(val == 0, "doorbell: the field reads as 0",
                "read 0x%x" % val)
@@ -389,27 +392,32 @@ def test_doorbell(tap, qemu):
         tap.ok(gp == {"low": 2, "medium": 1, "critical": 1},
                "doorbell: query-balloon guest-pressure agrees with QOM",
                "got %s" % info)
-        pci.set_status(0)                            # reset: unbind
+        pci.negotiate(1 << 32)      # reset, then without feature 23
+        pci.writel(bell, 1)
+        want["invalid"] = 4
+        got = wait_counts(vm, want)
+        tap.ok(got == want, "doorbell: ignored when feature 23 is not "
+               "negotiated", "expected %s, got %s" % (want, got))
         pci.negotiate((1 << VIRTIO_BALLOON_F_PRESSURE) | (1 << 32))
         pci.writel(bell, 3)
         want["critical"] = 2
         got = wait_counts(vm, want)
-        tap.ok(got == want, "doorbell: after a reset, writes still count once",
+        tap.ok(got == want, "doorbell: after a reset, writes count once again",
                "expected %s, got %s" % (want, got))
     finally:
         err = vm.close()
     tap.ok(err.strip() == "", "doorbell run: QEMU printed nothing on stderr",
            "stderr: %s" % err)
-    # 7 writes: 1 before DRIVER_OK, 3 valid and 2 invalid after it, 1 after
-    # the reset. The binding must have caught the 3 valid ones.
+    # 9 writes: 5 valid, caught by the binding; 4 to ignore (2 reserved
+    # values, 1 two-byte write, 1 without the feature) reach the device.
     try:
         with open(trace_log) as f:
             lines = [ln for ln in f if "virtio_balloon_pressure" in ln]
     except OSError as e:
         lines = ["(no trace log: %s)" % e]
     shutil.rmtree(trace_dir, ignore_errors=True)
-    tap.ok(len(lines) == 4, "doorbell: valid writes after DRIVER_OK never "
-           "reach the config handler (4 of 7 writes traced there)",
+    tap.ok(len(lines) == 4, "doorbell: valid writes never reach the device's "
+           "config handler (4 of 9 writes traced there)",
            "expected 4 trace lines, got %d:\n%s" % (len(lines),
                                                    "".join(lines)))
 
