@@ -6,13 +6,18 @@
 #
 #   tools/testing/vm/guest/run.sh [--kernel 6.1|6.12]... [SUITE]...
 #
-# SUITE is doorbell, balloon (default: both) or bench; --kernel is
-# repeatable (default: 6.1 and 6.12).
+# SUITE is doorbell, balloon, qemudoorbell (default: these three) or bench;
+# --kernel is repeatable (default: 6.1 and 6.12).
 #   doorbell  the pressure doorbell against vab_testdev, a software virtio
 #             balloon device that offers the feature (no VMM device at all)
 #   balloon   the balloon under Debian's unpatched QEMU with
 #             -device virtio-balloon-pci: QMP balloon, query-balloon,
 #             guest-stats, idle and hog pressure detection
+#   qemudoorbell  the doorbell end to end through virtio-pci into our
+#             patched QEMU (qemu/build.sh) with x-pressure-doorbell=on,
+#             which offers the feature and counts the writes per level;
+#             skipped when build/qemu/obj/qemu-system-x86_64 is not built,
+#             or built without virtio-9p-pci, which run-vm.sh needs
 #   bench     inflate/deflate speed of 512 MiB, ours against the stock
 #             virtio_balloon in the same VM (figures as TAP comments);
 #             bench/run.sh runs it
@@ -24,7 +29,8 @@
 # "not ok". Exit 0 all passed, 1 something failed, 4 everything skipped.
 #
 # Environment: VAB_IDLE_S (idle test, default 60), VAB_BENCH_MIB (512),
-# VAB_BENCH_ROUNDS (3).
+# VAB_BENCH_ROUNDS (3), VAB_DOORBELL_QEMU (the patched QEMU binary for
+# qemudoorbell, default build/qemu/obj/qemu-system-x86_64).
 
 set -uo pipefail
 
@@ -37,13 +43,13 @@ suites=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift 2 ;;
-	doorbell|balloon|bench) suites+=("$1"); shift ;;
+	doorbell|balloon|qemudoorbell|bench) suites+=("$1"); shift ;;
 	-h|--help) sed -n '4,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) kab_die "unknown argument $1 (see --help)" ;;
 	esac
 done
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
-[ ${#suites[@]} -gt 0 ] || suites=(doorbell balloon)
+[ ${#suites[@]} -gt 0 ] || suites=(doorbell balloon qemudoorbell)
 
 passed=0
 failed=0
@@ -71,6 +77,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 fi
 
 python=/usr/bin/python3
+our_qemu=${VAB_DOORBELL_QEMU:-$KAB_BUILD/qemu/obj/qemu-system-x86_64}
 hog=$KAB_BUILD/guest/vab_hog
 mkdir -p "$KAB_BUILD/guest"
 cc -O2 -Wall -Wextra -Werror -o "$hog" "$here/vab_hog.c" ||
@@ -81,18 +88,22 @@ build_modules() {
 	local rel=$1 kdir=$2 dir=$KAB_BUILD/guest/$1
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp -r "$KAB_TOP/guest/drivers/virtio" "$dir/driver"
-	cp -r "$here/vab_testdev" "$dir/testdev"
+	# Sources only: an in-tree build may have left objects of another kernel.
+	mkdir -p "$dir/driver" "$dir/testdev"
+	cp "$KAB_TOP"/guest/drivers/virtio/{Kbuild,*.c,*.h} "$dir/driver/"
+	cp "$here"/vab_testdev/{Kbuild,*.c} "$dir/testdev/"
 	make -s -C "$kdir" M="$dir/driver" modules >"$dir/build.log" 2>&1 &&
 	make -s -C "$kdir" M="$dir/testdev" VAB_DRIVER_DIR="$dir/driver" \
-		modules >>"$dir/build.log" 2>&1
+		modules >>"$dir/build.log" 2>&1 &&
+	[ -f "$dir/driver/virtio_autoballoon.ko" ] &&
+	[ -f "$dir/testdev/vab_testdev.ko" ]
 }
 
 # run_suite SERIES RELEASE SUITE: one VM run of tests.py SUITE.
 run_suite() {
 	local series=$1 rel=$2 suite=$3 dir=$KAB_BUILD/guest/$2
 	local share=$dir/share-$suite sock=$dir/qmp-$suite.sock
-	local mem=1024 relay= rc
+	local mem=1024 relay= rc device=virtio-balloon-pci,id=balloon0
 	local args=(--kernel "$series" --no-kvm --smp 1 --timeout 900
 		    --out "$share"
 		    --env VAB_DRIVER="$dir/driver/virtio_autoballoon.ko"
@@ -104,11 +115,27 @@ run_suite() {
 		    --env VAB_BENCH_ROUNDS="${VAB_BENCH_ROUNDS:-3}")
 	[ "$suite" = doorbell ] && mem=512
 	[ "$suite" = bench ] && mem=2048
+	if [ "$suite" = qemudoorbell ]; then
+		if [ ! -x "$our_qemu" ]; then
+			tap_one ok "guest/qemudoorbell on $rel # SKIP patched QEMU not built (qemu/build.sh)"
+			tally 4
+			return
+		fi
+		# run-vm.sh shares the root over virtio-9p.
+		if ! "$our_qemu" -device help 2>/dev/null | grep -q '"virtio-9p-pci"'; then
+			tap_one ok "guest/qemudoorbell on $rel # SKIP $our_qemu has no virtio-9p-pci (configure --enable-virtfs)"
+			tally 4
+			return
+		fi
+		device+=,x-pressure-doorbell=on
+		args+=(--qemu "$our_qemu" --qemu-arg -L --qemu-arg /usr/share/qemu
+		       --qemu-arg -L --qemu-arg /usr/share/seabios)
+	fi
 	args+=(--mem "$mem" --env VAB_RAM_MIB="$mem")
 	rm -rf "$share" "$sock"
 	mkdir -p "$share"
 	if [ "$suite" != doorbell ]; then
-		args+=(--qemu-arg -device --qemu-arg virtio-balloon-pci,id=balloon0
+		args+=(--qemu-arg -device --qemu-arg "$device"
 		       --qemu-arg -qmp --qemu-arg "unix:$sock,server=on,wait=off")
 		"$python" "$here/qmp_relay.py" "$sock" "$share" &
 		relay=$!

@@ -4,6 +4,8 @@
 
     tests.py doorbell    the doorbell against vab_testdev (no VMM device)
     tests.py balloon     the balloon under Debian's QEMU, virtio-balloon-pci
+    tests.py qemudoorbell  the doorbell through virtio-pci to our patched
+                         QEMU's x-pressure-doorbell=on (qemu/build.sh)
     tests.py bench       inflate/deflate speed, ours against virtio_balloon
 
 run.sh starts each in a VM through tools/testing/vm/run-vm.sh. The
@@ -154,31 +156,37 @@ def vmstat_stalls():
 
 
 def run_hog(dev, mib, timeout_s=120):
-    """Run vab_hog for MIB MiB. Return (latency, level): seconds from the
-    first allocation stall (the onset of real pressure, from /proc/vmstat)
-    to the driver's first medium or critical detection, and that level; or
-    (None, None) if nothing was detected."""
+    """Run vab_hog for MIB MiB until it ends (the OOM killer ends it if MIB
+    is more than the guest has). Return {level: latency} for medium and
+    critical: seconds from the first allocation stall (the onset of real
+    pressure, from /proc/vmstat) to the driver's first detection of that
+    level; a level not detected is left out. Polls every 10 ms."""
     files = {lv: "%s/pressure/detected_%s" % (dev, lv)
              for lv in ("medium", "critical")}
     before = {lv: int(read(f)) for lv, f in files.items()}
     stalls0 = vmstat_stalls()
     onset = None
+    found = {}
+    looked_after_end = False
     # The OOM killer's report is expected: keep it off the console, where
     # the VM runner would take its stack dump for a kernel problem.
     run("dmesg", "-n", "1", check=False)
     t0 = time.monotonic()
-    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "5"],
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "2"],
                            preexec_fn=hog_preexec, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-    found = (None, None)
-    while time.monotonic() - t0 < timeout_s and found[0] is None:
+    while time.monotonic() - t0 < timeout_s and len(found) < len(files):
         now = time.monotonic()
         if onset is None and vmstat_stalls() != stalls0:
             onset = now
-        for lv in ("critical", "medium"):
-            if int(read(files[lv])) != before[lv]:
-                found = (now - (onset if onset is not None else now), lv)
+        for lv, f in files.items():
+            if lv not in found and int(read(f)) != before[lv]:
+                found[lv] = now - (onset if onset is not None else now)
+        if hog.poll() is not None:
+            # One more look after the hog ended, then stop.
+            if looked_after_end:
                 break
+            looked_after_end = True
         time.sleep(0.01)
     try:
         hog.wait(timeout=max(1, timeout_s - (time.monotonic() - t0)))
@@ -187,6 +195,14 @@ def run_hog(dev, mib, timeout_s=120):
         hog.wait()
     run("dmesg", "-n", "7", check=False)
     return found
+
+
+def hog_note(tap, found, mib, ram_mib):
+    tap.note("hog of %d MiB in a %d MiB guest, after the first allocation "
+             "stall: %s" % (mib, ram_mib, ", ".join(
+                 "%s detected in %.0f ms" % (lv, found[lv] * 1000)
+                 for lv in ("medium", "critical") if lv in found) or
+                 "nothing detected"))
 
 
 def kernel_trouble():
@@ -290,17 +306,14 @@ def suite_doorbell():
     dev = load_pair()
     write(TESTDEV + "/clear", "1")
     ram_mib = meminfo("MemTotal") // 1024
-    latency, level = run_hog(dev, ram_mib + 256)
+    found = run_hog(dev, ram_mib + 256)
     got = testdev_writes()
     c = counters(dev)
     bell = [w for w in got if w[0] == DOORBELL_OFFSET]
     tap.ok(any(w[2] >= 2 for w in bell),
            "pressure: a memory hog makes the driver ring medium/critical",
            "device saw %s; counters %s" % (got, c))
-    if latency is not None:
-        tap.note("hog of %d MiB in a %d MiB guest: %s detected %.0f ms "
-                 "after the first allocation stall"
-                 % (ram_mib + 256, ram_mib, level, latency * 1000))
+    hog_note(tap, found, ram_mib + 256, ram_mib)
     tap.ok(all(w[1] == 4 and 1 <= w[2] <= 3 for w in bell) and
            len(bell) == len(got) and
            [sum(1 for w in bell if w[2] == i + 1) for i in range(3)] ==
@@ -455,15 +468,11 @@ def suite_balloon():
     tap.note("idle %d s: %d evaluations" % (idle_s, d["evaluations"]))
 
     ram_mib = meminfo("MemTotal") // 1024
-    latency, level = run_hog(dev, ram_mib + 256)
+    found = run_hog(dev, ram_mib + 256)
     c = counters(dev)
-    tap.ok(latency is not None,
-           "pressure: a memory hog is detected as medium/critical",
+    tap.ok(found, "pressure: a memory hog is detected as medium/critical",
            "counters %s" % c)
-    if latency is not None:
-        tap.note("hog of %d MiB in a %d MiB guest: %s detected %.0f ms "
-                 "after the first allocation stall"
-                 % (ram_mib + 256, ram_mib, level, latency * 1000))
+    hog_note(tap, found, ram_mib + 256, ram_mib)
     tap.ok(all(c["written_" + lv] == 0 for lv in LEVELS),
            "pressure: nothing written without the feature", c)
 
@@ -476,6 +485,71 @@ def suite_balloon():
            "removal: every ballooned page comes back to the guest",
            "MemTotal %d kB (want %d), actual %d (want %d)"
            % (now, base, actual, ram))
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.exit()
+
+
+# --- qemudoorbell suite: our QEMU's x-pressure-doorbell=on, virtio-pci ----
+
+def suite_qemudoorbell():
+    tap = Tap(6)
+    protect_self()
+    qmp = Qmp(os.environ["VAB_QMP_DIR"])
+    path = "/machine/peripheral/balloon0"
+    no_limit = ["ratelimit_%s_ms=0" % lv for lv in LEVELS]
+
+    def qemu_counts():
+        return {lv: qmp("qom-get", path=path,
+                        property="guest-pressure-" + lv)
+                for lv in LEVELS + ("invalid",)}
+
+    run("insmod", os.environ["VAB_DRIVER"], *no_limit)
+    dev = our_device()
+    tap.ok(read(dev + "/pressure/doorbell") == "1",
+           "virtio-pci: feature 23 offered by QEMU is negotiated",
+           "doorbell=%s, features %s" % (read(dev + "/pressure/doorbell"),
+                                         read(dev + "/features")))
+
+    base = qemu_counts()
+    sent = {"low": 1, "medium": 2, "critical": 3}
+    errs = [inject(dev, lv) for lv, n in sent.items() for _ in range(n)]
+    want = {lv: base[lv] + sent.get(lv, 0) for lv in base}
+    got = wait_for(lambda: (lambda c: c if c == want else None)(
+        qemu_counts()), 10, step=0.05) or qemu_counts()
+    tap.ok(errs == [0] * 6 and got == want,
+           "virtio-pci: QEMU counts each level the driver wrote",
+           "inject errnos %s; QEMU counters %s, expected %s"
+           % (errs, got, want))
+
+    c = counters(dev)
+    tap.ok([c["written_" + lv] for lv in LEVELS] ==
+           [got[lv] - base[lv] for lv in LEVELS],
+           "virtio-pci: driver and QEMU counters agree",
+           "driver %s, QEMU %s" % (c, got))
+
+    before = counters(dev)
+    base = qemu_counts()
+    write(PARAMS + "/ratelimit_low_ms", "10000")
+    write(PARAMS + "/ratelimit_medium_ms", "2000")
+    write(PARAMS + "/ratelimit_critical_ms", "500")
+    ram_mib = meminfo("MemTotal") // 1024
+    found = run_hog(dev, ram_mib + 256)
+    d = delta(counters(dev), before)
+    want = {lv: base[lv] + d["written_" + lv] for lv in LEVELS}
+    want["invalid"] = base["invalid"]
+    got = wait_for(lambda: (lambda c: c if c == want else None)(
+        qemu_counts()), 10, step=0.05) or qemu_counts()
+    tap.ok(d["written_medium"] + d["written_critical"] > 0 and got == want,
+           "virtio-pci: a memory hog rings medium/critical, QEMU sees each",
+           "driver deltas %s; QEMU %s, expected %s" % (d, got, want))
+    hog_note(tap, found, ram_mib + 256, ram_mib)
+
+    run("rmmod", DRIVER)
+    tap.ok(qemu_counts()["invalid"] == 0,
+           "virtio-pci: QEMU saw no invalid doorbell write",
+           qemu_counts())
     trouble = kernel_trouble()
     tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
            "\n".join(trouble[:20]))
@@ -532,9 +606,9 @@ def suite_bench():
 
 def main():
     suites = {"doorbell": suite_doorbell, "balloon": suite_balloon,
-              "bench": suite_bench}
+              "qemudoorbell": suite_qemudoorbell, "bench": suite_bench}
     if len(sys.argv) != 2 or sys.argv[1] not in suites:
-        sys.exit("usage: tests.py doorbell|balloon|bench")
+        sys.exit("usage: tests.py doorbell|balloon|qemudoorbell|bench")
     suites[sys.argv[1]]()
 
 
