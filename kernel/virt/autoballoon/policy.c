@@ -121,7 +121,7 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    0, KAB_MAX_PAGES, 256, "pages",
 		    "smaller target changes are not made, unless they reach a limit"),
 	KAB_TUNABLE("host_hold_ms", host_hold_ms,
-		    0, KAB_MAX_MS, 10000, "ms",
+		    0, KAB_MAX_MS, 30000, "ms",
 		    "how long a host pressure event stays the current host level"),
 	KAB_TUNABLE("guest_hold_ms", guest_hold_ms,
 		    0, KAB_MAX_MS, 5000, "ms",

@@ -25,8 +25,9 @@
  *
  * The host has RAM H, a fixed base (kernel, QEMU overhead), each guest's
  * resident memory min(A, W + C + min_free) and its own page cache, which
- * file I/O grows at a steady rate: the host always has a use for memory a
- * balloon frees. When host free memory drops under the low watermark,
+ * grows with the host's own I/O (20 MiB/s) plus the guests' disk I/O (QEMU's
+ * default cache=writeback caches guest I/O on the host too): the host has a
+ * use for memory a balloon frees, as long as guests do I/O. When host free memory drops under the low watermark,
  * kswapd reclaims host cache (pressure low); when that cache is nearly gone
  * reclaim becomes costly (medium), and under the min watermark critical.
  * Memory the host still lacks after reclaim is a would-be host swap
@@ -140,6 +141,7 @@ struct metrics {
 	double unmet;			/* VM * s */
 	unsigned long ooms;
 	double shortfall;		/* MiB * s */
+	double host_idle;		/* MiB * s of host memory nobody used */
 	double churn;			/* MiB */
 	unsigned long dir_changes;
 	double unmet_episode_sum;
@@ -530,7 +532,7 @@ static void host_step(struct host *h, struct sim_vm *vms, unsigned int nr,
 		      struct metrics *m)
 {
 	double resident = 0, wm_min = 0.005 * h->ram, wm_low = 0.01 * h->ram;
-	double wm_high = 0.015 * h->ram, need, take;
+	double wm_high = 0.015 * h->ram, need, take, io;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
@@ -540,7 +542,11 @@ static void host_step(struct host *h, struct sim_vm *vms, unsigned int nr,
 		resident += fmin(a, vm->ws + vm->cache +
 				 GUEST_MIN_FREE * vm->size);
 	}
-	h->cache += h->io_rate * DT;
+	/* Guest disk I/O goes through the host page cache too (writeback). */
+	io = h->io_rate;
+	for (i = 0; i < nr; i++)
+		io += vms[i].dem.io_rate;
+	h->cache += io * DT;
 	h->free = h->ram - h->base - resident - h->cache;
 	h->level = KAB_LEVEL_NONE;
 	if (h->free >= wm_low)
@@ -557,6 +563,15 @@ static void host_step(struct host *h, struct sim_vm *vms, unsigned int nr,
 		h->level = KAB_LEVEL_CRITICAL;
 	if (h->free < 0)
 		m->shortfall += -h->free * DT;
+}
+
+/* Host memory free above the high watermark: reclaimed for nothing. */
+static void host_account(const struct host *h, struct metrics *m)
+{
+	double idle = h->free - 0.015 * h->ram;
+
+	if (idle > 0)
+		m->host_idle += idle * DT;
 }
 
 static void account(struct sim_vm *vm, double t, struct metrics *m)
@@ -583,7 +598,8 @@ static void account(struct sim_vm *vm, double t, struct metrics *m)
 static void print_header(void)
 {
 	printf("scenario\tpolicy\tnr_vms\thours\treclaimed_gibh\tunmet_pct\t"
-	       "ooms\tshortfall_gibh\tchurn_gib\tdir_changes\treaction_s\n");
+	       "ooms\tshortfall_gibh\tchurn_gib\tdir_changes\treaction_s\t"
+	       "host_idle_gibh\n");
 }
 
 static int run(const struct scenario *sc, enum policy_kind pk,
@@ -627,7 +643,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 			demand_step(&ahead[i].dem, k * DT);
 	h.base = 1024 + 0.02 * sum_size;
 	h.ram = h.base + sc->host_ratio * sum_size;
-	h.io_rate = 20 + 2.0 * nr;
+	h.io_rate = 20;
 
 	if (trace_path) {
 		trace = fopen(trace_path, "w");
@@ -648,6 +664,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		for (i = 0; i < nr; i++)
 			guest_step(&vms[i]);
 		host_step(&h, vms, nr, &m);
+		host_account(&h, &m);
 		if (h.level > h.window_level)
 			h.window_level = h.level;
 
@@ -710,12 +727,13 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 			m.unmet_episodes++;
 		}
 
-	printf("%s\t%s\t%u\t%.1f\t%.2f\t%.4f\t%lu\t%.3f\t%.1f\t%lu\t%.2f\n",
+	printf("%s\t%s\t%u\t%.1f\t%.2f\t%.4f\t%lu\t%.3f\t%.1f\t%lu\t%.2f\t%.2f\n",
 	       sc->name, policy_names[pk], nr, sc->duration / 3600,
 	       m.reclaimed / 1024 / 3600, 100.0 * m.unmet / (nr * sc->duration),
 	       m.ooms, m.shortfall / 1024 / 3600, m.churn / 1024,
 	       m.dir_changes,
-	       m.unmet_episodes ? m.unmet_episode_sum / m.unmet_episodes : 0);
+	       m.unmet_episodes ? m.unmet_episode_sum / m.unmet_episodes : 0,
+	       m.host_idle / 1024 / 3600);
 	if (trace)
 		fclose(trace);
 	free(vms);
