@@ -820,6 +820,58 @@ TEST_F(bad, sysfs_max_vms)
 	EXPECT_EQ(0, kab_sysfs_write("max_vms", text));
 }
 
+/* Lowering max_vms below nr_vms only refuses new registrations. */
+TEST_F(bad, max_vms_below_nr_vms)
+{
+	struct kab_test_vm a, b;
+	struct kab_target t;
+	uint64_t old;
+	char text[32];
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_sysfs_read_u64("max_vms", &old), "read max_vms");
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &a, NULL, 0), "create A");
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &b, NULL, 0), "create B");
+	KAB_EXPECT_OK(kab_sysfs_write("max_vms", "1"),
+		      "max_vms = 1 with two VMs registered");
+	EXPECT_EQ(0, kab_get_target(a.fd, &t));
+	EXPECT_EQ(0, kab_get_target(b.fd, &t));
+	EXPECT_EQ(0, kab_inject(KAB_LEVEL_LOW, b.id));
+	KAB_EXPECT_ERR(ENOSPC, kab_create_vm_raw(self->dev, &self->req),
+		       "a third VM above max_vms");
+	snprintf(text, sizeof(text), "%" PRIu64, old);
+	EXPECT_EQ(0, kab_sysfs_write("max_vms", text));
+	kab_vm_destroy(&a);
+	kab_vm_destroy(&b);
+}
+
+/* tick_ms (documented: 10..60000 ms), when the module has it. */
+TEST_F(bad, sysfs_tick_ms)
+{
+	static const char * const out_of_range[] = {
+		"0", "9", "60001", "4294967295",
+	};
+	uint64_t old, val;
+	char text[32];
+
+	KAB_BAIL_IF_SKIPPED();
+	if (!kab_sysfs_exists("tick_ms"))
+		SKIP(return, "sysfs_tick_ms: the module has no tick_ms");
+	KAB_ASSERT_OK(kab_sysfs_read_u64("tick_ms", &old), "read tick_ms");
+	check_sysfs_refuses(_metadata, "tick_ms", bad_numbers,
+			    ARRAY_SIZE(bad_numbers), EINVAL);
+	check_sysfs_refuses(_metadata, "tick_ms", out_of_range,
+			    ARRAY_SIZE(out_of_range), EINVAL);
+	EXPECT_EQ(0, kab_sysfs_write("tick_ms", "10"));
+	EXPECT_EQ(0, kab_sysfs_read_u64("tick_ms", &val));
+	EXPECT_EQ(10, val);
+	EXPECT_EQ(0, kab_sysfs_write("tick_ms", "60000"));
+	EXPECT_EQ(0, kab_sysfs_read_u64("tick_ms", &val));
+	EXPECT_EQ(60000, val);
+	snprintf(text, sizeof(text), "%" PRIu64, old);
+	EXPECT_EQ(0, kab_sysfs_write("tick_ms", text));
+}
+
 TEST_F(bad, sysfs_policy)
 {
 	struct kab_policy_snapshot snap;

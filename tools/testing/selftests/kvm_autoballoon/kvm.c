@@ -14,11 +14,12 @@
 
 /*
  * The guest program, 16-bit real mode, DS = KAB_DOORBELL_SEG:
- *   mov [0x0000], al	; A2 00 00: one byte to the doorbell
+ *   mov [0x0000], eax	; 66 A3 00 00: a 32-bit store to the doorbell, as
+ *			; a driver writes the le32 pressure_level field
  *   hlt		; F4
  */
-static const uint8_t kab_guest_code[] = { 0xa2, 0x00, 0x00, 0xf4 };
-#define KAB_GUEST_HLT	(KAB_GUEST_CODE + 3)
+static const uint8_t kab_guest_code[] = { 0x66, 0xa3, 0x00, 0x00, 0xf4 };
+#define KAB_GUEST_HLT	(KAB_GUEST_CODE + 4)
 
 /* A TSS for VMX real mode emulation; ignored by SVM. Below 4 GiB. */
 #define KAB_TSS_ADDR	0xfffbd000ul
@@ -153,13 +154,13 @@ err:
 	return ret < 0 ? (int)ret : -EINVAL;
 }
 
-static int kab_guest_doorbell_ioctl(struct kab_guest *g, uint8_t value,
+static int kab_guest_doorbell_ioctl(struct kab_guest *g, uint32_t value,
 				    int efd, uint32_t extra_flags)
 {
 	struct kvm_ioeventfd io = {
 		.datamatch = value,
 		.addr = KAB_DOORBELL_GPA,
-		.len = 1,
+		.len = 4,
 		.fd = efd,
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | extra_flags,
 	};
@@ -167,18 +168,18 @@ static int kab_guest_doorbell_ioctl(struct kab_guest *g, uint8_t value,
 	return (int)kab_ioctl(g->vm_fd, KVM_IOEVENTFD, &io);
 }
 
-int kab_guest_bind_doorbell(struct kab_guest *g, uint8_t value, int efd)
+int kab_guest_bind_doorbell(struct kab_guest *g, uint32_t value, int efd)
 {
 	return kab_guest_doorbell_ioctl(g, value, efd, 0);
 }
 
-int kab_guest_unbind_doorbell(struct kab_guest *g, uint8_t value, int efd)
+int kab_guest_unbind_doorbell(struct kab_guest *g, uint32_t value, int efd)
 {
 	return kab_guest_doorbell_ioctl(g, value, efd,
 					KVM_IOEVENTFD_FLAG_DEASSIGN);
 }
 
-static int kab_guest_run_at(struct kab_guest *g, uint64_t rip, uint8_t al,
+static int kab_guest_run_at(struct kab_guest *g, uint64_t rip, uint32_t eax,
 			    uint32_t *exit_reason)
 {
 	struct kvm_regs regs;
@@ -188,7 +189,7 @@ static int kab_guest_run_at(struct kab_guest *g, uint64_t rip, uint8_t al,
 	if (ret)
 		return (int)ret;
 	regs.rip = rip;
-	regs.rax = al;
+	regs.rax = eax;
 	regs.rflags = 0x2;	/* bit 1 is always set */
 	ret = kab_ioctl(g->vcpu_fd, KVM_SET_REGS, &regs);
 	if (ret)
@@ -202,7 +203,7 @@ static int kab_guest_run_at(struct kab_guest *g, uint64_t rip, uint8_t al,
 	return 0;
 }
 
-int kab_guest_ring(struct kab_guest *g, uint8_t value, uint32_t *exit_reason)
+int kab_guest_ring(struct kab_guest *g, uint32_t value, uint32_t *exit_reason)
 {
 	return kab_guest_run_at(g, KAB_GUEST_CODE, value, exit_reason);
 }

@@ -2,7 +2,8 @@
 /*
  * A minimal real KVM guest for the kvm_autoballoon selftests, built with
  * plain /dev/kvm ioctls: one memory slot, one vCPU in real mode running a
- * few bytes of 16-bit code that store AL to the pressure doorbell and halt.
+ * few bytes of 16-bit code that store EAX to the pressure doorbell (a le32,
+ * like virtio-balloon's pressure_level) and halt.
  *
  * Guest physical layout:
  *   0x00000 - 0x0ffff  RAM (one slot); the code sits at KAB_GUEST_CODE
@@ -44,15 +45,16 @@ const char *kab_kvm_unavailable_reason(void);
 int kab_guest_create(struct kab_guest *g, const char **what);
 void kab_guest_destroy(struct kab_guest *g);
 
-/* KVM_IOEVENTFD: @efd fires when the guest writes byte @value. */
-int kab_guest_bind_doorbell(struct kab_guest *g, uint8_t value, int efd);
-int kab_guest_unbind_doorbell(struct kab_guest *g, uint8_t value, int efd);
+/* KVM_IOEVENTFD: @efd fires when the guest writes the le32 @value. */
+int kab_guest_bind_doorbell(struct kab_guest *g, uint32_t value, int efd);
+int kab_guest_unbind_doorbell(struct kab_guest *g, uint32_t value, int efd);
 
 /*
- * Run the guest once: it writes @value to the doorbell, then halts. Returns
- * 0 with the exit reason in @exit_reason, or -errno of a KVM ioctl.
+ * Run the guest once: it writes @value (32 bits) to the doorbell, then
+ * halts. Returns 0 with the exit reason in @exit_reason, or -errno of a KVM
+ * ioctl.
  */
-int kab_guest_ring(struct kab_guest *g, uint8_t value, uint32_t *exit_reason);
+int kab_guest_ring(struct kab_guest *g, uint32_t value, uint32_t *exit_reason);
 
 /* Run the guest once at its HLT only (no doorbell write): entry cost. */
 int kab_guest_halt(struct kab_guest *g, uint32_t *exit_reason);

@@ -178,7 +178,10 @@ TEST_F_TIMEOUT(kvm, doorbell_reaches_module, 300)
 	kab_vm_destroy(&vm);
 }
 
-/* A value no ioeventfd matches exits to userspace; the module sees nothing. */
+/*
+ * A value no ioeventfd matches exits to userspace; the module sees nothing.
+ * (Also proves the datamatch: 4 differs from 1..3 only in its low byte.)
+ */
 TEST_F(kvm, stray_value_ignored)
 {
 	struct kab_test_vm vm;
@@ -192,7 +195,9 @@ TEST_F(kvm, stray_value_ignored)
 	ASSERT_EQ(KVM_EXIT_MMIO, exit_reason);
 	EXPECT_EQ(KAB_DOORBELL_GPA, self->guest.run->mmio.phys_addr);
 	EXPECT_EQ(1, self->guest.run->mmio.is_write);
+	EXPECT_EQ(4, self->guest.run->mmio.len);
 	EXPECT_EQ(4, self->guest.run->mmio.data[0]);
+	EXPECT_EQ(0, self->guest.run->mmio.data[1]);
 	kab_sleep_ms(200);
 	ASSERT_EQ(0, kab_get_stats(vm.fd, &s));
 	for (i = 0; i < KAB_NR_LEVELS; i++)

@@ -132,6 +132,9 @@ void kab_vm_destroy(struct kab_test_vm *vm)
 		kab_close_fd(&vm->pressure_efd[i]);
 }
 
+/* Does the module signal the initial target? -1 not known yet, 0, 1. */
+static int kab_initial_signal = -1;
+
 int kab_vm_create(int dev_fd, struct kab_test_vm *vm,
 		  const struct kab_create_vm *req, unsigned int flags)
 {
@@ -175,13 +178,16 @@ int kab_vm_create(int dev_fd, struct kab_test_vm *vm,
 	vm->id = stats.vm_id;
 
 	/*
-	 * The module announces the initial target like any later one; wait
-	 * for that signal and consume it so that a test sees only the
-	 * signals it caused. (No signal is also tolerated here: whether the
-	 * initial target is signalled is not part of the ABI.)
+	 * The module may announce the initial target like any later one
+	 * (the ABI leaves it open). Consume that signal so that a test sees
+	 * only the signals it caused: the first VM of the program learns
+	 * whether one comes, the later ones wait for it only if it did.
 	 */
-	if (kab_eventfd_wait(vm->target_efd, 1000, &cnt) == -ETIMEDOUT)
-		kab_eventfd_drain(vm->target_efd, &cnt);
+	if (kab_initial_signal) {
+		ret = kab_eventfd_wait(vm->target_efd, KAB_WAIT_MS, &cnt);
+		if (kab_initial_signal < 0)
+			kab_initial_signal = ret ? 0 : 1;
+	}
 	return 0;
 
 err:
