@@ -25,9 +25,11 @@
  *   medium         inflate       inflate (2)    hold           deflate: crit
  *   critical       inflate       inflate (2)    hold           hold
  *
- * "deflate: X" lowers the target by guest_step_pages_X. (1) once no host
- * event came for relax_after_ms. (2) with guest_low_share_percent of the
- * share the VM would get at guest level none.
+ * "deflate: X" lowers the target by guest_step_pages_X. "hold" moves
+ * nothing, except that an inflation still in flight stops: the target
+ * falls back to the balloon's actual size. (1) once no host event came
+ * for relax_after_ms. (2) with guest_low_share_percent of the share the VM
+ * would get at guest level none.
  *
  * So a guest under critical pressure always gets memory back unless the
  * host itself is critical, a guest that only drops page cache (low) never
@@ -35,15 +37,16 @@
  * (medium/medium, critical/critical) holds the balloon where it is.
  *
  * On top of the table:
- * - Spreading. A host event for several VMs reclaims host_step_pages[level]
- *   times the number of VMs that may inflate, split in proportion to
- *   weight * room, where room is how far the VM is from its floor (and from
- *   its pressure mark, below). A guest at low pressure counts for
- *   guest_low_share_percent of that.
+ * - Spreading. Each VM a host event may inflate brings host_step_pages
+ *   of the event's level (reduced by guest_low_share_percent when its
+ *   guest is at low pressure) into a pool, which is split in proportion to
+ *   weight * room, room being how far the VM is from its floor (or from
+ *   its pressure mark, below), likewise reduced for a guest at low.
  * - Caps. One inflation moves at most max_step_pages and max_step_percent
- *   of the VM's size; a move smaller than min_change_pages is not made
- *   unless it reaches a limit exactly. Deflation, the safe direction, is
- *   limited only by its step.
+ *   of the VM's size; a share smaller than min_change_pages is not worth
+ *   a change unless it is the VM's whole (capped) step or reaches a limit. Deflation, the safe direction, is
+ *   limited only by its step. A VM whose balloon is more than one capped
+ *   step behind its target is not inflated until it catches up.
  * - Pacing. A VM is inflated at most once per cooldown_ms (host critical
  *   ignores this).
  * - Hysteresis. A guest at medium or critical pressure leaves a mark: the
@@ -57,13 +60,15 @@
  * - Rate limit. A guest may send guest_hint_burst hints at once, then one
  *   per guest_hint_interval_ms; the rest are counted in guest_dropped and
  *   ignored. A call with several coalesced hints makes one decision.
- * - Stalls. A balloon that has not moved toward a larger target for
- *   stall_ms is a stall: the target falls back to the actual size, the VM
- *   is marked uncooperative and is not inflated for stall_ms, doubling with
- *   each stall in a row up to stall_backoff_max_ms. Reaching a target
- *   clears the mark and the backoff.
- * - Relaxing. When no host event came for relax_after_ms, each tick gives
- *   back relax_step_percent of the VM's size, down to total - ceiling.
+ * - Stalls. A balloon that has not grown toward a larger target for
+ *   stall_ms, in a VM whose VMM reports the balloon's size, is a stall:
+ *   the target falls back to the actual size, the VM is marked
+ *   uncooperative and is not inflated for stall_ms, doubling with each
+ *   stall in a row up to stall_backoff_max_ms. Reaching a target clears
+ *   the uncooperative mark and the backoff.
+ * - Relaxing. When neither a host event nor an inflation came for
+ *   relax_after_ms, each tick gives back relax_step_percent of the VM's
+ *   size, down to total - ceiling.
  *
  * All arithmetic is on u64. The one division per guest event (the rate
  * limit) and per VM of a host event (the weighted share) go through the
@@ -490,18 +495,27 @@ static u64 kab_host_score(const struct kab_policy_params *p,
 	return score;
 }
 
+/*
+ * Inflate @vm by its @share of a host event whose per-VM step is
+ * @level_step. A share under min_change_pages is not worth a change,
+ * unless it is the VM's whole step (a small VM's capped step may be
+ * smaller than min_change_pages) or it reaches the limit.
+ */
 static bool kab_inflate(const struct kab_policy_params *p,
-			struct kab_policy_vm *vm, u64 step, u64 now_ns)
+			struct kab_policy_vm *vm, u64 share, u64 level_step,
+			u64 now_ns)
 {
-	u64 limit = kab_inflate_limit(p, vm, now_ns), room;
+	u64 limit = kab_inflate_limit(p, vm, now_ns), room, cap, step;
 
 	if (vm->target_pages >= limit)
 		return false;
 	room = limit - vm->target_pages;
-	step = min_t(u64, step, kab_max_step(p, vm));
+	cap = kab_max_step(p, vm);
+	step = min_t(u64, share, cap);
 	if (step >= room)
-		step = room;		/* reaching the limit is always allowed */
-	else if (step < p->min_change_pages)
+		step = room;
+	else if (step < p->min_change_pages &&
+		 step < min_t(u64, level_step, cap))
 		return false;
 	return kab_set_target(vm, vm->target_pages + step,
 			      KAB_REASON_HOST_PRESSURE, now_ns);
@@ -544,7 +558,7 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 		if (!vm->host_score)
 			continue;
 		share = mul_u64_u64_div_u64(pool, vm->host_score, total_score);
-		changed += kab_inflate(p, vm, share, now_ns);
+		changed += kab_inflate(p, vm, share, step, now_ns);
 	}
 	return changed;
 }
@@ -572,7 +586,7 @@ void kab_policy_actual(const struct kab_policy_params *p,
 
 /*
  * The balloon has not grown toward a larger target for stall_ms: stop
- * pushing. The target falls back to what the guest actually gave, and
+ * pushing. A VMM that never reported the balloon's size is not judged. The target falls back to what the guest actually gave, and
  * inflation pauses for stall_ms << stalls-in-a-row, at most
  * stall_backoff_max_ms.
  */
@@ -581,7 +595,7 @@ static bool kab_check_stall(const struct kab_policy_params *p,
 {
 	u64 backoff, lo = kab_min_target(vm);
 
-	if (!p->stall_ms ||
+	if (!p->stall_ms || vm->actual_ns == KAB_POLICY_NEVER ||
 	    vm->target_pages <= vm->actual_pages + p->min_change_pages ||
 	    kab_recent(now_ns, vm->progress_ns, p->stall_ms))
 		return false;

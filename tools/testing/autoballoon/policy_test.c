@@ -522,21 +522,31 @@ static bool test_step_cap_percent_of_size(void)
 	return true;
 }
 
-static bool test_min_change_skips_small_moves_but_reaches_limit(void)
+static bool test_min_change_skips_small_shares_not_whole_steps(void)
 {
-	struct kab_policy_vm vm;
+	struct kab_policy_vm a, b, *vms[] = { &a, &b };
 
 	defaults_no_timers();
 	no_caps();
-	params.min_change_pages = 512;
-	params.host_step_pages[0] = 256;
-	vm = mkvm(1 << 20, 1 << 18, 1 << 20, 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0), 0);
-	EXPECT_U64(vm.seq, 1);
-	/* 100 pages of room left: a small move that lands on the floor. */
-	vm.target_pages = (1 << 20) - (1 << 18) - 100;
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0), 1);
-	EXPECT_U64(vm.target_pages, (1 << 20) - (1 << 18));
+	params.min_change_pages = 1000;
+	params.host_step_pages[0] = 4096;
+	a = mkvm(1 << 20, 1 << 18, 1 << 20, 1);
+	b = mkvm(1 << 20, 1 << 18, 1 << 20, 1000);
+	/* A's share of the 8192-page pool is 8 pages: not worth it. */
+	EXPECT_U64(kab_policy_host_event(&params, vms, 2, KAB_LEVEL_LOW, T0),
+		   1);
+	EXPECT_U64(a.target_pages, 0);
+	EXPECT_U64(b.target_pages, 8192 * 1000 / 1001);
+	EXPECT_U64(a.seq, 1);
+	/* A whole step below min_change (a small VM) is still made. */
+	params.host_step_pages[0] = 300;
+	EXPECT_U64(host1(&a, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(a.target_pages, 300);
+	/* So is a small move that lands exactly on the floor. */
+	params.host_step_pages[0] = 4096;
+	a.target_pages = (1 << 20) - (1 << 18) - 100;
+	EXPECT_U64(host1(&a, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(a.target_pages, (1 << 20) - (1 << 18));
 	return true;
 }
 
@@ -704,6 +714,12 @@ static bool test_stall_backs_off_and_marks_uncooperative(void)
 	defaults_no_timers();
 	params.stall_ms = 30000;
 	params.stall_backoff_max_ms = 100000;
+	/* A VMM that never reported the balloon's size is not judged. */
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	host1(&vm, KAB_LEVEL_MEDIUM, T0);
+	EXPECT(!kab_policy_tick(&params, &vm, T0 + 100 * SEC),
+	       "stall without any actual report");
+
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
 	host1(&vm, KAB_LEVEL_MEDIUM, T0);
 	kab_policy_actual(&params, &vm, 1000, T0 + SEC);
@@ -962,7 +978,7 @@ static const struct policy_test tests[] = {
 	TEST(test_spread_never_overflows_with_huge_vms),
 	TEST(test_step_cap_absolute),
 	TEST(test_step_cap_percent_of_size),
-	TEST(test_min_change_skips_small_moves_but_reaches_limit),
+	TEST(test_min_change_skips_small_shares_not_whole_steps),
 	TEST(test_cooldown_paces_inflation_except_host_critical),
 	TEST(test_hysteresis_inflation_stops_below_pressure_mark),
 	TEST(test_block_deflate_after_inflate_unless_critical),
