@@ -78,12 +78,12 @@ static void vab_tell_device(struct vab_balloon *vb, struct virtqueue *vq)
 	if (!vb->nr_pfns)
 		return;
 	sg_init_one(&sg, vb->pfns, sizeof(vb->pfns[0]) * vb->nr_pfns);
+	vb->nr_pfns = 0;
 	/* One buffer in flight per queue under vb->lock: there is room. */
 	if (WARN_ON_ONCE(virtqueue_add_outbuf(vq, &sg, 1, vb, GFP_KERNEL)))
 		return;
 	virtqueue_kick(vq);
 	wait_event(vb->acked, virtqueue_get_buf(vq, &len));
-	vb->nr_pfns = 0;
 }
 
 /* Balloon frame numbers count 4 KiB units and are 32 bits wide. */
@@ -107,10 +107,11 @@ static void vab_update_actual(struct vab_balloon *vb)
 {
 	u32 actual;
 
+	/* Under the lock, so that writes reach the device in size order. */
 	mutex_lock(&vb->lock);
 	actual = vb->units;
-	mutex_unlock(&vb->lock);
 	virtio_cwrite_le(vb->vdev, struct vab_config, actual, &actual);
+	mutex_unlock(&vb->lock);
 }
 
 /* Units the balloon should grow by (> 0) or shrink by (< 0). */
@@ -429,34 +430,17 @@ static void vab_stop_work(struct vab_balloon *vb)
 	cancel_work_sync(&vb->stats_work);
 }
 
-static int vab_probe(struct virtio_device *vdev)
+/* Bring the device up: queues, DRIVER_OK, then the pressure sources. */
+static int vab_start(struct vab_balloon *vb)
 {
-	struct vab_balloon *vb;
+	struct virtio_device *vdev = vb->vdev;
 	int err;
-
-	if (!vdev->config->get) {
-		dev_err(&vdev->dev, "device has no config space\n");
-		return -EINVAL;
-	}
-
-	vb = kzalloc(sizeof(*vb), GFP_KERNEL);
-	if (!vb)
-		return -ENOMEM;
-	vdev->priv = vb;
-	vb->vdev = vdev;
-	INIT_DELAYED_WORK(&vb->resize_work, vab_resize_work);
-	INIT_WORK(&vb->stats_work, vab_stats_work);
-	spin_lock_init(&vb->stop_lock);
-	mutex_init(&vb->lock);
-	init_waitqueue_head(&vb->acked);
-	balloon_devinfo_init(&vb->pages);
-	if (IS_ENABLED(CONFIG_BALLOON_COMPACTION))
-		vb->pages.migratepage = vab_migratepage;
 
 	err = vab_init_vqs(vb);
 	if (err)
-		goto err_free;
+		return err;
 
+	vb->stopping = false;
 	virtio_device_ready(vdev);
 	if (vb->stats_vq)
 		vab_queue_stats(vb);
@@ -482,8 +466,53 @@ err_reset:
 	virtio_reset_device(vdev);
 	vab_stop_work(vb);
 	vdev->config->del_vqs(vdev);
-err_free:
-	kfree(vb);
+	return err;
+}
+
+/* The reverse of vab_start(), giving every ballooned page back first. */
+static void vab_stop(struct vab_balloon *vb)
+{
+	unregister_oom_notifier(&vb->oom_nb);
+	vab_pressure_exit(vb);
+	vab_stop_work(vb);
+
+	while (READ_ONCE(vb->units)) {
+		if (!vab_deflate(vb, READ_ONCE(vb->units)))
+			msleep(20);	/* pages isolated by compaction */
+	}
+	vab_update_actual(vb);
+
+	virtio_reset_device(vb->vdev);
+	vb->vdev->config->del_vqs(vb->vdev);
+}
+
+static int vab_probe(struct virtio_device *vdev)
+{
+	struct vab_balloon *vb;
+	int err;
+
+	if (!vdev->config->get) {
+		dev_err(&vdev->dev, "device has no config space\n");
+		return -EINVAL;
+	}
+
+	vb = kzalloc(sizeof(*vb), GFP_KERNEL);
+	if (!vb)
+		return -ENOMEM;
+	vdev->priv = vb;
+	vb->vdev = vdev;
+	INIT_DELAYED_WORK(&vb->resize_work, vab_resize_work);
+	INIT_WORK(&vb->stats_work, vab_stats_work);
+	spin_lock_init(&vb->stop_lock);
+	mutex_init(&vb->lock);
+	init_waitqueue_head(&vb->acked);
+	balloon_devinfo_init(&vb->pages);
+	if (IS_ENABLED(CONFIG_BALLOON_COMPACTION))
+		vb->pages.migratepage = vab_migratepage;
+
+	err = vab_start(vb);
+	if (err)
+		kfree(vb);
 	return err;
 }
 
@@ -491,20 +520,23 @@ static void vab_remove(struct virtio_device *vdev)
 {
 	struct vab_balloon *vb = vdev->priv;
 
-	unregister_oom_notifier(&vb->oom_nb);
-	vab_pressure_exit(vb);
-	vab_stop_work(vb);
-
-	/* Hand every page back, telling the device as usual. */
-	while (READ_ONCE(vb->units)) {
-		if (!vab_deflate(vb, READ_ONCE(vb->units)))
-			msleep(20);	/* pages isolated by compaction */
-	}
-	vab_update_actual(vb);
-
-	virtio_reset_device(vdev);
-	vdev->config->del_vqs(vdev);
+	vab_stop(vb);
 	kfree(vb);
+}
+
+/*
+ * Suspend: like removal, the balloon is emptied and the device reset; on
+ * resume the device asks again for the size it wants.
+ */
+static int __maybe_unused vab_freeze(struct virtio_device *vdev)
+{
+	vab_stop(vdev->priv);
+	return 0;
+}
+
+static int __maybe_unused vab_restore(struct virtio_device *vdev)
+{
+	return vab_start(vdev->priv);
 }
 
 /* sysfs: /sys/bus/virtio/devices/virtioN/balloon/ */
@@ -575,6 +607,10 @@ static struct virtio_driver vab_driver = {
 	.probe = vab_probe,
 	.remove = vab_remove,
 	.config_changed = vab_config_changed,
+#ifdef CONFIG_PM_SLEEP
+	.freeze = vab_freeze,
+	.restore = vab_restore,
+#endif
 };
 
 struct dentry *vab_debugfs_root;
