@@ -44,9 +44,10 @@
  *   its pressure mark, below), likewise reduced for a guest at low.
  * - Caps. One inflation moves at most max_step_pages and max_step_percent
  *   of the VM's size; a share smaller than min_change_pages is not worth
- *   a change unless it is the VM's whole (capped) step or reaches a limit. Deflation, the safe direction, is
- *   limited only by its step. A VM whose balloon is more than one capped
- *   step behind its target is not inflated until it catches up.
+ *   a change unless it is the VM's whole (capped) step or reaches a limit.
+ *   Deflation, the safe direction, is limited only by its step. A VM whose
+ *   balloon is more than one capped step behind its target is not inflated
+ *   until it catches up.
  * - Pacing. A VM is inflated at most once per cooldown_ms (host critical
  *   ignores this).
  * - Hysteresis. A guest at medium or critical pressure leaves a mark: the
@@ -586,9 +587,10 @@ void kab_policy_actual(const struct kab_policy_params *p,
 
 /*
  * The balloon has not grown toward a larger target for stall_ms: stop
- * pushing. A VMM that never reported the balloon's size is not judged. The target falls back to what the guest actually gave, and
+ * pushing. The target falls back to what the guest actually gave, and
  * inflation pauses for stall_ms << stalls-in-a-row, at most
- * stall_backoff_max_ms.
+ * stall_backoff_max_ms. A VMM that never reported the balloon's size is
+ * not judged.
  */
 static bool kab_check_stall(const struct kab_policy_params *p,
 			    struct kab_policy_vm *vm, u64 now_ns)
