@@ -185,8 +185,10 @@ TEST_F(abi, round_trip)
 	kab_vm_destroy(&vm);
 }
 
-/* Structures can grow: larger sizes with zero tails work, and the kernel
- * says how much it filled. */
+/*
+ * Structures can grow: larger sizes with zero tails work, and the kernel
+ * says how much it filled.
+ */
 TEST_F(abi, larger_structs)
 {
 	struct {

@@ -36,7 +36,9 @@ FIXTURE_SETUP(bad)
 {
 	unsigned int i;
 
-	self->dev = self->efd = self->closed_fd = -1;
+	self->dev = -1;
+	self->efd = -1;
+	self->closed_fd = -1;
 	for (i = 0; i < KAB_NR_LEVELS; i++)
 		self->pfd[i] = -1;
 	KAB_REQUIRE_MODULE();
@@ -66,7 +68,8 @@ FIXTURE_TEARDOWN(bad)
 	/* Whatever was refused must not have left a VM behind. */
 	if (self->dev >= 0) {
 		EXPECT_EQ(0, kab_wait_nr_vms(self->nr_vms, KAB_WAIT_MS))
-			TH_LOG("a refused or closed registration is still counted: nr_vms %" PRIu64 " instead of %" PRIu64,
+			TH_LOG("nr_vms %" PRIu64 " instead of %" PRIu64
+			       ": a refused or closed registration is still counted",
 			       kab_nr_vms(&nr) ? 0 : nr, self->nr_vms);
 		close(self->dev);
 	}
@@ -240,11 +243,15 @@ struct other_fds {
 
 static void other_fds_open(struct other_fds *o)
 {
-	if (pipe2(o->pipe, O_CLOEXEC))
-		o->pipe[0] = o->pipe[1] = -1;
+	if (pipe2(o->pipe, O_CLOEXEC)) {
+		o->pipe[0] = -1;
+		o->pipe[1] = -1;
+	}
 	o->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, o->sock))
-		o->sock[0] = o->sock[1] = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, o->sock)) {
+		o->sock[0] = -1;
+		o->sock[1] = -1;
+	}
 	o->epoll = epoll_create1(EPOLL_CLOEXEC);
 	o->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	o->self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);

@@ -179,7 +179,8 @@ TEST_F(hp, fixed_size_vm)
 
 	KAB_BAIL_IF_SKIPPED();
 	kab_create_vm_defaults(&req);
-	req.floor_pages = req.ceiling_pages = 100000;
+	req.floor_pages = 100000;
+	req.ceiling_pages = 100000;
 	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, &req, 0), "create");
 	for (i = 0; i < 3; i++)
 		KAB_ASSERT_OK(kab_inject(variant->level, vm.id), "inject");

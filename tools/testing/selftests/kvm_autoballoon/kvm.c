@@ -59,7 +59,9 @@ void kab_guest_destroy(struct kab_guest *g)
 	if (g->kvm_fd >= 0)
 		close(g->kvm_fd);
 	memset(g, 0, sizeof(*g));
-	g->kvm_fd = g->vm_fd = g->vcpu_fd = -1;
+	g->kvm_fd = -1;
+	g->vm_fd = -1;
+	g->vcpu_fd = -1;
 }
 
 static int kab_guest_setup_vcpu(struct kab_guest *g, const char **what)
@@ -90,7 +92,9 @@ int kab_guest_create(struct kab_guest *g, const char **what)
 	long ret;
 
 	memset(g, 0, sizeof(*g));
-	g->kvm_fd = g->vm_fd = g->vcpu_fd = -1;
+	g->kvm_fd = -1;
+	g->vm_fd = -1;
+	g->vcpu_fd = -1;
 
 	*what = "open /dev/kvm";
 	g->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);

@@ -232,7 +232,8 @@ int main(int argc, char **argv)
 		goto out_policy;
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		what = "eventfd";
-		ret = b.efd[i] = kab_eventfd_new();
+		b.efd[i] = kab_eventfd_new();
+		ret = b.efd[i];
 		if (ret < 0)
 			goto out_policy;
 		what = "KVM_IOEVENTFD";

@@ -156,9 +156,8 @@ TEST_F_TIMEOUT(kvm, doorbell_reaches_module, 300)
 				       self->guest.run->mmio.phys_addr);
 			ASSERT_EQ(KVM_EXIT_HLT, exit_reason);
 
-			KAB_ASSERT_OK(kab_wait_target_signal(&vm,
-						before.seq + 1, KAB_WAIT_MS,
-						&t),
+			KAB_ASSERT_OK(kab_wait_target_signal(&vm, before.seq + 1,
+							     KAB_WAIT_MS, &t),
 				      "target eventfd after the guest's doorbell write");
 			EXPECT_GT(before.target_pages, t.target_pages)
 				TH_LOG("level %u did not lower the target", level);

@@ -481,7 +481,7 @@ static bool kab_tunable_is_time(const char *name)
 	size_t len = strlen(name), slen;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+	for (i = 0; i < KAB_ARRAY_SIZE(suffixes); i++) {
 		slen = strlen(suffixes[i]);
 		if (len > slen && !strcmp(name + len - slen, suffixes[i]))
 			return true;

@@ -42,6 +42,8 @@
 #define KAB_TEST_CEILING	196608ULL
 #define KAB_TEST_WEIGHT		100
 
+#define KAB_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* ---- errors and time ---- */
 
 /* "EINVAL" for 22, "success (5)" for a non-negative return value. */
