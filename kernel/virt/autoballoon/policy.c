@@ -125,7 +125,7 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    "largest single inflation of one VM, in percent of its size"),
 	KAB_TUNABLE("min_change_pages", min_change_pages,
 		    0, KAB_MAX_PAGES, 256, "pages",
-		    "smaller target changes are not made, unless they reach a limit"),
+		    "smaller inflation shares are skipped, unless a whole step or to a limit"),
 	KAB_TUNABLE("host_hold_ms", host_hold_ms,
 		    0, KAB_MAX_MS, 30000, "ms",
 		    "how long a host pressure event stays the current host level"),
