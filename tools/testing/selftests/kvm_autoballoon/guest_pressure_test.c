@@ -253,4 +253,51 @@ TEST_F(gp, tug_of_war)
 	EXPECT_EQ(5, s.deflations);
 }
 
+/*
+ * Guest hints are rate limited: guest_hint_burst at once, then one per
+ * guest_hint_interval_ms; the rest are counted as dropped and change
+ * nothing. With an hour between hints, a burst of 2 lets 2 of 5 through.
+ */
+TEST_F(gp, rate_limited)
+{
+	unsigned int level = variant->level;
+	struct kab_create_vm req;
+	struct kab_test_vm vm;
+	struct kab_vm_stats s;
+	struct kab_target t;
+	uint64_t dropped;
+	unsigned int n;
+
+	KAB_BAIL_IF_SKIPPED();
+	if (!kab_sysfs_exists("policy/guest_hint_interval_ms") ||
+	    !kab_sysfs_exists("policy/guest_hint_burst"))
+		SKIP(return, "rate_limited: no guest hint rate limit tunables");
+	/* A large VM raised well up: five steps down cannot reach the floor. */
+	kab_create_vm_defaults(&req);
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, &req, KAB_VM_PRESSURE_FDS),
+		      "create");
+	KAB_ASSERT_OK(raise_target(&vm, KAB_TEST_TOTAL / 2, &t),
+		      "raise the target");
+	KAB_ASSERT_OK(kab_sysfs_write("policy/guest_hint_interval_ms",
+				      "3600000"), "guest_hint_interval_ms");
+	KAB_ASSERT_OK(kab_sysfs_write("policy/guest_hint_burst", "2"),
+		      "guest_hint_burst");
+
+	for (n = 1; n <= 5; n++) {
+		KAB_ASSERT_OK(kab_eventfd_signal(vm.pressure_efd[level - 1], 1),
+			      "signal");
+		KAB_ASSERT_OK(wait_guest_events(vm.fd, level, n, &s),
+			      "wait for the guest event");
+	}
+	EXPECT_EQ(5, s.guest_events[level - 1]);
+	EXPECT_EQ(3, s.guest_events_dropped)
+		TH_LOG("5 hints with a burst of 2 and an hour between hints");
+	EXPECT_LE(1, s.deflations);
+	EXPECT_GE(2, s.deflations) TH_LOG("a dropped hint deflated");
+	EXPECT_EQ(0, kab_vm_sysfs_read_u64(vm.id, "guest_events_dropped",
+					   &dropped));
+	EXPECT_EQ(3, dropped);
+	kab_vm_destroy(&vm);
+}
+
 KAB_TEST_MAIN
