@@ -420,12 +420,9 @@ static ssize_t level_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
 	unsigned int val;
-	int ret;
 
-	ret = kstrtouint(buf, 0, &val);
-	if (ret)
-		return ret;
-	if (val < KAB_LEVEL_LOW || val > KAB_LEVEL_CRITICAL)
+	if (kstrtouint(buf, 0, &val) ||
+	    val < KAB_LEVEL_LOW || val > KAB_LEVEL_CRITICAL)
 		return -EINVAL;
 	WRITE_ONCE(kab_psi_level, val);
 	return count;

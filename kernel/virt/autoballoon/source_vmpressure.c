@@ -421,9 +421,9 @@ static ssize_t kab_vmp_store(const char *buf, size_t count, size_t offset)
 	unsigned int val;
 	int ret;
 
-	ret = kstrtouint(buf, 0, &val);
-	if (ret)
-		return ret;
+	/* Not a number, or too big for one: -EINVAL like any bad value. */
+	if (kstrtouint(buf, 0, &val))
+		return -EINVAL;
 	mutex_lock(&kab_vmp_lock);
 	th = kab_vmp_th;
 	*(unsigned int *)((char *)&th + offset) = val;
