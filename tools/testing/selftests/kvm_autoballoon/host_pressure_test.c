@@ -277,4 +277,53 @@ TEST_F(hp, weight_orders_share)
 	kab_vm_destroy(&heavy);
 }
 
+/*
+ * A balloon that does not follow an inflation is a stall: after stall_ms
+ * (checked on the module's tick) the target falls back to the size the VMM
+ * reported, with reason "stall", counted, and announced.
+ */
+TEST_F(hp, stall_falls_back_to_actual)
+{
+	struct kab_test_vm vm;
+	struct kab_vm_stats s;
+	struct kab_target t, t0;
+	uint64_t old_tick, deadline;
+	char text[32], reason[32];
+
+	KAB_BAIL_IF_SKIPPED();
+	if (!kab_sysfs_exists("policy/stall_ms") ||
+	    !kab_sysfs_exists("tick_ms"))
+		SKIP(return, "stall_falls_back_to_actual: no stall_ms or tick_ms");
+	KAB_ASSERT_OK(kab_sysfs_read_u64("tick_ms", &old_tick), "tick_ms");
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, NULL, 0), "create");
+	ASSERT_EQ(0, kab_get_target(vm.fd, &t0));
+	/* The VMM reports a balloon at the initial target... */
+	KAB_ASSERT_OK(kab_set_actual(vm.fd, t0.target_pages), "set actual");
+	KAB_ASSERT_OK(kab_sysfs_write("policy/stall_ms", "100"), "stall_ms");
+	KAB_ASSERT_OK(kab_sysfs_write("tick_ms", "10"), "tick_ms");
+	/* ...and it stays there while the target goes up. */
+	KAB_ASSERT_OK(kab_inject(variant->level, vm.id), "inject");
+	ASSERT_EQ(0, kab_get_target(vm.fd, &t));
+	ASSERT_LT(t0.target_pages, t.target_pages);
+
+	deadline = kab_now_ns() + KAB_WAIT_MS * 1000000ull;
+	do {
+		kab_sleep_ms(20);
+		ASSERT_EQ(0, kab_get_stats(vm.fd, &s));
+	} while (!s.stalls && kab_now_ns() < deadline);
+	EXPECT_EQ(1, s.stalls) TH_LOG("no stall detected in %d ms", KAB_WAIT_MS);
+	EXPECT_EQ(t0.target_pages, s.target_pages)
+		TH_LOG("after the stall the target must be the reported size");
+	EXPECT_EQ(KAB_REASON_STALL, s.last_reason);
+	EXPECT_EQ(0, kab_vm_sysfs_read(vm.id, "last_reason", reason,
+				       sizeof(reason)));
+	EXPECT_STREQ("stall", reason);
+	EXPECT_EQ(0, kab_wait_target_signal(&vm, t.seq + 1, KAB_WAIT_MS, &t))
+		TH_LOG("the fall-back was not announced");
+
+	snprintf(text, sizeof(text), "%" PRIu64, old_tick);
+	EXPECT_EQ(0, kab_sysfs_write("tick_ms", text));
+	kab_vm_destroy(&vm);
+}
+
 KAB_TEST_MAIN
