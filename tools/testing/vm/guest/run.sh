@@ -23,8 +23,8 @@
 #             bench/run.sh runs it
 #
 # The driver and vab_testdev are built for each kernel from copies of their
-# sources under build/guest/<release>/, so the build never touches the
-# source tree that the top-level make uses. Output is TAP, one block per
+# sources under build/guest/run-<pid>/<release>/, so the build never touches
+# the source tree that the top-level make uses, nor another run's modules. Output is TAP, one block per
 # suite and kernel; a VM that hangs or shows kernel trouble adds a
 # "not ok". Exit 0 all passed, 1 something failed, 4 everything skipped.
 #
@@ -78,14 +78,19 @@ fi
 
 python=/usr/bin/python3
 our_qemu=${VAB_DOORBELL_QEMU:-$KAB_BUILD/qemu/obj/qemu-system-x86_64}
-hog=$KAB_BUILD/guest/vab_hog
-mkdir -p "$KAB_BUILD/guest"
+# Each invocation works in its own directory, so that concurrent runs
+# (make check and a benchmark, say) never rebuild each other's modules.
+# It is removed when everything passed, kept for a look otherwise.
+work=$KAB_BUILD/guest/run-$$
+rm -rf "$work"
+mkdir -p "$work"
+hog=$work/vab_hog
 cc -O2 -Wall -Wextra -Werror -o "$hog" "$here/vab_hog.c" ||
 	kab_die "cannot build vab_hog"
 
 # build_modules RELEASE KDIR: build the driver and vab_testdev for RELEASE.
 build_modules() {
-	local rel=$1 kdir=$2 dir=$KAB_BUILD/guest/$1
+	local rel=$1 kdir=$2 dir=$work/$1
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	# Sources only: an in-tree build may have left objects of another kernel.
@@ -101,9 +106,9 @@ build_modules() {
 
 # run_suite SERIES RELEASE SUITE: one VM run of tests.py SUITE.
 run_suite() {
-	local series=$1 rel=$2 suite=$3 dir=$KAB_BUILD/guest/$2
+	local series=$1 rel=$2 suite=$3 dir=$work/$2
 	local share=$dir/share-$suite sock=$dir/qmp-$suite.sock
-	local mem=1024 relay= rc device=virtio-balloon-pci,id=balloon0
+	local mem=1024 relay='' rc device=virtio-balloon-pci,id=balloon0
 	local args=(--kernel "$series" --no-kvm --smp 1 --timeout 900
 		    --out "$share"
 		    --env VAB_DRIVER="$dir/driver/virtio_autoballoon.ko"
@@ -114,7 +119,10 @@ run_suite() {
 		    --env VAB_BENCH_MIB="${VAB_BENCH_MIB:-512}"
 		    --env VAB_BENCH_ROUNDS="${VAB_BENCH_ROUNDS:-3}")
 	[ "$suite" = doorbell ] && mem=512
-	[ "$suite" = bench ] && mem=2048
+	if [ "$suite" = bench ]; then
+		mem=2048
+		args+=(--smp 2)
+	fi
 	if [ "$suite" = qemudoorbell ]; then
 		if [ ! -x "$our_qemu" ]; then
 			tap_one ok "guest/qemudoorbell on $rel # SKIP patched QEMU not built (qemu/build.sh)"
@@ -132,6 +140,8 @@ run_suite() {
 		       --qemu-arg -L --qemu-arg /usr/share/seabios)
 	fi
 	args+=(--mem "$mem" --env VAB_RAM_MIB="$mem")
+	# A unix socket path has at most 107 bytes; a deep clone gets /tmp.
+	[ ${#sock} -lt 100 ] || sock=$(mktemp -u /tmp/vab-qmp.XXXXXX)
 	rm -rf "$share" "$sock"
 	mkdir -p "$share"
 	if [ "$suite" != doorbell ]; then
@@ -162,7 +172,7 @@ for series in "${kernels[@]}"; do
 	# shellcheck disable=SC2154 # set by get-kernel.sh
 	if ! build_modules "$release" "$kdir"; then
 		tap_one "not ok" "guest modules build for $release" \
-			"see $KAB_BUILD/guest/$release/build.log"
+			"see $work/$release/build.log"
 		failed=$((failed + 1))
 		continue
 	fi
@@ -172,6 +182,10 @@ for series in "${kernels[@]}"; do
 done
 
 echo "# guest suites: $passed passed, $failed failed, $skipped skipped" >&2
-[ "$failed" = 0 ] || exit 1
+if [ "$failed" != 0 ]; then
+	echo "# modules, logs and shares kept in $work" >&2
+	exit 1
+fi
+rm -rf "$work"
 [ "$passed" = 0 ] && [ "$skipped" -gt 0 ] && exit 4
 exit 0

@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MIB (1UL << 20)
+#define MIB (1024UL * 1024)
 
 static int parse(const char *s, unsigned long *out)
 {
