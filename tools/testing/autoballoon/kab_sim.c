@@ -9,7 +9,8 @@
  *   kab_sim -H	prints the header of that line.
  *   kab_sim -c N -k host|guest [-i ITER]
  *	cost mode: N VMs in a busy state, then ITER host or guest events,
- *	for valgrind --tool=callgrind --toggle-collect=kab_policy_*_event.
+ *	for valgrind --tool=callgrind --toggle-collect=cost_host_events (or
+ *	cost_guest_events).
  *
  * The model, in 100 ms steps (sizes in MiB):
  *
@@ -744,9 +745,38 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 }
 
 /*
+ * The measured loops, apart so that callgrind --toggle-collect=cost_*_events
+ * counts them and not the warm-up; the few instructions of the loop itself
+ * are counted too.
+ */
+static __attribute__((noinline)) void
+cost_host_events(struct kab_policy_vm **pols, unsigned int nr,
+		 unsigned int iters, unsigned long long now)
+{
+	unsigned int k;
+
+	for (k = 0; k < iters; k++) {
+		now += NSEC / 2;
+		kab_policy_host_event(&params, pols, nr, 1 + k % 3, now);
+	}
+}
+
+static __attribute__((noinline)) void
+cost_guest_events(struct kab_policy_vm *vm, unsigned int nr,
+		  unsigned int iters, unsigned long long now)
+{
+	unsigned int k;
+
+	for (k = 0; k < iters; k++) {
+		now += NSEC / 2;
+		kab_policy_guest_event(&params, &vm[k % nr], 1 + k % 3, 1, now);
+	}
+}
+
+/*
  * Cost mode: N VMs with varied limits, levels and histories, then @iters
- * events of one kind. Under callgrind, only kab_policy_host_event() or
- * kab_policy_guest_event() is counted (--toggle-collect).
+ * events of one kind, in cost_host_events() or cost_guest_events(), set up
+ * so that every event takes the policy's longest path.
  */
 static int cost(unsigned int nr, const char *kind, unsigned int iters)
 {
@@ -758,6 +788,27 @@ static int cost(unsigned int nr, const char *kind, unsigned int iters)
 
 	if (!vm || !pols || apply_overrides())
 		return 1;
+	/*
+	 * The worst case: every host event inflates every VM (no cooldown, no
+	 * cap, small steps that never reach a floor, and a lag bound of the
+	 * whole VM, no guest level, mark or block held), every guest event
+	 * passes the rate limit (which still runs) and deflates (no host
+	 * level held).
+	 */
+	params.cooldown_ms = 0;
+	params.max_step_percent = 100;
+	params.min_change_pages = 0;
+	for (i = 0; i < KAB_NR_LEVELS; i++) {
+		params.host_step_pages[i] = 64;
+		params.guest_step_pages[i] = 1;
+	}
+	params.host_hold_ms = 0;
+	params.guest_hold_ms = 0;
+	params.mark_ms = 0;
+	params.block_after_inflate_ms = 0;
+	params.block_after_deflate_ms = 0;
+	params.block_after_critical_ms = 0;
+	params.guest_hint_burst = 1000000;
 	for (i = 0; i < nr; i++) {
 		vm[i].total_pages = 1 << 20;
 		vm[i].floor_pages = 1 << 16;
@@ -779,15 +830,10 @@ static int cost(unsigned int nr, const char *kind, unsigned int iters)
 					  vm[i].target_pages, now);
 		}
 	}
-	for (k = 0; k < iters; k++) {
-		now += NSEC / 2;
-		if (!strcmp(kind, "host"))
-			kab_policy_host_event(&params, pols, nr, 1 + k % 3,
-					      now);
-		else
-			kab_policy_guest_event(&params, &vm[k % nr],
-					       1 + k % 3, 1, now);
-	}
+	if (!strcmp(kind, "host"))
+		cost_host_events(pols, nr, iters, now);
+	else
+		cost_guest_events(vm, nr, iters, now);
 	free(vm);
 	free(pols);
 	return 0;
