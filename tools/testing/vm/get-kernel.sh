@@ -33,15 +33,17 @@ set -euo pipefail
 series=$1
 kab_series_meta "$series" image >/dev/null
 
-release=$(kab_series_release "$series")
-dir="$KAB_BUILD/vm/kernels/$release"
-root="$dir/root"
-moddir="$root/lib/modules/$release"
-stamp="$dir/.done"
-mkdir -p "$dir"
-
-exec 9>"$dir/.lock"
-flock 9
+set_release() {
+	release=$(kab_series_release "$series")
+	dir="$KAB_BUILD/vm/kernels/$release"
+	root="$dir/root"
+	moddir="$root/lib/modules/$release"
+	stamp="$dir/.done"
+	mkdir -p "$dir"
+	exec 9>"$dir/.lock"
+	flock 9
+}
+set_release
 
 # True if FILE is an ELF image with a PVH entry note (Xen note type 18,
 # XEN_ELFNOTE_PHYS32_ENTRY), which QEMU needs to boot a vmlinux directly.
@@ -77,11 +79,22 @@ extract_vmlinux() {
 if [ ! -e "$stamp" ]; then
 	kab_log "fetching linux-image-$release"
 	rm -rf "$root" "$dir/vmlinux"
-	if ! compgen -G "$dir/linux-image-*.deb" >/dev/null; then
-		(cd "$dir" && kab_apt_retry apt-get -q \
-			-o APT::Sandbox::User=root \
-			download "linux-image-$release") >&2 ||
+	download() {
+		(cd "$dir" && apt-get -q -o APT::Sandbox::User=root \
+			download "linux-image-$release") >&2
+	}
+	if ! compgen -G "$dir/linux-image-*.deb" >/dev/null && ! download; then
+		# Stale lists name a release the archive no longer has: update,
+		# resolve again, and retry once.
+		[ "${KAB_APT_UPDATED:-0}" = 1 ] &&
 			kab_die "apt-get download linux-image-$release failed"
+		kab_apt_update
+		rmdir "$dir" 2>/dev/null || true
+		set_release
+		if [ ! -e "$stamp" ]; then
+			rm -rf "$root" "$dir/vmlinux"
+			download || kab_die "apt-get download linux-image-$release failed"
+		fi
 	fi
 	deb=$(ls "$dir"/linux-image-*.deb)
 	dpkg-deb -x "$deb" "$root"

@@ -30,9 +30,15 @@ kab_apt_update() {
 	export KAB_APT_UPDATED
 }
 
-# True when apt has package lists at all (a fresh image may have none).
+# True when apt has package lists that are not stale: a fresh image may have
+# none, or lists old enough that the newest kernel they name is gone from
+# the archive. Stale means older than $KAB_APT_MAX_AGE seconds (12 h).
 kab_apt_has_lists() {
-	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || return 1
+	local newest
+	newest=$(stat -c %Y /var/lib/apt/lists/*Release 2>/dev/null | sort -n | tail -n1)
+	[ -n "$newest" ] &&
+		[ $(($(date +%s) - newest)) -lt "${KAB_APT_MAX_AGE:-43200}" ]
 }
 
 # kab_apt_retry CMD...: run an apt command; if it fails (stale lists give
