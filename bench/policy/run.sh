@@ -24,7 +24,9 @@ mkdir -p "$OUT"
 SCENARIOS=$("$SIM" -l | cut -f1)
 
 # ---- simulations, two at a time ----
+# (the inner sh expands $SEED and $OUT from the environment)
 export SEED OUT
+# shellcheck disable=SC2016
 for sc in $SCENARIOS; do
 	for p in $POLICIES; do
 		echo "$sc $p"

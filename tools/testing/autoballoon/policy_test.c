@@ -954,7 +954,8 @@ struct policy_test {
 	bool (*fn)(void);
 };
 
-#define TEST(fn) { #fn + 5, fn }
+/* The name without its "test_" prefix. */
+#define TEST(fn) { &#fn[5], fn }
 
 static const struct policy_test tests[] = {
 	TEST(test_tunables_table),
