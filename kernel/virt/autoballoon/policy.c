@@ -367,8 +367,14 @@ static u64 kab_hints_accepted(const struct kab_policy_params *p,
 	u64 burst = p->guest_hint_burst;
 	u64 earned, accepted;
 
-	if (!interval)
+	if (!interval) {
+		/* Rate limit off: the bucket stays full for when it is on. */
+		vm->hint_tokens = burst;
+		vm->hint_ns = now_ns;
 		return count;
+	}
+	/* The burst may have been lowered since the bucket was filled. */
+	vm->hint_tokens = min_t(u64, vm->hint_tokens, burst);
 	if (now_ns > vm->hint_ns) {
 		earned = div64_u64(now_ns - vm->hint_ns, interval);
 		if (earned >= burst || vm->hint_tokens + earned >= burst) {

@@ -803,6 +803,31 @@ static bool test_guest_hint_rate_limit_counts_dropped(void)
 	return true;
 }
 
+/* Tunables changed under a registered VM take effect at once. */
+static bool test_guest_hint_rate_limit_follows_tunable_changes(void)
+{
+	struct kab_policy_vm vm;
+	int i;
+
+	defaults_no_timers();		/* rate limit off */
+	params.guest_hint_burst = 10;
+	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
+	for (i = 0; i < 50; i++)
+		kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1, T0);
+	EXPECT_U64(vm.guest_dropped, 0);
+	/* Turned on with a smaller burst: 2 pass, then one per hour. */
+	params.guest_hint_interval_ms = 3600000;
+	params.guest_hint_burst = 2;
+	for (i = 0; i < 5; i++)
+		kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+				       T0 + (i + 1) * SEC);
+	EXPECT_U64(vm.guest_dropped, 3);
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1,
+			       T0 + 3601 * SEC);
+	EXPECT_U64(vm.guest_dropped, 3);
+	return true;
+}
+
 static bool test_relax_after_host_quiet(void)
 {
 	struct kab_policy_vm vm;
@@ -991,6 +1016,7 @@ static const struct policy_test tests[] = {
 	TEST(test_stall_backs_off_and_marks_uncooperative),
 	TEST(test_stall_not_declared_while_balloon_moves),
 	TEST(test_guest_hint_rate_limit_counts_dropped),
+	TEST(test_guest_hint_rate_limit_follows_tunable_changes),
 	TEST(test_relax_after_host_quiet),
 	TEST(test_zero_timers_give_deterministic_steps),
 	TEST(test_invariants_under_random_events),
