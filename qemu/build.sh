@@ -57,7 +57,7 @@ gitq() {
 
 build_deps=(dpkg-dev git python3 python3-venv meson ninja-build pkg-config
 	    gcc make libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
-	    qemu-system-data seabios)
+	    libcap-ng-dev libattr1-dev qemu-system-data seabios)
 
 install_deps() {
 	local missing=() p
@@ -169,22 +169,35 @@ apply_patches() {
 	echo "$want" >"$stamp.pending"
 }
 
+# Minimal, but with what the test VMs need: KVM and TCG, and virtio-9p
+# (virtfs, which needs attr and cap-ng) because tools/testing/vm/run-vm.sh
+# shares the host root with the guest over 9p.
+configure_args=(
+	--target-list=x86_64-softmmu
+	--meson="$(command -v meson)"
+	--with-git-submodules=ignore
+	--enable-werror
+	--without-default-features
+	--enable-kvm --enable-tcg --enable-fdt=system
+	--enable-virtfs --enable-attr --enable-cap-ng
+	--disable-docs --disable-tools --disable-guest-agent
+	--disable-debug-info
+	--disable-install-blobs
+)
+
 configure() {
-	[ -f "$obj/build.ninja" ] && return 0
+	local want
+	want=$(printf '%s\n' "${configure_args[@]}" | sha256sum | cut -d' ' -f1)
+	if [ -f "$obj/build.ninja" ] &&
+	   [ "$(cat "$base/configure.sha256" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
 	log "configuring a minimal x86_64-softmmu build"
-	rm -rf "$obj"
+	rm -rf "$obj" "$base/configure.sha256"
 	mkdir -p "$obj"
-	(cd "$obj" && "$src/configure" \
-		--target-list=x86_64-softmmu \
-		--meson="$(command -v meson)" \
-		--with-git-submodules=ignore \
-		--enable-werror \
-		--without-default-features \
-		--enable-kvm --enable-tcg --enable-fdt=system \
-		--disable-docs --disable-tools --disable-guest-agent \
-		--disable-debug-info \
-		--disable-install-blobs \
-		>&2) || die "configure failed (log: $obj/meson-logs/meson-log.txt)"
+	(cd "$obj" && "$src/configure" "${configure_args[@]}" >&2) ||
+		die "configure failed (log: $obj/meson-logs/meson-log.txt)"
+	echo "$want" >"$base/configure.sha256"
 }
 
 main() {
