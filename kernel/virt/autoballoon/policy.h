@@ -145,14 +145,18 @@ void kab_policy_defaults(struct kab_policy_params *p);
 /*
  * Returns 0, or -EINVAL when the limits are inconsistent (the module checks
  * them before, with precise errnos; this is the policy's own guard). Sets
- * the initial target, total - ceiling, with seq 1 and KAB_REASON_INITIAL.
+ * the initial target, total - ceiling, with seq 1 and KAB_REASON_INITIAL,
+ * and every other field the policy owns.
  */
 int kab_policy_vm_init(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 now_ns);
 
 /*
  * The guest signalled @count pressure events at @level (KAB_LEVEL_LOW..
- * KAB_LEVEL_CRITICAL). Returns true when vm->target_pages changed.
+ * KAB_LEVEL_CRITICAL; anything else is ignored). Each event counts against
+ * the VM's hint rate limit, those over it are added to vm->guest_dropped
+ * and ignored; the accepted ones make one decision together. Returns true
+ * when vm->target_pages changed.
  */
 bool kab_policy_guest_event(const struct kab_policy_params *p,
 			    struct kab_policy_vm *vm, unsigned int level,
@@ -160,8 +164,10 @@ bool kab_policy_guest_event(const struct kab_policy_params *p,
 
 /*
  * The host is under pressure at @level for the @nr VMs in @vms (all VMs for
- * global pressure, or the VMs whose memcg is under pressure). Returns how
- * many targets changed.
+ * global pressure, or the VMs whose memcg is under pressure). The
+ * inflation is split among them by weight and room (see policy.c); the
+ * cost is linear in @nr, with one 64x64/64 division per VM that inflates.
+ * Returns how many targets changed.
  */
 unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 				   struct kab_policy_vm **vms, unsigned int nr,
