@@ -166,7 +166,8 @@ bool kab_policy_guest_event(const struct kab_policy_params *p,
  * The host is under pressure at @level for the @nr VMs in @vms (all VMs for
  * global pressure, or the VMs whose memcg is under pressure). The
  * inflation is split among them by weight and room (see policy.c); the
- * cost is linear in @nr, with one 64x64/64 division per VM that inflates.
+ * cost is linear in @nr, with one 64x64/64 division per VM that may
+ * inflate.
  * Returns how many targets changed.
  */
 unsigned int kab_policy_host_event(const struct kab_policy_params *p,
