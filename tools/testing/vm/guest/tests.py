@@ -499,7 +499,7 @@ def suite_qemudoorbell():
     tap = Tap(6)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
-    path = "/machine/peripheral/balloon0"
+    path = "/machine/peripheral/balloon0/virtio-backend"
     no_limit = ["ratelimit_%s_ms=0" % lv for lv in LEVELS]
 
     def qemu_counts():
