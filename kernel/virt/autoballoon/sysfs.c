@@ -298,6 +298,7 @@ KAB_VM_ATTR_U64(host_events_critical, vm->host_events[2]);
 KAB_VM_ATTR_U64(inflations, vm->pol.inflations);
 KAB_VM_ATTR_U64(deflations, vm->pol.deflations);
 KAB_VM_ATTR_U64(stalls, vm->pol.stalls);
+KAB_VM_ATTR_U64(uncooperative, vm->pol.uncooperative);
 KAB_VM_ATTR_U64(owner_pid, vm->owner_pid);
 
 static ssize_t last_reason_show(struct kobject *kobj,
@@ -380,6 +381,7 @@ static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_inflations.attr,
 	&kab_vm_attr_deflations.attr,
 	&kab_vm_attr_stalls.attr,
+	&kab_vm_attr_uncooperative.attr,
 	&kab_vm_attr_owner_pid.attr,
 	&kab_vm_attr_host_last_level.attr,
 	&kab_vm_attr_host_last_source.attr,
