@@ -45,8 +45,26 @@ mount -t tmpfs tmpfs "$n/dev/shm"
 mount -t debugfs debugfs "$n/sys/kernel/debug" 2>/dev/null
 mount -t tracefs tracefs "$n/sys/kernel/tracing" 2>/dev/null
 mount -t cgroup2 cgroup2 "$n/sys/fs/cgroup" 2>/dev/null
-for d in /tmp /run /var/tmp /var/log /var/lib/dkms /root /mnt; do
-	[ -d "$n$d" ] && mount -t tmpfs -o mode=0755 tmpfs "$n$d"
+# A clone may live under one of these (a CI checkout in /tmp or /root):
+# such paths are bind-mounted aside, and moved back onto the tmpfs.
+keep=0
+for d in /tmp /run /var/tmp /var/log /root /mnt; do
+	[ -d "$n$d" ] || continue
+	kept=
+	for p in $KAB_TOP $KAB_BUILD; do
+		case $p/ in
+		"$d"/*)
+			keep=$((keep + 1))
+			mkdir -p "/keep/$keep"
+			mount --bind "$n$p" "/keep/$keep" && kept="$kept $keep:$p"
+			;;
+		esac
+	done
+	mount -t tmpfs -o mode=0755 tmpfs "$n$d"
+	for k in $kept; do
+		mkdir -p "$n${k#*:}"
+		mount --move "/keep/${k%%:*}" "$n${k#*:}"
+	done
 done
 chmod 1777 "$n/tmp" "$n/var/tmp"
 
@@ -59,6 +77,7 @@ mount --bind "$n$KAB_MODDIR" "$n$KAB_HOST_MODULES_DIR/$KAB_RELEASE" ||
 mount -t 9p -o "$opts,cache=none" kabrun "$n$KAB_RUN/share" ||
 	die "cannot mount the run share"
 if [ "$KAB_OUT_DEVICE" = 1 ]; then
+	mkdir -p "$n$KAB_OUT" 2>/dev/null
 	mount -t 9p -o "$opts,cache=none" kabout "$n$KAB_OUT" ||
 		die "cannot mount the output share"
 fi

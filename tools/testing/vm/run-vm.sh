@@ -196,7 +196,8 @@ for i in "${!modules[@]}"; do
 done
 
 {
-	printf 'KAB_TOP=%q\n' "$KAB_TOP"
+	printf 'KAB_TOP=%q\n' "$(realpath "$KAB_TOP")"
+	printf 'KAB_BUILD=%q\n' "$(realpath "$KAB_BUILD")"
 	printf 'KAB_RUN=%q\n' "$run"
 	printf 'KAB_OUT=%q\n' "$out"
 	printf 'KAB_OUT_DEVICE=%q\n' "$out_device"
