@@ -369,7 +369,7 @@ class Qmp:
         self.dir = shared
         self.seq = 0
 
-    def __call__(self, cmd, timeout_s=30, **args):
+    def __call__(self, cmd, timeout_s=60, **args):
         self.seq += 1
         name = "%s/req.%08d" % (self.dir, self.seq)
         with open(name + ".tmp", "w") as f:
