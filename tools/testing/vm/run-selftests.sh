@@ -52,6 +52,7 @@ finish() {
 	exit "$1"
 }
 
+mkdir -p "$KAB_BUILD"
 if ! info=$("$here/get-kernel.sh" "$series" 2>"$KAB_BUILD/get-kernel-$series.log"); then
 	result "not ok" "selftests $series: fetch the kernel" \
 		"$(tail -n 3 "$KAB_BUILD/get-kernel-$series.log")"
