@@ -392,6 +392,11 @@ def test_doorbell(tap, qemu):
         tap.ok(gp == {"low": 2, "medium": 1, "critical": 1},
                "doorbell: query-balloon guest-pressure agrees with QOM",
                "got %s" % info)
+        alias = {lvl: vm.cmd("qom-get", path="/machine/peripheral/bal",
+                             property="guest-pressure-" + lvl)
+                 for lvl in ("low", "medium", "critical", "invalid")}
+        tap.ok(alias == got, "doorbell: the PCI device's QOM aliases agree",
+               "virtio-backend %s, virtio-balloon-pci %s" % (got, alias))
         pci.negotiate(1 << 32)      # reset, then without feature 23
         pci.writel(bell, 1)
         want["invalid"] = 4
