@@ -72,7 +72,8 @@
  *		trigger is dropped (sysfs vms/<id>/psi_trigger: unbound) and
  *		the VM stays registered. EBADF: not an open fd; EINVAL: not a
  *		memory pressure file, no trigger written, or its cgroup was
- *		removed.
+ *		removed; EEXIST: the trigger is bound already (each event
+ *		goes to one binding, so give each its own trigger).
  * @reserved:	must be zero.
  *
  * Return: a new per-VM file descriptor (O_CLOEXEC) on success, else -1 with
@@ -81,8 +82,8 @@
  * trailing bytes not zero or size > one page; ERANGE ceiling > total or a
  * count above KAB_MAX_PAGES; EBADF an fd that is not open; EINVAL an fd that
  * is not of the expected kind (not an eventfd, not a KVM VM, not a PSI
- * trigger); EEXIST the same eventfd given twice or the KVM VM already
- * registered; ENOSPC too many VMs (see sysfs max_vms); ENOMEM.
+ * trigger); EEXIST the same eventfd given twice, the KVM VM already
+ * registered or the PSI trigger already bound; ENOSPC too many VMs (see sysfs max_vms); ENOMEM.
  */
 struct kab_create_vm {
 	__u32 size;
@@ -194,7 +195,8 @@ struct kab_vm_stats {
  * module holds the trigger file until then. Errors: EPERM not privileged;
  * EFAULT; EINVAL size too small, nonzero flags/reserved, level > 3; E2BIG;
  * EBADF @psi_fd not open; EINVAL not a memory pressure file, no trigger
- * written, or its cgroup was removed; ENOSPC 16 bindings already open;
+ * written, or its cgroup was removed; EEXIST the trigger is bound already;
+ * ENOSPC 16 bindings already open;
  * ENOMEM.
  */
 struct kab_host_psi {

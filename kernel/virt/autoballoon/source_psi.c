@@ -63,6 +63,13 @@
  */
 static unsigned int kab_psi_level = KAB_LEVEL_MEDIUM;
 
+/*
+ * Every binding, so that a trigger is bound once: a trigger's event goes
+ * to whichever binding polls first, so a second binding would lose events.
+ */
+static LIST_HEAD(kab_psi_binds);
+static DEFINE_MUTEX(kab_psi_binds_lock);
+
 static atomic_t kab_psi_host_files = ATOMIC_INIT(0);
 static atomic_t kab_psi_nr_bound[2] = { ATOMIC_INIT(0), ATOMIC_INIT(0) };
 static atomic_long_t kab_psi_unbinds = ATOMIC_LONG_INIT(0);
@@ -87,6 +94,7 @@ enum kab_psi_state {
  * @started:	events are delivered (the VM is registered).
  * @missed:	an event was consumed while binding.
  * @host:	host-wide binding (else per VM), for the counters.
+ * @node:	on kab_psi_binds, under kab_psi_binds_lock.
  */
 struct kab_psi_bind {
 	struct file *file;
@@ -102,6 +110,7 @@ struct kab_psi_bind {
 	bool started;
 	atomic_t missed;
 	bool host;
+	struct list_head node;
 };
 
 /* ---- wait queue ---- */
@@ -148,13 +157,17 @@ static void kab_psi_leave_queue(struct kab_psi_bind *bind)
 
 static void kab_psi_unbind_locked(struct kab_psi_bind *bind)
 {
+	struct file *file;
+
 	lockdep_assert_held(&bind->lock);
 
 	if (bind->state != KAB_PSI_BOUND)
 		return;
 	kab_psi_leave_queue(bind);
-	fput(bind->file);
-	bind->file = NULL;
+	/* Cleared before the file can go: kab_psi_claim() compares it. */
+	file = bind->file;
+	WRITE_ONCE(bind->file, NULL);
+	fput(file);
 	WRITE_ONCE(bind->state, KAB_PSI_UNBOUND);
 	atomic_dec(&kab_psi_nr_bound[bind->host]);
 }
@@ -213,11 +226,38 @@ static bool kab_psi_is_memory_file(struct file *file)
 	}
 }
 
+/* Put @bind on kab_psi_binds unless its file is bound already. */
+static int kab_psi_claim(struct kab_psi_bind *bind)
+{
+	struct kab_psi_bind *other;
+	int ret = 0;
+
+	mutex_lock(&kab_psi_binds_lock);
+	list_for_each_entry(other, &kab_psi_binds, node) {
+		if (READ_ONCE(other->file) == bind->file) {
+			ret = -EEXIST;
+			break;
+		}
+	}
+	if (!ret)
+		list_add(&bind->node, &kab_psi_binds);
+	mutex_unlock(&kab_psi_binds_lock);
+	return ret;
+}
+
+static void kab_psi_release_claim(struct kab_psi_bind *bind)
+{
+	mutex_lock(&kab_psi_binds_lock);
+	list_del(&bind->node);
+	mutex_unlock(&kab_psi_binds_lock);
+}
+
 /*
  * Take the trigger file behind @fd and start listening; events are only
  * delivered after kab_psi_start(). Returns the binding, or ERR_PTR of
  * -EBADF (not an open fd), -EINVAL (not a memory PSI file, no trigger
- * written on it, or its cgroup is gone), -ENOMEM.
+ * written on it, or its cgroup is gone), -EEXIST (the trigger is bound
+ * already), -ENOMEM.
  */
 static struct kab_psi_bind *kab_psi_bind_new(s32 fd, enum kab_scope scope,
 					     u32 vm_id, unsigned int level,
@@ -226,6 +266,7 @@ static struct kab_psi_bind *kab_psi_bind_new(s32 fd, enum kab_scope scope,
 	struct kab_psi_bind *bind;
 	struct file *file;
 	__poll_t mask;
+	int ret;
 
 	if (fd < 0)
 		return ERR_PTR(-EBADF);
@@ -251,20 +292,28 @@ static struct kab_psi_bind *kab_psi_bind_new(s32 fd, enum kab_scope scope,
 	INIT_WORK(&bind->work, kab_psi_work);
 	init_waitqueue_func_entry(&bind->wait, kab_psi_wakeup);
 	init_poll_funcptr(&bind->pt, kab_psi_queue_proc);
+	ret = kab_psi_claim(bind);
+	if (ret)
+		goto err_free;
 
 	mask = vfs_poll(file, &bind->pt);
 	if (mask & EPOLLERR) {
 		/* No trigger on this file, or the cgroup was removed. */
 		kab_psi_leave_queue(bind);
 		cancel_work_sync(&bind->work);
-		fput(file);
-		kfree(bind);
-		return ERR_PTR(-EINVAL);
+		kab_psi_release_claim(bind);
+		ret = -EINVAL;
+		goto err_free;
 	}
 	if (mask & EPOLLPRI)
 		atomic_set(&bind->missed, 1);
 	atomic_inc(&kab_psi_nr_bound[host]);
 	return bind;
+
+err_free:
+	fput(file);
+	kfree(bind);
+	return ERR_PTR(ret);
 }
 
 static void kab_psi_start(struct kab_psi_bind *bind)
@@ -283,6 +332,7 @@ static void kab_psi_destroy(struct kab_psi_bind *bind)
 	mutex_unlock(&bind->lock);
 	/* Off the queue: nothing can queue the work item again. */
 	cancel_work_sync(&bind->work);
+	kab_psi_release_claim(bind);
 	mutex_destroy(&bind->lock);
 	kfree(bind);
 }

@@ -6,7 +6,7 @@
  * - bad_fds: a closed fd, a negative one, an eventfd, a pressure file
  *   without a trigger, a CPU trigger, an ordinary file: EBADF or EINVAL,
  *   nothing registered or bound; bad KAB_BIND_HOST_PSI arguments; EPERM
- *   without CAP_SYS_ADMIN;
+ *   without CAP_SYS_ADMIN; EEXIST for a trigger bound already;
  * - vm_trigger: real stalls in a cgroup with a small memory.max fire the
  *   trigger of that cgroup's memory.pressure more than once (so the module
  *   re-arms it) and the VM inflates;
@@ -116,7 +116,7 @@ TEST_F(psi, bad_fds)
 {
 	struct kab_create_vm req;
 	struct kab_host_psi h;
-	struct kab_test_vm vm;
+	struct kab_test_vm vm, other;
 	uint64_t nr0, nr, host0;
 	int efd, plain, cpu, file, ret, status;
 	pid_t pid;
@@ -203,6 +203,23 @@ TEST_F(psi, bad_fds)
 		TH_LOG("KAB_BIND_HOST_PSI as uid 65534: expected EPERM (child status %d)",
 		       status);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* A trigger serves one binding at a time. */
+	kab_create_vm_defaults(&req);
+	req.psi_fd = plain;
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, &req, 0),
+		      "register with a trigger");
+	KAB_EXPECT_ERR(EEXIST, kab_vm_create(self->dev, &other, &req, 0),
+		       "a second VM with the same trigger");
+	KAB_EXPECT_ERR(EEXIST, bind_host(self->dev, plain, 0),
+		       "host binding of a trigger bound to a VM");
+	kab_vm_destroy(&vm);
+	ret = bind_host(self->dev, plain, 0);
+	KAB_EXPECT_OK(ret, "host binding once the VM is gone");
+	if (ret >= 0) {
+		EXPECT_EQ(host0 + 1, kab_sysfs_u64_or(PSI "host_triggers", 0));
+		close(ret);
+	}
 
 	EXPECT_EQ(host0, kab_sysfs_u64_or(PSI "host_triggers", 99));
 	close(efd);
