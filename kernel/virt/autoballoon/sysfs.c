@@ -13,7 +13,8 @@
  *   vms/<id>/		 one directory per registered VM
  *
  * Writes are validated completely before anything changes: a bad value
- * returns -EINVAL and the old value stays.
+ * (not a number, out of range, or too large to parse) returns -EINVAL and
+ * the old value stays.
  */
 
 #include <linux/capability.h>
@@ -55,7 +56,7 @@ static ssize_t kab_store_uint(const char *buf, unsigned int *val,
 
 	ret = kstrtouint(buf, 0, &v);
 	if (ret)
-		return ret;
+		return -EINVAL;
 	if (v < min || v > max)
 		return -EINVAL;
 	mutex_lock(&kab_lock);
@@ -130,8 +131,7 @@ static ssize_t inject_host_pressure_store(struct kobject *kobj,
 
 	ret = kab_parse_level(word_level, &level);
 	if (!ret && word_id && *word_id) {
-		ret = kstrtou32(word_id, 10, &vm_id);
-		if (!ret && !vm_id)
+		if (kstrtou32(word_id, 10, &vm_id) || !vm_id)
 			ret = -EINVAL;
 	}
 	if (!ret) {
@@ -206,7 +206,7 @@ static ssize_t kab_policy_store(struct kobject *kobj,
 
 	ret = kstrtou64(buf, 0, &val);
 	if (ret)
-		return ret;
+		return -EINVAL;
 	if (val < t->min || val > t->max)
 		return -EINVAL;
 	mutex_lock(&kab_lock);

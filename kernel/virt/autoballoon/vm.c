@@ -52,6 +52,7 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/ktime.h>
+#include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -418,16 +419,21 @@ static int kab_check_fd(s32 fd, bool optional)
 }
 
 /*
- * A KVM VM file is the anon-inode file named "kvm-vm" whose operations
- * belong to the kvm module; kvm sets that owner on kvm_vm_fops at init.
+ * Ask KVM itself whether @file is one of its VMs. symbol_get() keeps this
+ * module free of a load-time dependency on kvm.ko: when KVM is not loaded,
+ * no KVM VM file can exist.
  */
 static bool kab_file_is_kvm_vm(struct file *file)
 {
-	const struct file_operations *fops = file->f_op;
+	bool (*is_kvm)(struct file *file);
+	bool ret;
 
-	if (!fops || !fops->owner || strcmp(module_name(fops->owner), "kvm"))
+	is_kvm = symbol_get(file_is_kvm);
+	if (!is_kvm)
 		return false;
-	return !strcmp(file_dentry(file)->d_name.name, "kvm-vm");
+	ret = is_kvm(file);
+	symbol_put(file_is_kvm);
+	return ret;
 }
 
 static int kab_get_kvm_file(s32 fd, struct file **out)
