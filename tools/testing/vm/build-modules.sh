@@ -39,18 +39,30 @@ fi
 
 src=$KAB_BUILD/$release/src
 mkdir -p "$src"
-# Mirror the kernel sources (delete what vanished, keep objects of files
-# that did not change so a rebuild is incremental).
+# Mirror the kernel sources. A file is copied only when its content
+# differs, and gets the time of the copy, so kbuild rebuilds exactly what
+# changed (keeping the source's time could leave it older than an object
+# built meanwhile). Files that vanished are deleted; objects stay.
+sync_file() {
+	cmp -s "$1" "$2" && return 0
+	mkdir -p "$(dirname "$2")"
+	cp "$1" "$2"
+}
 for d in include kernel guest; do
 	mkdir -p "$src/$d"
-	cp -a --update "$KAB_TOP/$d/." "$src/$d/"
-	(cd "$KAB_TOP/$d" && find . -type f) | sort >"$src/.want-$d"
+	(cd "$KAB_TOP/$d" && find . -type f ! -name '*.o' ! -name '*.ko' \
+		! -name '*.mod*' ! -name '.*.cmd' ! -name '*.order' \
+		! -name '*.symvers' ! -name '*.d' ! -name '.*') | sort \
+		>"$src/.want-$d"
+	while read -r f; do
+		sync_file "$KAB_TOP/$d/$f" "$src/$d/$f"
+	done <"$src/.want-$d"
 	(cd "$src/$d" && find . -type f ! -name '*.o' ! -name '*.ko' \
 		! -name '*.mod*' ! -name '.*.cmd' ! -name '*.order' \
 		! -name '*.symvers' ! -name '*.d' ! -name '.*') | sort |
 		comm -13 "$src/.want-$d" - | (cd "$src/$d" && xargs -r rm -f)
 done
-cp -a "$KAB_TOP/Kbuild" "$src/Kbuild"
+sync_file "$KAB_TOP/Kbuild" "$src/Kbuild"
 # kab_shim.h is only for userspace builds of policy.c; not needed here.
 
 make -C "$kdir" M="$src" -j2 "$@" modules >&2
