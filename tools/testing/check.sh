@@ -12,10 +12,11 @@
 #                    kernel, checkpatch --strict per kernel file
 #   [selftests-6.1]  tools/testing/vm/run-selftests.sh --kernel 6.1
 #   [selftests-6.12] tools/testing/vm/run-selftests.sh --kernel 6.12
-#   [NAME]           every executable tools/testing/vm/suites.d/NAME.sh,
-#                    in name order
+#   [NAME]           every executable tools/testing/vm/suites.d/[NN-]NAME.sh,
+#                    in file name order (NN- orders them: 10-qemu-e2e builds
+#                    the patched QEMU that 20-guest-driver also uses)
 #
-# Registering a suite: add an executable tools/testing/vm/suites.d/NAME.sh
+# Registering a suite: add an executable tools/testing/vm/suites.d/NN-NAME.sh
 # (usually a one-line `exec path/to/your/runner`). It runs from the top of
 # the clone with no stdin and CI=true, must print TAP on stdout ("ok N",
 # "not ok N", "ok N ... # SKIP reason" at the start of a line; indented
@@ -109,6 +110,7 @@ want selftests-6.12 && run_suite selftests-6.12 "$here/vm/run-selftests.sh" --ke
 for s in "$here"/vm/suites.d/*.sh; do
 	[ -x "$s" ] || continue
 	name=$(basename "$s" .sh)
+	name=${name#[0-9][0-9]-}
 	want "$name" && run_suite "$name" "$s"
 done
 
