@@ -399,7 +399,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(12)
+    tap = Tap(13)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -440,6 +440,39 @@ def suite_balloon():
     actual = qmp("query-balloon")["actual"]
     tap.ok(actual == ram, "deflate: query-balloon agrees",
            "actual %d, expected %d" % (actual, ram))
+
+    # Compaction moves balloon pages (vab_migratepage) when they sit among
+    # free memory: inflate into the last free memory left by a hog, free
+    # the hog, compact. The balloon must keep its size, towards the guest
+    # and towards QEMU.
+    free_mib = meminfo("MemFree") // 1024
+    hog_mib = max(free_mib - step_mib - 64, 16)
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(hog_mib), "600"],
+                           preexec_fn=hog_preexec)
+    wait_for(lambda: meminfo("MemFree") // 1024 < free_mib - hog_mib * 0.95,
+             120, step=0.1)
+    qmp("balloon", value=ram - (step_mib << 20))
+    wait_for(lambda: read(dev + "/balloon/units") == str(units), 120)
+    hog.kill()
+    hog.wait()
+    migrated = int(read(dev + "/balloon/migrated"))
+    write("/proc/sys/vm/compact_memory", "1")
+    migrated = int(read(dev + "/balloon/migrated")) - migrated
+    units_now = read(dev + "/balloon/units")
+    actual = qmp("query-balloon")["actual"]
+    now = meminfo("MemTotal")
+    if migrated:
+        tap.ok(units_now == str(units) and actual == ram - (step_mib << 20)
+               and now == base - (step_mib << 10),
+               "compaction: balloon pages moved, balloon size unchanged",
+               "units %s (want %d), actual %d, MemTotal %d kB"
+               % (units_now, units, actual, now))
+        tap.note("compaction moved %d balloon pages" % migrated)
+    else:
+        tap.skip("compaction: balloon pages moved, balloon size unchanged",
+                 "compaction moved no balloon page this time")
+    qmp("balloon", value=ram)
+    wait_for(lambda: read(dev + "/balloon/units") == "0", 120)
 
     path = "/machine/peripheral/balloon0"
     qmp("qom-set", path=path, property="guest-stats-polling-interval",
