@@ -25,7 +25,6 @@
 #include <linux/oom.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/swap.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
