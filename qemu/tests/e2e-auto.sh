@@ -3,11 +3,15 @@
 #
 # End-to-end test of the patched QEMU with the kvm_autoballoon module.
 #
-#   qemu/tests/e2e-auto.sh [6.1|6.12 ...]     (default: 6.1 6.12)
+#   qemu/tests/e2e-auto.sh [--guest] [6.1|6.12 ...]  (default: 6.1 6.12)
+#
+# --guest runs e2e_guest.py instead (qemu/tests/e2e-guest.sh): a real nested
+# guest with the guest driver, under nested KVM, instead of the qtest driver.
 #
 # For each kernel series: builds the host module against that kernel's
 # headers (in build/qemu-e2e/<release>/, a copy of the module's sources, so
-# that concurrent builds in the work tree are not disturbed), builds QEMU
+# that concurrent builds in the work tree are not disturbed; or takes
+# $KAB_E2E_MODULE), builds QEMU
 # with qemu/build.sh, and runs qemu/tests/e2e_auto.py inside a test VM
 # booted by tools/testing/vm/run-vm.sh with the module loaded. The VM sees
 # the host's root over 9p, so the QEMU binary and the tests are there.
@@ -19,6 +23,13 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+suite=auto
+if [ "${1:-}" = --guest ]; then
+	suite=guest
+	shift
+fi
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
 
@@ -52,21 +63,27 @@ for s in "${series[@]}"; do
 	eval "$(echo "$info" | grep -E '^(release|kdir)=')"
 	# shellcheck disable=SC2154 # set by the eval
 	mod=$top/build/qemu-e2e/$release
-	rm -rf "$mod"
-	mkdir -p "$mod/kernel/virt" "$mod/include"
-	cp -r "$top/kernel/virt/autoballoon" "$mod/kernel/virt/"
-	cp -r "$top/include/uapi" "$mod/include/"
-	echo 'obj-m += kernel/virt/autoballoon/' >"$mod/Kbuild"
 	# shellcheck disable=SC2154
-	if ! make -C "$kdir" M="$mod" -j2 modules >"$mod/build.log" 2>&1; then
+	if ! ko=$(e2e_build_module "$mod/module" "$kdir"); then
 		result fail "e2e $s: build kvm_autoballoon" \
-			"module build failed: $(tail -n3 "$mod/build.log" | tr '\n' ' ')"
+			"module build failed: $(tail -n3 "$mod/module/build.log" | tr '\n' ' ')"
 		continue
 	fi
-	echo "# e2e on $release"
-	out=$(timeout 900 "$top/tools/testing/vm/run-vm.sh" --kernel "$s" \
-		--timeout 600 --module "$mod/kernel/virt/autoballoon/kvm_autoballoon.ko" \
-		-- python3 "$here/e2e_auto.py" "$qemu" 2>&1)
+	if [ $suite = guest ]; then
+		if ! drv=$(e2e_build_driver "$mod/driver" "$kdir"); then
+			result fail "e2e $s: build virtio_autoballoon" \
+				"driver build failed: $(tail -n3 "$mod/driver/build.log" | tr '\n' ' ')"
+			continue
+		fi
+		cmd=(--mem 3072 --timeout 1500 --module "$ko"
+		     -- python3 "$here/e2e_guest.py" host "$qemu" "$drv")
+	else
+		cmd=(--timeout 600 --module "$ko"
+		     -- python3 "$here/e2e_auto.py" "$qemu")
+	fi
+	echo "# e2e ($suite) on $release"
+	out=$(timeout 1800 "$top/tools/testing/vm/run-vm.sh" --kernel "$s" \
+		"${cmd[@]}" 2>&1)
 	rc=$?
 	# Renumber the inner TAP into ours.
 	while IFS= read -r line; do

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""End to end with a real guest: module, patched QEMU, guest driver.
+
+Three levels. qemu/tests/e2e-guest.sh boots the test VM (level 1) with
+kvm_autoballoon loaded and runs this file there as
+
+  e2e_guest.py host QEMU DRIVER_KO
+
+which boots a nested guest (level 2) with tools/testing/vm/run-vm.sh, the
+patched QEMU, -device virtio-balloon-pci,automatic=on and the guest driver,
+under nested KVM (so the doorbell is a real KVM ioeventfd) or TCG, and runs
+
+  e2e_guest.py guest
+
+inside it. The two sides talk through the run's shared out directory: the
+guest logs MemTotal to it, and runs a memory hog while a file "hog" exists.
+
+Steps asserted from QMP, sysfs and the guest's MemTotal:
+  1. registration and the initial target (total - ceiling) applied;
+  2. the guest driver follows: actual reaches the target, the module is told;
+  3. injected host pressure inflates, the guest follows, MemTotal drops;
+  4. a memory hog in the guest rings the doorbell: the module counts guest
+     pressure and deflates;
+  5. QEMU ends: the module drops the VM.
+Prints TAP; exits 0 all passed, 1 some failed, 4 all skipped.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+SYS = "/sys/kernel/kvm_autoballoon"
+MIB = 1 << 20
+PAGE = 4096
+RAM_MIB = 1024
+FLOOR_MIB = 256
+CEILING_MIB = 960
+WAIT = 240             # bound on each wait for the guest, seconds
+
+
+# ---- guest side ----------------------------------------------------------
+
+def meminfo(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def guest_main():
+    out = os.environ["KAB_OUT"]
+    log = open(os.path.join(out, "guest.log"), "a", buffering=1)
+    hog = []
+    deadline = time.monotonic() + 3 * WAIT
+    log.write("ready\n")
+    while not os.path.exists(os.path.join(out, "stop")):
+        if time.monotonic() > deadline:
+            log.write("guest: gave up waiting for stop\n")
+            return 1
+        log.write("memtotal %d memavail %d hog %d\n"
+                  % (meminfo("MemTotal"), meminfo("MemAvailable"),
+                     len(hog) * 16))
+        if os.path.exists(os.path.join(out, "hog")):
+            # Touch every page; stop short of the OOM killer.
+            if meminfo("MemAvailable") > 48 * 1024:
+                chunk = bytearray(16 * MIB)
+                chunk[::PAGE] = b"\x01" * (len(chunk) // PAGE)
+                hog.append(chunk)
+            time.sleep(0.05)
+        else:
+            hog.clear()
+            time.sleep(0.5)
+    log.write("done\n")
+    return 0
+
+
+# ---- host (test VM) side -------------------------------------------------
+
+def sysfs(path):
+    with open(os.path.join(SYS, path)) as f:
+        return f.read().strip()
+
+
+def vm_attr(vm_id, name):
+    return int(sysfs("vms/%d/%s" % (vm_id, name)))
+
+
+def wait_for(pred, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while True:
+        val = pred()
+        if val or time.monotonic() > deadline:
+            return val
+        time.sleep(0.2)
+
+
+class Qmp:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(60)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rw")
+        json.loads(self.f.readline())
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.f.write(json.dumps(msg) + "\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "event" in r:
+                continue
+            if "error" in r:
+                raise RuntimeError("%s: %s" % (name, r["error"]["desc"]))
+            return r["return"]
+
+
+def guest_memtotal(out):
+    try:
+        with open(os.path.join(out, "guest.log")) as f:
+            lines = [ln for ln in f if ln.startswith("memtotal")]
+        return int(lines[-1].split()[1]) if lines else -1
+    except OSError:
+        return -1
+
+
+def host_main(qemu, driver):
+    from balloon_auto import Tap
+    tap = Tap()
+    if not os.path.exists("/dev/kvm_autoballoon") or os.getuid() != 0:
+        tap.skip("e2e guest", "needs root and kvm_autoballoon loaded")
+        return tap.finish()
+    for name in os.listdir(os.path.join(SYS, "policy")):
+        if name.endswith("_ms"):
+            with open(os.path.join(SYS, "policy", name), "w") as f:
+                f.write("0\n")
+
+    out = "/tmp/kab-e2e-guest"
+    os.makedirs(out, exist_ok=True)
+    sock = "/tmp/kab-e2e-qmp.sock"
+    accel = "kvm" if os.path.exists("/dev/kvm") else "tcg"
+    device = ("virtio-balloon-pci,id=bal,automatic=on,auto-floor=%dM,"
+              "auto-ceiling=%dM" % (FLOOR_MIB, CEILING_MIB))
+    cmd = [os.path.join(TOP, "tools/testing/vm/run-vm.sh"),
+           "--kernel", os.environ.get("KAB_RELEASE", "6.1"),
+           "--accel", accel, "--mem", str(RAM_MIB), "--smp", "1",
+           "--timeout", str(4 * WAIT), "--out", out, "--no-kvm",
+           "--module", driver, "--qemu", qemu,
+           "--qemu-arg", "-L", "--qemu-arg", "/usr/share/qemu",
+           "--qemu-arg", "-L", "--qemu-arg", "/usr/share/seabios",
+           "--qemu-arg", "-device", "--qemu-arg", device,
+           "--qemu-arg", "-qmp",
+           "--qemu-arg", "unix:%s,server=on,wait=off" % sock,
+           "--", "python3", os.path.abspath(__file__), "guest"]
+    print("# nested guest under %s" % accel)
+    start = time.monotonic()
+    guest = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        run_steps(tap, out, sock, start)
+    except Exception as e:
+        tap.ok(False, "steps ran to completion", "%s: %s"
+               % (type(e).__name__, e))
+    finally:
+        open(os.path.join(out, "stop"), "w").close()
+        try:
+            text, _ = guest.communicate(timeout=4 * WAIT)
+        except subprocess.TimeoutExpired:
+            guest.kill()
+            text, _ = guest.communicate()
+    tap.ok(guest.returncode == 0, "nested guest run ended cleanly",
+           "run-vm.sh exit %s, output tail:\n%s"
+           % (guest.returncode, "\n".join(text.splitlines()[-20:])))
+    gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
+    tap.ok(gone, "QEMU ended: the module dropped the VM",
+           "nr_vms %s" % sysfs("nr_vms"))
+    return tap.finish()
+
+
+def run_steps(tap, out, sock, start):
+    if not wait_for(lambda: os.path.exists(sock), 60):
+        raise RuntimeError("QEMU never created its QMP socket")
+    qmp = Qmp(sock)
+    info = qmp.cmd("query-balloon")
+    vm_id = info["auto"]["vm-id"]
+    total = RAM_MIB * MIB // PAGE
+    initial = total - CEILING_MIB * MIB // PAGE
+    tap.ok(vm_attr(vm_id, "target_pages") == initial and
+           info.get("target-source") == "automatic",
+           "initial target total - ceiling applied by automatic",
+           "sysfs target %d, expected %d; query-balloon %s"
+           % (vm_attr(vm_id, "target_pages"), initial, info))
+
+    def actual_is(pages):
+        i = qmp.cmd("query-balloon")
+        return i["actual"] == RAM_MIB * MIB - pages * PAGE and \
+            vm_attr(vm_id, "actual_pages") == pages
+    ok = wait_for(lambda: actual_is(vm_attr(vm_id, "target_pages")))
+    tap.ok(ok, "guest driver follows the initial target; module told actual",
+           "after %.0fs: target %d, module actual %d, query-balloon %s"
+           % (time.monotonic() - start, vm_attr(vm_id, "target_pages"),
+              vm_attr(vm_id, "actual_pages"), qmp.cmd("query-balloon")))
+    print("# %.0fs: guest at its initial target" % (time.monotonic() - start))
+
+    mem0 = wait_for(lambda: guest_memtotal(out) > 0 and
+                    guest_memtotal(out), 60)
+    before = vm_attr(vm_id, "target_pages")
+    qmp.cmd("balloon-inject-host-pressure", level="critical")
+    ok = wait_for(lambda: vm_attr(vm_id, "target_pages") > before)
+    tgt = vm_attr(vm_id, "target_pages")
+    tap.ok(ok, "host pressure raises the module's target",
+           "target before %d, now %d" % (before, tgt))
+    ok = wait_for(lambda: actual_is(tgt))
+    tap.ok(ok, "the guest inflates to the new target, reported back",
+           "target %d, module actual %d, query-balloon %s"
+           % (tgt, vm_attr(vm_id, "actual_pages"), qmp.cmd("query-balloon")))
+    want_kb = mem0 - (tgt - before) * PAGE // 1024
+    ok = wait_for(lambda: guest_memtotal(out) <= want_kb + 1024, 60)
+    tap.ok(ok, "guest MemTotal drops by the inflation",
+           "MemTotal before %d kB, now %d kB, expected about %d kB"
+           % (mem0, guest_memtotal(out), want_kb))
+    print("# %.0fs: inflated by %d pages" % (time.monotonic() - start,
+                                              tgt - before))
+
+    inflated = tgt
+    open(os.path.join(out, "hog"), "w").close()
+    ok = wait_for(lambda: sum(vm_attr(vm_id, "guest_events_" + lv)
+                              for lv in ("low", "medium", "critical")) > 0)
+    tap.ok(ok, "a memory hog in the guest rings the doorbell, the module "
+           "counts it", "guest events %s" % {
+               lv: vm_attr(vm_id, "guest_events_" + lv)
+               for lv in ("low", "medium", "critical")})
+    ok = wait_for(lambda: vm_attr(vm_id, "target_pages") < inflated)
+    os.unlink(os.path.join(out, "hog"))
+    tap.ok(ok, "guest pressure deflates the balloon",
+           "target after inflation %d, now %d, last_reason %s"
+           % (inflated, vm_attr(vm_id, "target_pages"),
+              sysfs("vms/%d/last_reason" % vm_id)))
+    print("# %.0fs: deflated to %d pages" % (time.monotonic() - start,
+                                              vm_attr(vm_id, "target_pages")))
+    info = qmp.cmd("query-balloon")
+    tap.ok(info.get("guest-pressure", {}).get("critical", -1) ==
+           vm_attr(vm_id, "guest_events_critical"),
+           "query-balloon guest-pressure agrees with sysfs",
+           "query-balloon %s" % info)
+
+
+def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "guest":
+        return guest_main()
+    if len(sys.argv) == 4 and sys.argv[1] == "host":
+        return host_main(sys.argv[2], sys.argv[3])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

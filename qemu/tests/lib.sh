@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of the qemu/tests end-to-end scripts (sourced).
+#
+# e2e_build_module DIR KDIR: builds kvm_autoballoon.ko against KDIR from a
+#   copy of its sources in DIR (the work tree is shared; kbuild writes next to
+#   the sources), prints the .ko path. $KAB_E2E_MODULE, when set, is used
+#   instead (a module built elsewhere, e.g. with a local fix).
+# e2e_build_driver DIR KDIR: the same for the guest driver
+#   virtio_autoballoon.ko.
+
+e2e_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+e2e_build_module() {
+	local dir=$1 kdir=$2
+
+	if [ -n "${KAB_E2E_MODULE:-}" ]; then
+		echo "$KAB_E2E_MODULE"
+		return 0
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir/kernel/virt" "$dir/include"
+	cp -r "$e2e_top/kernel/virt/autoballoon" "$dir/kernel/virt/"
+	cp -r "$e2e_top/include/uapi" "$dir/include/"
+	echo 'obj-m += kernel/virt/autoballoon/' >"$dir/Kbuild"
+	make -C "$kdir" M="$dir" -j2 modules >"$dir/build.log" 2>&1 || return 1
+	echo "$dir/kernel/virt/autoballoon/kvm_autoballoon.ko"
+}
+
+e2e_build_driver() {
+	local dir=$1 kdir=$2
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$e2e_top"/guest/drivers/virtio/{Kbuild,*.c,*.h} "$dir/"
+	make -C "$kdir" M="$dir" -j2 modules >"$dir/build.log" 2>&1 || return 1
+	echo "$dir/virtio_autoballoon.ko"
+}
