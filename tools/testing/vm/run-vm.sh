@@ -287,11 +287,25 @@ start=$(date +%s.%N)
 watcher=$!
 
 set +e
-timeout --kill-after=10 "$timeout_s" "${qemu_cmd[@]}" </dev/null | tee "$run/output.log"
-qemu_rc=${PIPESTATUS[0]}
+# In the background, so that a signal to this script (a caller's timeout)
+# stops the VM at once instead of leaving it to run: timeout(1) puts QEMU in
+# a process group of its own, out of reach of a group kill aimed at us.
+timeout --kill-after=10 "$timeout_s" "${qemu_cmd[@]}" </dev/null \
+	> >(tee "$run/output.log") &
+qemu_pid=$!
+stop_vm() {
+	kill -TERM "$qemu_pid" "$watcher" 2>/dev/null
+	kab_log "stopped by a signal; run dir $run"
+	exit 143
+}
+trap stop_vm TERM INT HUP
+wait "$qemu_pid"
+qemu_rc=$?
+trap - TERM INT HUP
 set -e
 touch "$run/qemu.done"
 wait "$watcher" 2>/dev/null || true
+wait 2>/dev/null || true	# tee
 end=$(date +%s.%N)
 wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 
