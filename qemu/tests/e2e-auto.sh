@@ -76,6 +76,7 @@ for s in "${series[@]}"; do
 			continue
 		fi
 		cmd=(--mem 3072 --timeout 1500 --module "$ko"
+		     --env KAB_E2E_RUNVM="${KAB_E2E_RUNVM:-}"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$drv")
 	else
 		cmd=(--timeout 600 --module "$ko"

@@ -13,8 +13,9 @@ under nested KVM (so the doorbell is a real KVM ioeventfd) or TCG, and runs
 
   e2e_guest.py guest
 
-inside it. The two sides talk through the run's shared out directory: the
-guest logs MemTotal to it, and runs a memory hog while a file "hog" exists.
+inside it. The guest reports its MemTotal on stdout, which run-vm.sh passes
+on as it comes; once it sees the inflation it runs a memory hog (until the
+OOM killer, 90 s), then idles 30 s and ends.
 
 Steps asserted from QMP, sysfs and the guest's MemTotal:
   1. registration and the initial target (total - ceiling) applied;
@@ -31,6 +32,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,31 +58,56 @@ def meminfo(key):
     return -1
 
 
-def guest_main():
-    out = os.environ["KAB_OUT"]
-    log = open(os.path.join(out, "guest.log"), "a", buffering=1)
+def hog_child():
+    """Allocate and touch memory until the OOM killer takes this process."""
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000\n")
     hog = []
+    while True:
+        chunk = bytearray(16 * MIB)
+        chunk[::PAGE] = b"\x01" * (len(chunk) // PAGE)
+        hog.append(chunk)
+
+
+def guest_main():
+    """Report MemTotal on stdout; once inflated, hog until OOM, then idle.
+
+    The test VM reads this stdout through run-vm.sh (the nested guest's /tmp
+    is its own, so no shared directory is used).
+    """
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write("-1000\n")
+    # "settle": wait until the initial inflation is over (MemTotal steady
+    # for 5 s); "armed": wait for the host's inflation (40 MiB less).
+    first, changed = meminfo("MemTotal"), time.monotonic()
+    phase, hog, hog_end = "settle", None, 0
     deadline = time.monotonic() + 3 * WAIT
-    log.write("ready\n")
-    while not os.path.exists(os.path.join(out, "stop")):
-        if time.monotonic() > deadline:
-            log.write("guest: gave up waiting for stop\n")
-            return 1
-        log.write("memtotal %d memavail %d hog %d\n"
-                  % (meminfo("MemTotal"), meminfo("MemAvailable"),
-                     len(hog) * 16))
-        if os.path.exists(os.path.join(out, "hog")):
-            # Touch every page; stop short of the OOM killer.
-            if meminfo("MemAvailable") > 48 * 1024:
-                chunk = bytearray(16 * MIB)
-                chunk[::PAGE] = b"\x01" * (len(chunk) // PAGE)
-                hog.append(chunk)
-            time.sleep(0.05)
-        else:
-            hog.clear()
-            time.sleep(0.5)
-    log.write("done\n")
-    return 0
+    while time.monotonic() < deadline:
+        mem = meminfo("MemTotal")
+        print("guest: memtotal %d phase %s" % (mem, phase), flush=True)
+        if phase == "settle":
+            if mem != first:
+                first, changed = mem, time.monotonic()
+            elif time.monotonic() - changed > 5:
+                phase = "armed"
+        if phase == "armed" and mem <= first - 40 * 1024:
+            phase, hog_end = "hog", time.monotonic() + 90
+        if phase == "hog":
+            if hog and hog.poll() is not None:
+                hog = None      # OOM-killed: start another
+            if time.monotonic() > hog_end:
+                if hog:
+                    hog.kill()
+                    hog.wait()
+                phase, hog_end = "idle", time.monotonic() + 30
+            elif not hog:
+                hog = subprocess.Popen([sys.executable, __file__, "hog"])
+        if phase == "idle" and time.monotonic() > hog_end:
+            print("guest: done", flush=True)
+            return 0
+        time.sleep(0.5)
+    print("guest: gave up waiting for the inflation", flush=True)
+    return 1
 
 
 # ---- host (test VM) side -------------------------------------------------
@@ -127,13 +154,29 @@ class Qmp:
             return r["return"]
 
 
+class GuestOutput:
+    """Collects the nested run's output; the guest reports MemTotal there."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self.memtotal = -1
+        self.thread = threading.Thread(target=self.read, args=(stream,),
+                                       daemon=True)
+        self.thread.start()
+
+    def read(self, stream):
+        for line in stream:
+            line = line.rstrip("\n")
+            self.lines.append(line)
+            if line.startswith("guest: memtotal"):
+                self.memtotal = int(line.split()[2])
+
+    def seen(self, text):
+        return any(text in ln for ln in self.lines)
+
+
 def guest_memtotal(out):
-    try:
-        with open(os.path.join(out, "guest.log")) as f:
-            lines = [ln for ln in f if ln.startswith("memtotal")]
-        return int(lines[-1].split()[1]) if lines else -1
-    except OSError:
-        return -1
+    return out.memtotal
 
 
 def host_main(qemu, driver):
@@ -147,16 +190,17 @@ def host_main(qemu, driver):
             with open(os.path.join(SYS, "policy", name), "w") as f:
                 f.write("0\n")
 
-    out = "/tmp/kab-e2e-guest"
-    os.makedirs(out, exist_ok=True)
     sock = "/tmp/kab-e2e-qmp.sock"
     accel = "kvm" if os.path.exists("/dev/kvm") else "tcg"
     device = ("virtio-balloon-pci,id=bal,automatic=on,auto-floor=%dM,"
               "auto-ceiling=%dM" % (FLOOR_MIB, CEILING_MIB))
-    cmd = [os.path.join(TOP, "tools/testing/vm/run-vm.sh"),
+    # KAB_E2E_RUNVM: another run-vm.sh for the nested run (debugging).
+    runvm = os.environ.get("KAB_E2E_RUNVM") or \
+        os.path.join(TOP, "tools/testing/vm/run-vm.sh")
+    cmd = [runvm,
            "--kernel", os.environ.get("KAB_RELEASE", "6.1"),
            "--accel", accel, "--mem", str(RAM_MIB), "--smp", "1",
-           "--timeout", str(4 * WAIT), "--out", out, "--no-kvm",
+           "--timeout", str(4 * WAIT), "--no-kvm", "--cpu", "qemu64",
            "--module", driver, "--qemu", qemu,
            "--qemu-arg", "-L", "--qemu-arg", "/usr/share/qemu",
            "--qemu-arg", "-L", "--qemu-arg", "/usr/share/seabios",
@@ -168,18 +212,21 @@ def host_main(qemu, driver):
     start = time.monotonic()
     guest = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
+    out = GuestOutput(guest.stdout)
     try:
         run_steps(tap, out, sock, start)
     except Exception as e:
         tap.ok(False, "steps ran to completion", "%s: %s"
                % (type(e).__name__, e))
     finally:
-        open(os.path.join(out, "stop"), "w").close()
         try:
-            text, _ = guest.communicate(timeout=4 * WAIT)
+            guest.wait(timeout=4 * WAIT)
         except subprocess.TimeoutExpired:
             guest.kill()
-            text, _ = guest.communicate()
+            guest.wait()
+        out.thread.join(timeout=10)
+        text = "\n".join(ln for ln in out.lines
+                         if not ln.startswith("guest: memtotal"))
     tap.ok(guest.returncode == 0, "nested guest run ended cleanly",
            "run-vm.sh exit %s, output tail:\n%s"
            % (guest.returncode, "\n".join(text.splitlines()[-20:])))
@@ -235,7 +282,7 @@ def run_steps(tap, out, sock, start):
                                               tgt - before))
 
     inflated = tgt
-    open(os.path.join(out, "hog"), "w").close()
+    # The guest starts its hog by itself once it sees the inflation.
     ok = wait_for(lambda: sum(vm_attr(vm_id, "guest_events_" + lv)
                               for lv in ("low", "medium", "critical")) > 0)
     tap.ok(ok, "a memory hog in the guest rings the doorbell, the module "
@@ -243,7 +290,6 @@ def run_steps(tap, out, sock, start):
                lv: vm_attr(vm_id, "guest_events_" + lv)
                for lv in ("low", "medium", "critical")})
     ok = wait_for(lambda: vm_attr(vm_id, "target_pages") < inflated)
-    os.unlink(os.path.join(out, "hog"))
     tap.ok(ok, "guest pressure deflates the balloon",
            "target after inflation %d, now %d, last_reason %s"
            % (inflated, vm_attr(vm_id, "target_pages"),
@@ -260,6 +306,8 @@ def run_steps(tap, out, sock, start):
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "guest":
         return guest_main()
+    if len(sys.argv) >= 2 and sys.argv[1] == "hog":
+        return hog_child()
     if len(sys.argv) == 4 and sys.argv[1] == "host":
         return host_main(sys.argv[2], sys.argv[3])
     print(__doc__, file=sys.stderr)
