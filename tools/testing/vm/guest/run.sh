@@ -6,13 +6,15 @@
 #
 #   tools/testing/vm/guest/run.sh [--kernel 6.1|6.12]... [SUITE]...
 #
-# SUITE is doorbell, balloon, qemudoorbell (default: these three) or bench;
-# --kernel is repeatable (default: 6.1 and 6.12).
+# SUITE is doorbell, balloon, oom, qemudoorbell (default: these four) or
+# bench; --kernel is repeatable (default: 6.1 and 6.12).
 #   doorbell  the pressure doorbell against vab_testdev, a software virtio
 #             balloon device that offers the feature (no VMM device at all)
 #   balloon   the balloon under Debian's unpatched QEMU with
 #             -device virtio-balloon-pci: QMP balloon, query-balloon,
 #             guest-stats, idle and hog pressure detection
+#   oom       DEFLATE_ON_OOM under Debian's QEMU (deflate-on-oom=on): balloon
+#             pages stay in MemTotal, the OOM notifier gives some back
 #   qemudoorbell  the doorbell end to end through virtio-pci into our
 #             patched QEMU (qemu/build.sh) with x-pressure-doorbell=on,
 #             which offers the feature and counts the writes per level;
@@ -24,9 +26,10 @@
 #
 # The driver and vab_testdev are built for each kernel from copies of their
 # sources under build/guest/run-<pid>/<release>/, so the build never touches
-# the source tree that the top-level make uses, nor another run's modules. Output is TAP, one block per
-# suite and kernel; a VM that hangs or shows kernel trouble adds a
-# "not ok". Exit 0 all passed, 1 something failed, 4 everything skipped.
+# the source tree that the top-level make uses, nor another run's modules.
+# Output is TAP, one block per suite and kernel; a VM that hangs or shows
+# kernel trouble adds a "not ok". Exit 0 all passed, 1 something failed,
+# 4 everything skipped.
 #
 # Environment: VAB_IDLE_S (idle test, default 60), VAB_BENCH_MIB (512),
 # VAB_BENCH_ROUNDS (3), VAB_DOORBELL_QEMU (the patched QEMU binary for
@@ -43,13 +46,13 @@ suites=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift 2 ;;
-	doorbell|balloon|qemudoorbell|bench) suites+=("$1"); shift ;;
-	-h|--help) sed -n '4,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	doorbell|balloon|qemudoorbell|oom|bench) suites+=("$1"); shift ;;
+	-h|--help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) kab_die "unknown argument $1 (see --help)" ;;
 	esac
 done
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
-[ ${#suites[@]} -gt 0 ] || suites=(doorbell balloon qemudoorbell)
+[ ${#suites[@]} -gt 0 ] || suites=(doorbell balloon oom qemudoorbell)
 
 passed=0
 failed=0
@@ -119,6 +122,7 @@ run_suite() {
 		    --env VAB_BENCH_MIB="${VAB_BENCH_MIB:-512}"
 		    --env VAB_BENCH_ROUNDS="${VAB_BENCH_ROUNDS:-3}")
 	[ "$suite" = doorbell ] && mem=512
+	[ "$suite" = oom ] && device+=,deflate-on-oom=on
 	if [ "$suite" = bench ]; then
 		mem=2048
 		args+=(--smp 2)

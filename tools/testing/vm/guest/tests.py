@@ -6,6 +6,7 @@
     tests.py balloon     the balloon under Debian's QEMU, virtio-balloon-pci
     tests.py qemudoorbell  the doorbell through virtio-pci to our patched
                          QEMU's x-pressure-doorbell=on (qemu/build.sh)
+    tests.py oom         DEFLATE_ON_OOM under Debian's QEMU
     tests.py bench       inflate/deflate speed, ours against virtio_balloon
 
 run.sh starts each in a VM through tools/testing/vm/run-vm.sh. The
@@ -591,6 +592,53 @@ def suite_qemudoorbell():
     tap.exit()
 
 
+# --- oom suite: Debian's QEMU, virtio-balloon-pci,deflate-on-oom=on --------
+
+def suite_oom():
+    tap = Tap(5)
+    protect_self()
+    qmp = Qmp(os.environ["VAB_QMP_DIR"])
+    ram = int(os.environ["VAB_RAM_MIB"]) << 20
+    step_mib = 256
+    units = step_mib << 8
+
+    run("insmod", os.environ["VAB_DRIVER"])
+    dev = our_device()
+    feats = read(dev + "/features")
+    tap.ok(feats[2] == "1", "deflate-on-oom: feature 2 negotiated",
+           "features %s" % feats)
+
+    base = meminfo("MemTotal")
+    qmp("balloon", value=ram - (step_mib << 20))
+    done = wait_for(lambda: read(dev + "/balloon/units") == str(units), 120)
+    now = meminfo("MemTotal")
+    tap.ok(done and now == base,
+           "deflate-on-oom: ballooned pages stay in MemTotal",
+           "units %s (want %d), MemTotal %d kB (want %d)"
+           % (read(dev + "/balloon/units"), units, now, base))
+
+    found = run_hog(dev, meminfo("MemTotal") // 1024 + 256)
+    given = int(read(dev + "/balloon/oom_deflated"))
+    left = int(read(dev + "/balloon/units"))
+    tap.ok(given > 0 and left == units - given,
+           "deflate-on-oom: the OOM notifier gives balloon pages back",
+           "oom_deflated %d, units %d -> %d" % (given, units, left))
+    tap.note("OOM gave back %d KiB of the %d MiB balloon (%s)"
+             % (given * 4, step_mib,
+                ", ".join("%s at %.0f ms" % (k, v * 1000)
+                          for k, v in sorted(found.items()))))
+    actual = qmp("query-balloon")["actual"]
+    tap.ok(actual == ram - (left << 12),
+           "deflate-on-oom: query-balloon follows the smaller balloon",
+           "actual %d, expected %d" % (actual, ram - (left << 12)))
+
+    run("rmmod", DRIVER)
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.exit()
+
+
 # --- benchmark: inflate/deflate speed, ours against virtio_balloon ---------
 
 def time_resize(qmp, target_bytes, want_memtotal_kb, timeout_s=300):
@@ -646,9 +694,10 @@ def suite_bench():
 
 def main():
     suites = {"doorbell": suite_doorbell, "balloon": suite_balloon,
-              "qemudoorbell": suite_qemudoorbell, "bench": suite_bench}
+              "qemudoorbell": suite_qemudoorbell, "oom": suite_oom,
+              "bench": suite_bench}
     if len(sys.argv) != 2 or sys.argv[1] not in suites:
-        sys.exit("usage: tests.py doorbell|balloon|qemudoorbell|bench")
+        sys.exit("usage: tests.py doorbell|balloon|qemudoorbell|oom|bench")
     suites[sys.argv[1]]()
 
 
