@@ -48,6 +48,7 @@ result() {	# STATE NAME [REASON]
 }
 
 echo "TAP version 13"
+mkdir -p "$top/build/qemu"
 qemu=$("$top/qemu/build.sh" 2>"$top/build/qemu/build.log" | tail -n1)
 if [ ! -x "$qemu" ]; then
 	result fail "e2e: build QEMU" "qemu/build.sh failed, see build/qemu/build.log"
