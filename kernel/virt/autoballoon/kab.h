@@ -99,6 +99,8 @@ void kab_tick_start(void);
 void kab_tick_stop(void);
 
 /* main.c */
+int kab_copy_sized_arg(void *dst, size_t ksize, const void __user *uarg,
+		       u32 min_size);
 const char *kab_reason_name(u32 reason);
 
 /* sysfs.c */

@@ -15,6 +15,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "kab.h"
 
@@ -50,6 +51,33 @@ const char *kab_reason_name(u32 reason)
 	if (reason >= KAB_NR_REASONS || !kab_reason_names[reason])
 		return "unknown";
 	return kab_reason_names[reason];
+}
+
+/**
+ * kab_copy_sized_arg - copy in an ioctl argument that starts with its size
+ * @dst:	kernel copy of the structure.
+ * @ksize:	sizeof(*@dst).
+ * @uarg:	user pointer; its first __u32 is the size the caller knows.
+ * @min_size:	size of the structure's first version.
+ *
+ * Bytes the kernel does not know must be zero, so a newer caller's
+ * structure is accepted as long as it asks nothing new.
+ *
+ * Return: 0, -EFAULT, -EINVAL (smaller than @min_size), -E2BIG (larger than
+ * a page, or unknown bytes not zero).
+ */
+int kab_copy_sized_arg(void *dst, size_t ksize, const void __user *uarg,
+		       u32 min_size)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
 
 static long kab_dev_ioctl(struct file *file, unsigned int cmd,

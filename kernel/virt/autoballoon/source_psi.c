@@ -408,18 +408,12 @@ long kab_psi_bind_host(const void __user *uarg)
 	struct kab_psi_bind *bind;
 	struct kab_host_psi req;
 	struct file *file;
-	u32 usize;
 	int ret, fd;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < KAB_HOST_PSI_SIZE_VER0)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&req, sizeof(req), uarg, usize);
+	ret = kab_copy_sized_arg(&req, sizeof(req), uarg,
+				 KAB_HOST_PSI_SIZE_VER0);
 	if (ret)
 		return ret;
 	ret = kab_psi_check_host_req(&req);

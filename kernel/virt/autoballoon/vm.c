@@ -292,16 +292,9 @@ static long kab_vm_get_target(struct kab_vm *vm, void __user *uarg)
 static long kab_vm_set_actual(struct kab_vm *vm, void __user *uarg)
 {
 	struct kab_actual a;
-	u32 usize;
 	int ret;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < KAB_ACTUAL_SIZE_VER0)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	ret = kab_copy_sized_arg(&a, sizeof(a), uarg, KAB_ACTUAL_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (a.flags)
@@ -542,16 +535,10 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	struct kab_create_vm req;
 	struct kab_vm *vm = NULL;
 	unsigned int i;
-	u32 usize;
 	int ret, fd, id;
 
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < KAB_CREATE_VM_SIZE_VER0)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&req, sizeof(req), uarg, usize);
+	ret = kab_copy_sized_arg(&req, sizeof(req), uarg,
+				 KAB_CREATE_VM_SIZE_VER0);
 	if (ret)
 		return ret;
 	ret = kab_check_limits(&req);
