@@ -171,8 +171,9 @@ class GuestOutput:
             if line.startswith("guest: memtotal"):
                 self.memtotal = int(line.split()[2])
 
-    def seen(self, text):
-        return any(text in ln for ln in self.lines)
+    def last(self, prefix):
+        got = [ln for ln in self.lines if ln.startswith(prefix)]
+        return got[-1] if got else "(nothing yet)"
 
 
 def guest_memtotal(out):
@@ -271,8 +272,9 @@ def run_steps(tap, out, sock, start):
            "target before %d, now %d" % (before, tgt))
     ok = wait_for(lambda: actual_is(tgt))
     tap.ok(ok, "the guest inflates to the new target, reported back",
-           "target %d, module actual %d, query-balloon %s"
-           % (tgt, vm_attr(vm_id, "actual_pages"), qmp.cmd("query-balloon")))
+           "target %d, module actual %d, query-balloon %s, guest: %s"
+           % (tgt, vm_attr(vm_id, "actual_pages"), qmp.cmd("query-balloon"),
+              out.last("guest: ")))
     want_kb = mem0 - (tgt - before) * PAGE // 1024
     ok = wait_for(lambda: guest_memtotal(out) <= want_kb + 1024, 60)
     tap.ok(ok, "guest MemTotal drops by the inflation",
