@@ -24,6 +24,10 @@ Steps asserted from QMP, sysfs and the guest's MemTotal:
   4. a memory hog in the guest rings the doorbell: the module counts guest
      pressure and deflates;
   5. QEMU ends: the module drops the VM.
+Status: work in progress. Under nested KVM in the TCG test VM the guest
+boots in 150-250 s; one run passed steps 1-2 and the target raise of 3, but
+the guest did not follow the raised target within the wait, for a reason
+not found yet. Not part of make check.
 Prints TAP; exits 0 all passed, 1 some failed, 4 all skipped.
 """
 
@@ -201,7 +205,7 @@ def host_main(qemu, driver):
     cmd = [runvm,
            "--kernel", os.environ.get("KAB_RELEASE", "6.1"),
            "--accel", accel, "--mem", str(RAM_MIB), "--smp", "1",
-           "--timeout", str(4 * WAIT), "--no-kvm", "--cpu", "qemu64",
+           "--timeout", str(4 * WAIT), "--no-kvm",
            "--module", driver, "--qemu", qemu,
            "--qemu-arg", "-L", "--qemu-arg", "/usr/share/qemu",
            "--qemu-arg", "-L", "--qemu-arg", "/usr/share/seabios",
