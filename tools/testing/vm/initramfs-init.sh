@@ -39,6 +39,11 @@ n=/newroot
 mount -t proc proc "$n/proc"
 mount -t sysfs sysfs "$n/sys"
 mount -t devtmpfs devtmpfs "$n/dev"
+# What udev would add: bash's process substitution needs /dev/fd.
+ln -sf /proc/self/fd "$n/dev/fd"
+ln -sf /proc/self/fd/0 "$n/dev/stdin"
+ln -sf /proc/self/fd/1 "$n/dev/stdout"
+ln -sf /proc/self/fd/2 "$n/dev/stderr"
 mkdir -p "$n/dev/pts" "$n/dev/shm" 2>/dev/null
 mount -t devpts devpts "$n/dev/pts"
 mount -t tmpfs tmpfs "$n/dev/shm"
