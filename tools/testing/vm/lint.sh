@@ -10,7 +10,8 @@
 #   - per kernel: `dkms build` of dkms.conf with a private DKMS tree under
 #     build/dkms/ (nothing outside the clone is touched, nothing signed);
 #   - per file: `checkpatch.pl --strict --no-tree -f` on every kernel C file
-#     and header under kernel/, guest/ and include/. checkpatch.pl and its
+#     and header under kernel/, guest/, include/ and the test-only kernel
+#     module tools/testing/vm/guest/vab_testdev/. checkpatch.pl and its
 #     word lists are taken from Debian's linux-source-6.1 tarball into
 #     build/checkpatch/ on first use.
 #
@@ -159,7 +160,8 @@ lint_checkpatch() {
 			result "not ok" "checkpatch --strict $f" "$o"
 		fi
 	done < <(cd "$KAB_TOP" && git ls-files -co --exclude-standard \
-		-- 'kernel/*.[ch]' 'guest/*.[ch]' 'include/*.[ch]' | sort -u)
+		-- 'kernel/*.[ch]' 'guest/*.[ch]' 'include/*.[ch]' \
+		'tools/testing/vm/guest/vab_testdev/*.[ch]' | sort -u)
 }
 
 for k in "${kernels[@]}"; do
