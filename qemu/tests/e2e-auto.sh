@@ -6,7 +6,8 @@
 #   qemu/tests/e2e-auto.sh [--guest] [6.1|6.12 ...]  (default: 6.1 6.12)
 #
 # --guest runs e2e_guest.py instead (qemu/tests/e2e-guest.sh): a real nested
-# guest with the guest driver, under nested KVM, instead of the qtest driver.
+# guest with the guest driver, under nested KVM, instead of the qtest driver;
+# KAB_E2E_ACCEL=tcg runs that nested guest under TCG instead.
 #
 # For each kernel series: builds the host module against that kernel's
 # headers (in build/qemu-e2e/<release>/, a copy of the module's sources, so
@@ -78,6 +79,7 @@ for s in "${series[@]}"; do
 		fi
 		cmd=(--mem 3072 --timeout 1500 --module "$ko"
 		     --env KAB_E2E_RUNVM="${KAB_E2E_RUNVM:-}"
+		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$drv")
 	else
 		cmd=(--timeout 600 --module "$ko"

@@ -24,10 +24,20 @@ Steps asserted from QMP, sysfs and the guest's MemTotal:
   4. a memory hog in the guest rings the doorbell: the module counts guest
      pressure and deflates;
   5. QEMU ends: the module drops the VM.
-Status: work in progress. Under nested KVM in the TCG test VM the guest
-boots in 150-250 s; one run passed steps 1-2 and the target raise of 3, but
-the guest did not follow the raised target within the wait, for a reason
-not found yet. Not part of make check.
+Status: work in progress, not part of make check. The balloon path
+works; the nested guest is the problem. Runs of 27 Nov (machine shared with
+make check): under nested KVM the guest had not reached its command after
+960 s (its 6.1 kernel also warns "XSAVE consistency problem" with -cpu host
+on the test VM's TCG -cpu max, which run-vm.sh counts as kernel trouble),
+while QEMU had applied targets seq 1 and 2 that the guest never read; so a
+"does not follow" there is a guest not yet up. Under TCG
+(KAB_E2E_ACCEL=tcg) the guest was up after 369 s, at its initial target
+1 s later, and followed the raised target (13107 pages more) within 3 s.
+Known gap: the host injects as soon as the initial target is reached, while
+the guest may still be in its 5 s "settle" phase; it then takes the raise
+as its baseline and never starts the hog (steps 4-5 wait in vain). The run
+leaves the guest's output and QEMU's balloon trace in $KAB_OUT
+(e2e-guest-output.log, e2e-qemu-trace.log) to follow it from outside.
 Prints TAP; exits 0 all passed, 1 some failed, 4 all skipped.
 """
 
@@ -50,6 +60,12 @@ RAM_MIB = 1024
 FLOOR_MIB = 256
 CEILING_MIB = 960
 WAIT = 240             # bound on each wait for the guest, seconds
+BOOT_WAIT = 600        # bound on the nested guest's boot, seconds
+# In the test VM's output directory (shared with the host) when there is
+# one, to follow a run from outside while it goes.
+LOG_DIR = os.environ.get("KAB_OUT") or "/tmp"
+TRACE_LOG = os.path.join(LOG_DIR, "e2e-qemu-trace.log")
+GUEST_LOG = os.path.join(LOG_DIR, "e2e-guest-output.log")
 
 
 # ---- guest side ----------------------------------------------------------
@@ -60,6 +76,27 @@ def meminfo(key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return -1
+
+
+def driver_state():
+    """The driver's balloon size and config interrupts, for the report."""
+    units = "?"
+    base = "/sys/bus/virtio/drivers/virtio_autoballoon"
+    try:
+        for d in os.listdir(base):
+            path = os.path.join(base, d, "balloon", "units")
+            if os.path.exists(path):
+                with open(path) as f:
+                    units = f.read().strip()
+    except OSError:
+        pass
+    irqs = 0
+    with open("/proc/interrupts") as f:
+        for line in f:
+            if "virtio" in line and "config" in line:
+                irqs += sum(int(x) for x in line.split()[1:]
+                            if x.isdigit())
+    return "units %s config-irqs %d" % (units, irqs)
 
 
 def hog_child():
@@ -88,7 +125,8 @@ def guest_main():
     deadline = time.monotonic() + 3 * WAIT
     while time.monotonic() < deadline:
         mem = meminfo("MemTotal")
-        print("guest: memtotal %d phase %s" % (mem, phase), flush=True)
+        print("guest: memtotal %d phase %s %s" % (mem, phase, driver_state()),
+              flush=True)
         if phase == "settle":
             if mem != first:
                 first, changed = mem, time.monotonic()
@@ -169,7 +207,13 @@ class GuestOutput:
         self.thread.start()
 
     def read(self, stream):
+        try:
+            log = open(GUEST_LOG, "w", buffering=1)
+        except OSError:
+            log = None
         for line in stream:
+            if log:
+                log.write("%.1f %s" % (time.monotonic(), line))
             line = line.rstrip("\n")
             self.lines.append(line)
             if line.startswith("guest: memtotal"):
@@ -196,7 +240,10 @@ def host_main(qemu, driver):
                 f.write("0\n")
 
     sock = "/tmp/kab-e2e-qmp.sock"
-    accel = "kvm" if os.path.exists("/dev/kvm") else "tcg"
+    # KAB_E2E_ACCEL: kvm or tcg for the nested guest (default kvm when the
+    # test VM has /dev/kvm).
+    accel = os.environ.get("KAB_E2E_ACCEL") or \
+        ("kvm" if os.path.exists("/dev/kvm") else "tcg")
     device = ("virtio-balloon-pci,id=bal,automatic=on,auto-floor=%dM,"
               "auto-ceiling=%dM" % (FLOOR_MIB, CEILING_MIB))
     # KAB_E2E_RUNVM: another run-vm.sh for the nested run (debugging).
@@ -205,13 +252,20 @@ def host_main(qemu, driver):
     cmd = [runvm,
            "--kernel", os.environ.get("KAB_RELEASE", "6.1"),
            "--accel", accel, "--mem", str(RAM_MIB), "--smp", "1",
-           "--timeout", str(4 * WAIT), "--no-kvm",
+           "--timeout", str(BOOT_WAIT + 3 * WAIT), "--no-kvm",
            "--module", driver, "--qemu", qemu,
            "--qemu-arg", "-L", "--qemu-arg", "/usr/share/qemu",
            "--qemu-arg", "-L", "--qemu-arg", "/usr/share/seabios",
            "--qemu-arg", "-device", "--qemu-arg", device,
            "--qemu-arg", "-qmp",
            "--qemu-arg", "unix:%s,server=on,wait=off" % sock,
+           "--qemu-arg", "-D", "--qemu-arg", TRACE_LOG,
+           "--qemu-arg", "-msg", "--qemu-arg", "timestamp=on",
+           "--qemu-arg", "-trace", "--qemu-arg", "virtio_balloon_*_config",
+           "--qemu-arg", "-trace", "--qemu-arg", "virtio_balloon_*target",
+           "--qemu-arg", "-trace", "--qemu-arg", "virtio_pci_notify",
+           # Every console byte is a nested exit: print warnings and worse.
+           "--append", "loglevel=5",
            "--", "python3", os.path.abspath(__file__), "guest"]
     print("# nested guest under %s" % accel)
     start = time.monotonic()
@@ -225,7 +279,7 @@ def host_main(qemu, driver):
                % (type(e).__name__, e))
     finally:
         try:
-            guest.wait(timeout=4 * WAIT)
+            guest.wait(timeout=BOOT_WAIT + 3 * WAIT)
         except subprocess.TimeoutExpired:
             guest.kill()
             guest.wait()
@@ -235,10 +289,34 @@ def host_main(qemu, driver):
     tap.ok(guest.returncode == 0, "nested guest run ended cleanly",
            "run-vm.sh exit %s, output tail:\n%s"
            % (guest.returncode, "\n".join(text.splitlines()[-20:])))
+    print_trace()
     gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
     tap.ok(gone, "QEMU ended: the module dropped the VM",
            "nr_vms %s" % sysfs("nr_vms"))
     return tap.finish()
+
+
+def print_trace():
+    """QEMU's balloon trace: targets applied, config reads, interrupts."""
+    try:
+        with open(TRACE_LOG) as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        print("# no QEMU trace: %s" % e)
+        return
+    keep, last = [], None
+    for ln in lines:
+        # Collapse runs of identical events (config reads, queue interrupts).
+        key = ln.split(":", 1)[-1] if "virtio_balloon_get_config" in ln \
+            or "virtio_pci_notify" in ln else ln
+        if key == last:
+            continue
+        last = key
+        keep.append(ln)
+    print("# QEMU trace, %d lines, %d after collapsing; last 60:"
+          % (len(lines), len(keep)))
+    for ln in keep[-60:]:
+        print("#   " + ln)
 
 
 def run_steps(tap, out, sock, start):
@@ -254,6 +332,14 @@ def run_steps(tap, out, sock, start):
            "initial target total - ceiling applied by automatic",
            "sysfs target %d, expected %d; query-balloon %s"
            % (vm_attr(vm_id, "target_pages"), initial, info))
+
+    # The nested boot alone takes minutes: wait for the guest's first report
+    # before timing the steps.
+    if not wait_for(lambda: guest_memtotal(out) > 0, BOOT_WAIT):
+        raise RuntimeError("the nested guest did not report within %ds: %s"
+                           % (BOOT_WAIT, out.last("")))
+    print("# %.0fs: nested guest up and reporting"
+          % (time.monotonic() - start))
 
     def actual_is(pages):
         i = qmp.cmd("query-balloon")
