@@ -24,19 +24,12 @@ FIXTURE(abi) {
 
 FIXTURE_SETUP(abi)
 {
-	char failed[64] = "";
-
 	self->dev = -1;
 	KAB_REQUIRE_MODULE();
 	self->dev = kab_dev_open();
 	KAB_ASSERT_OK(self->dev, "open " KAB_DEV_PATH);
 	KAB_ASSERT_OK(kab_nr_vms(&self->nr_vms), "read nr_vms");
-	KAB_ASSERT_OK(kab_policy_save(&self->policy), "read policy/*");
-	self->policy_saved = true;
-	/* No time-based decision may change a target behind the test. */
-	if (kab_policy_zero_timers(&self->policy, failed, sizeof(failed)))
-		TH_LOG("policy/%s refused 0", failed);
-	ASSERT_STREQ("", failed);
+	KAB_SETUP_POLICY(self);
 }
 
 FIXTURE_TEARDOWN(abi)

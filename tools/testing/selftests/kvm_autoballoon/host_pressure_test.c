@@ -40,17 +40,11 @@ FIXTURE_VARIANT_ADD(hp, critical) { .level = KAB_LEVEL_CRITICAL };
 
 FIXTURE_SETUP(hp)
 {
-	char failed[64] = "";
-
 	self->dev = -1;
 	KAB_REQUIRE_MODULE();
 	self->dev = kab_dev_open();
 	KAB_ASSERT_OK(self->dev, "open " KAB_DEV_PATH);
-	KAB_ASSERT_OK(kab_policy_save(&self->policy), "read policy/*");
-	self->policy_saved = true;
-	if (kab_policy_zero_timers(&self->policy, failed, sizeof(failed)))
-		TH_LOG("policy/%s refused 0", failed);
-	ASSERT_STREQ("", failed);
+	KAB_SETUP_POLICY(self);
 }
 
 FIXTURE_TEARDOWN(hp)

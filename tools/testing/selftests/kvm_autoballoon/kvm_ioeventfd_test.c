@@ -34,7 +34,6 @@ FIXTURE(kvm) {
 
 FIXTURE_SETUP(kvm)
 {
-	char failed[64] = "";
 	const char *why, *what;
 	unsigned int i;
 	int ret;
@@ -50,11 +49,7 @@ FIXTURE_SETUP(kvm)
 	self->dev = kab_dev_open();
 	KAB_ASSERT_OK(self->dev, "open " KAB_DEV_PATH);
 	KAB_ASSERT_OK(kab_nr_vms(&self->nr_vms), "read nr_vms");
-	KAB_ASSERT_OK(kab_policy_save(&self->policy), "read policy/*");
-	self->policy_saved = true;
-	if (kab_policy_zero_timers(&self->policy, failed, sizeof(failed)))
-		TH_LOG("policy/%s refused 0", failed);
-	ASSERT_STREQ("", failed);
+	KAB_SETUP_POLICY(self);
 
 	ret = kab_guest_create(&self->guest, &what);
 	if (ret)

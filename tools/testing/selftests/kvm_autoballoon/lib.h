@@ -216,6 +216,21 @@ int kab_module_load(const char *path);
 	}								\
 } while (0)
 
+/*
+ * In a FIXTURE_SETUP whose fixture has `struct kab_policy_snapshot policy`
+ * and `bool policy_saved`: save policy/ (the teardown restores it when
+ * policy_saved is set) and zero every time-based tunable, so that no timer
+ * changes a target behind the test. Ends the test if a tunable refuses 0.
+ */
+#define KAB_SETUP_POLICY(self) do {					\
+	char __kf[64] = "";						\
+	KAB_ASSERT_OK(kab_policy_save(&(self)->policy), "read policy/*"); \
+	(self)->policy_saved = true;					\
+	if (kab_policy_zero_timers(&(self)->policy, __kf, sizeof(__kf)))	\
+		TH_LOG("policy/%s refused 0", __kf);			\
+	ASSERT_STREQ("", __kf);						\
+} while (0)
+
 /* Skip the test when the module is not there to test. */
 #define KAB_REQUIRE_MODULE() do {					\
 	const char *__why = kab_unavailable_reason();			\

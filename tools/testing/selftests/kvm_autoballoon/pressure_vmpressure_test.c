@@ -47,7 +47,7 @@ FIXTURE(vmp) {
 
 FIXTURE_SETUP(vmp)
 {
-	char failed[64] = "", state[64] = "";
+	char state[64] = "";
 
 	self->dev = -1;
 	KAB_REQUIRE_MODULE();
@@ -58,11 +58,7 @@ FIXTURE_SETUP(vmp)
 	if (strncmp(state, "active", 6))
 		TH_LOG(VMP "state: expected active, got '%s'", state);
 	ASSERT_EQ(0, strncmp(state, "active", 6));
-	KAB_ASSERT_OK(kab_policy_save(&self->policy), "read policy/*");
-	self->policy_saved = true;
-	if (kab_policy_zero_timers(&self->policy, failed, sizeof(failed)))
-		TH_LOG("policy/%s refused 0", failed);
-	ASSERT_STREQ("", failed);
+	KAB_SETUP_POLICY(self);
 }
 
 FIXTURE_TEARDOWN(vmp)

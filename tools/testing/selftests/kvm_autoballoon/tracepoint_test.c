@@ -113,7 +113,7 @@ FIXTURE(trace) {
 
 FIXTURE_SETUP(trace)
 {
-	char failed[64] = "", path[256];
+	char path[256];
 	unsigned int i;
 
 	self->dev = -1;
@@ -132,11 +132,7 @@ FIXTURE_SETUP(trace)
 	self->instance = true;
 	self->dev = kab_dev_open();
 	KAB_ASSERT_OK(self->dev, "open " KAB_DEV_PATH);
-	KAB_ASSERT_OK(kab_policy_save(&self->policy), "read policy/*");
-	self->policy_saved = true;
-	if (kab_policy_zero_timers(&self->policy, failed, sizeof(failed)))
-		TH_LOG("policy/%s refused 0", failed);
-	ASSERT_STREQ("", failed);
+	KAB_SETUP_POLICY(self);
 	KAB_ASSERT_OK(write_file(INSTANCE "/events/kvm_autoballoon/enable",
 				 "1"), "enable kvm_autoballoon events");
 	KAB_ASSERT_OK(write_file(INSTANCE "/trace", ""), "clear the buffer");
