@@ -62,7 +62,7 @@ for s in "${series[@]}"; do
 		result skip "e2e $s" "no kernel: $(echo "$info" | tail -n1)"
 		continue
 	fi
-	eval "$(echo "$info" | grep -E '^(release|kdir)=')"
+	eval "$(echo "$info" | grep -E '^(release|kdir|kernel|moddir)=')"
 	# shellcheck disable=SC2154 # set by the eval
 	mod=$top/build/qemu-e2e/$release
 	# shellcheck disable=SC2154
@@ -77,10 +77,24 @@ for s in "${series[@]}"; do
 				"driver build failed: $(tail -n3 "$mod/driver/build.log" | tr '\n' ' ')"
 			continue
 		fi
-		cmd=(--mem 3072 --timeout 1500 --module "$ko"
-		     --env KAB_E2E_RUNVM="${KAB_E2E_RUNVM:-}"
+		# shellcheck disable=SC2154 # set by the eval
+		if ! "$here/guest/mkguest.sh" "$moddir" "$drv" \
+			"$mod/guest.cpio" 2>"$mod/mkguest.log"; then
+			result fail "e2e $s: guest initramfs" \
+				"mkguest.sh failed: $(tail -n3 "$mod/mkguest.log" | tr '\n' ' ')"
+			continue
+		fi
+		out_dir=$top/build/qemu-e2e/out-$release
+		rm -rf "$out_dir"
+		mkdir -p "$out_dir"
+		# shellcheck disable=SC2154
+		# One vCPU: with two, TCG's nested SVM hung both nested guests
+		# (their vCPUs stopped at one RIP) as soon as both ran.
+		cmd=(--mem "${KAB_E2E_HOST_MEM:-1536}" --smp 1 --timeout 1200 --module "$ko"
+		     --no-rmmod --out "$out_dir"
 		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
-		     -- python3 "$here/e2e_guest.py" host "$qemu" "$drv")
+		     -- python3 "$here/e2e_guest.py" host "$qemu" "$kernel"
+		     "$mod/guest.cpio")
 	else
 		cmd=(--timeout 600 --module "$ko"
 		     -- python3 "$here/e2e_auto.py" "$qemu")

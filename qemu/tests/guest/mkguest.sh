@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the initramfs of the end-to-end test's nested guests.
+#
+#   qemu/tests/guest/mkguest.sh MODDIR DRIVER_KO OUT_CPIO
+#
+# MODDIR is the guest kernel's /lib/modules/<release> (from get-kernel.sh),
+# DRIVER_KO our virtio_autoballoon.ko built for it. The archive holds /init
+# (kab_guest.c, static), the virtio PCI transport modules when that kernel
+# has them as modules (Debian's 6.1 does, 6.12 builds them in), the driver,
+# and /modules listing them in load order.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ $# -eq 3 ] || { sed -n '4,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+moddir=$1 driver=$2 out=$3
+
+dir=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+mkdir -p "$dir"/{proc,sys,dev,lib}
+cc -static -O2 -Wall -Wextra -Werror -o "$dir/init" "$here/kab_guest.c"
+
+# virtio_pci's dependencies, deepest first (modules.dep lists them after it).
+: >"$dir/modules"
+dep=$(grep -E '^kernel/drivers/virtio/virtio_pci\.ko:' "$moddir/modules.dep" || true)
+if [ -n "$dep" ]; then
+	mods=(${dep#*:})
+	for ((i = ${#mods[@]} - 1; i >= 0; i--)); do
+		cp "$moddir/${mods[i]}" "$dir/lib/"
+		echo "/lib/${mods[i]##*/}" >>"$dir/modules"
+	done
+	cp "$moddir/kernel/drivers/virtio/virtio_pci.ko" "$dir/lib/"
+	echo /lib/virtio_pci.ko >>"$dir/modules"
+fi
+cp "$driver" "$dir/lib/virtio_autoballoon.ko"
+echo /lib/virtio_autoballoon.ko >>"$dir/modules"
+(cd "$dir" && find . | cpio -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"
