@@ -5,7 +5,8 @@
 #   make                  build the modules for the running kernel (or KDIR=)
 #   make install          install them under /lib/modules/$(uname -r)/extra
 #   make check            install test dependencies, build, run every test
-#   make demo             boot a test VM and show the module at work
+#   make demo             two guests in a test VM balloon by themselves; PNG plot
+#   make demo-module      quicker: the module's decisions alone, no QEMU build
 #   make bench            run the benchmarks, figures under bench/
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -32,7 +33,10 @@ check:
 demo:
 	tools/testing/vm/demo.sh
 
+demo-module:
+	tools/testing/vm/demo.sh --module-only
+
 bench:
 	bench/run.sh
 
-.PHONY: all modules clean install check demo bench
+.PHONY: all modules clean install check demo demo-module bench

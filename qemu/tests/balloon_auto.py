@@ -28,7 +28,6 @@ What is tested:
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess

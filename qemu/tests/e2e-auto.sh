@@ -112,6 +112,7 @@ for s in "${series[@]}"; do
 		"ok "*) name=${line#ok }; result ok "$s: ${name#* }" ;;
 		"not ok "*) name=${line#not ok }; result fail "$s: ${name#* }" "see above" ;;
 		"TAP version"*|"1.."*) ;;
+		"#"*) echo "$line" ;;
 		*) echo "# $line" ;;
 		esac
 	done <<<"$out"

@@ -131,7 +131,6 @@ def run_steps(tap, a, b, rec):
            "follows", "targets %s, actual %s, MemTotal %s" % (
                [g.target() for g in guests], [g.actual() for g in guests],
                [g.get("mt") for g in guests]))
-    mt0 = {g.name: g.get("mt") for g in guests}
     for g in guests:
         g.send("grow %d" % WARM)
     wait_for(lambda: all(g.get("held") == WARM for g in guests))
@@ -141,6 +140,7 @@ def run_steps(tap, a, b, rec):
     say("guests touched %d MiB each and freed it; host MemAvailable %d MiB"
         % (WARM, host_meminfo("MemAvailable")))
     ev_warm = {g.name: g.events() for g in guests}
+    mt0 = {g.name: g.get("mt") for g in guests}
 
     # 1: host pressure inflates both, by weight, within the floors.
     hog, before = host_pressure(tap, guests, rec, 160, "step 1")

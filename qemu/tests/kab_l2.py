@@ -27,6 +27,8 @@ PAGE = 4096
 PPM = MIB // PAGE               # pages per MiB
 OUT = os.environ.get("KAB_OUT") or "/tmp"
 WAIT = 120                      # default bound of wait_for, seconds
+# KAB_E2E_LIVE=S: the Recorder also prints a status line every S seconds.
+LIVE = float(os.environ.get("KAB_E2E_LIVE") or 0)
 
 T0 = time.monotonic()
 
@@ -254,6 +256,7 @@ class Recorder:
         self.thread.start()
 
     def run(self):
+        next_live = 0
         while not self.stop_:
             row = [round(now(), 1), host_meminfo("MemFree"),
                    host_meminfo("MemAvailable"), vmstat("pgscan"),
@@ -266,6 +269,14 @@ class Recorder:
                     tgt = act = ""
                 row += [tgt, act, g.get("mt"), g.get("dem"), g.get("held")]
             self.f.write(",".join(str(x) for x in row) + "\n")
+            if LIVE and time.monotonic() >= next_live:
+                next_live = time.monotonic() + LIVE
+                print("#   %6.1fs  host free %4d MiB, hog %4d | %s" % (
+                    row[0], row[1], row[4], " | ".join(
+                        "%s: allowed %s, MemTotal %s, holds %s of %s" %
+                        (g.name, row[5 + 5 * i], row[7 + 5 * i],
+                         row[9 + 5 * i], row[8 + 5 * i])
+                        for i, g in enumerate(self.guests))), flush=True)
             time.sleep(0.5)
 
 

@@ -24,7 +24,7 @@ KAB_DEPS=(
 	busybox-static qemu-system-x86 qemu-system-data seabios qemu-utils
 	xz-utils zstd binutils
 	# tests, benchmarks and their tools
-	gnuplot-nox valgrind jq socat python3
+	gnuplot-nox valgrind jq socat python3 shellcheck pyflakes3
 )
 
 # Kernel headers of both test kernels, through their meta packages. The

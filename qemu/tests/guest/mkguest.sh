@@ -26,7 +26,7 @@ cc -static -O2 -Wall -Wextra -Werror -o "$dir/init" "$here/kab_guest.c"
 : >"$dir/modules"
 dep=$(grep -E '^kernel/drivers/virtio/virtio_pci\.ko:' "$moddir/modules.dep" || true)
 if [ -n "$dep" ]; then
-	mods=(${dep#*:})
+	read -r -a mods <<<"${dep#*:}"
 	for ((i = ${#mods[@]} - 1; i >= 0; i--)); do
 		cp "$moddir/${mods[i]}" "$dir/lib/"
 		echo "/lib/${mods[i]##*/}" >>"$dir/modules"

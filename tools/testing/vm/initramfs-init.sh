@@ -1,5 +1,6 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
 #
 # /init of the test VM's initramfs (stage 1), packed by run-vm.sh together
 # with a static busybox and the few modules needed to reach the 9p root.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Shared helpers of the test harness, sourced by tools/testing/deps.sh and
 # the scripts in tools/testing/vm/. Not executable on its own.

@@ -13,7 +13,9 @@
 #     and header under kernel/, guest/, include/ and the test-only kernel
 #     module tools/testing/vm/guest/vab_testdev/. checkpatch.pl and its
 #     word lists are taken from Debian's linux-source-6.1 tarball into
-#     build/checkpatch/ on first use.
+#     build/checkpatch/ on first use;
+#   - scripts: `shellcheck -S warning` on every shell script and `pyflakes3`
+#     on every Python file the clone tracks (one test each).
 #
 # Exit 0 when everything is clean, 1 otherwise.
 
@@ -164,11 +166,33 @@ lint_checkpatch() {
 		'tools/testing/vm/guest/vab_testdev/*.[ch]' | sort -u)
 }
 
+# Every tracked (or new, not ignored) shell script and Python file.
+lint_scripts() {
+	local out=$KAB_BUILD/lint-scripts.out files=()
+
+	mapfile -t files < <(cd "$KAB_TOP" && git ls-files -co \
+		--exclude-standard -- '*.sh' | sort -u)
+	if (cd "$KAB_TOP" && shellcheck -x -P SCRIPTDIR -S warning \
+		"${files[@]}") >"$out" 2>&1; then
+		result ok "shellcheck -S warning on ${#files[@]} shell scripts"
+	else
+		result "not ok" "shellcheck -S warning on ${#files[@]} shell scripts" "$out"
+	fi
+	mapfile -t files < <(cd "$KAB_TOP" && git ls-files -co \
+		--exclude-standard -- '*.py' | sort -u)
+	if (cd "$KAB_TOP" && pyflakes3 "${files[@]}") >"$out" 2>&1; then
+		result ok "pyflakes3 on ${#files[@]} Python files"
+	else
+		result "not ok" "pyflakes3 on ${#files[@]} Python files" "$out"
+	fi
+}
+
 for k in "${kernels[@]}"; do
 	lint_build "$k"
 	lint_dkms "$k"
 done
 lint_checkpatch
+lint_scripts
 
 echo "TAP version 13"
 echo "1..$n"

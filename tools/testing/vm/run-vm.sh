@@ -71,6 +71,7 @@ load_kvm=1
 rmmod_at_end=1
 accel=
 cpu=
+# shellcheck disable=SC2100 # a command name, not arithmetic
 qemu=qemu-system-x86_64
 append=
 bzimage=0
@@ -247,6 +248,7 @@ done
 cmdline="console=ttyS0,115200 panic=-1 oops=panic rdinit=/init"
 cmdline+=" no_timer_check tsc=reliable mitigations=off loglevel=7 $append"
 
+# shellcheck disable=SC2054 # commas inside QEMU option values
 qemu_cmd=(
 	"$qemu" -nodefaults -no-user-config -display none -no-reboot
 	-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem"
@@ -260,6 +262,7 @@ qemu_cmd=(
 	-device virtio-rng-pci
 )
 if [ "$out_device" = 1 ]; then
+	# shellcheck disable=SC2054
 	qemu_cmd+=(-fsdev "local,id=kabout,path=$out,security_model=none,multidevs=remap"
 		   -device virtio-9p-pci,fsdev=kabout,mount_tag=kabout)
 fi
