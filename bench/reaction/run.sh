@@ -109,6 +109,10 @@ done
 	CSV and logs in build/bench/reaction/out-<release>/.
 	EOT
 	echo "$body"
+	if [ -f "$here/discussion.md" ]; then
+		echo
+		grep -v '^<!-- SPDX' "$here/discussion.md"
+	fi
 } >"$results"
 echo "bench/reaction: figures in bench/reaction/results.md" >&2
 exit $status
