@@ -93,6 +93,7 @@ for s in "${series[@]}"; do
 		cmd=(--mem "${KAB_E2E_HOST_MEM:-1536}" --smp 1 --timeout 1200 --module "$ko"
 		     --no-rmmod --out "$out_dir"
 		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
+		     --env KAB_E2E_DEVICE="${KAB_E2E_DEVICE:-}"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$kernel"
 		     "$mod/guest.cpio")
 	else

@@ -258,8 +258,11 @@ def host_main(qemu, kernel, initrd):
     say("two guests under %s, %d MiB each, floor %d, ceiling %d; host "
         "MemAvailable %d MiB" % (accel, RAM, FLOOR, CEILING,
                                  host_meminfo("MemAvailable")))
+    # KAB_E2E_DEVICE: more balloon device properties, e.g.
+    # ",deflate-on-oom=on".
+    extra = os.environ.get("KAB_E2E_DEVICE", "")
     a, b = (Guest(name, qemu, kernel, initrd, accel, ram=RAM, floor=FLOOR,
-                  ceiling=CEILING, weight=w)
+                  ceiling=CEILING, weight=w, device_extra=extra)
             for name, w in (("A", 200), ("B", 100)))
     rec = Recorder([a, b], os.path.join(OUT, "e2e-samples.csv"))
     try:
