@@ -5,9 +5,11 @@
 #
 #   qemu/tests/e2e-auto.sh [--guest] [6.1|6.12 ...]  (default: 6.1 6.12)
 #
-# --guest runs e2e_guest.py instead (qemu/tests/e2e-guest.sh): a real nested
-# guest with the guest driver, under nested KVM, instead of the qtest driver;
-# KAB_E2E_ACCEL=tcg runs that nested guest under TCG instead.
+# --guest runs e2e_guest.py instead (qemu/tests/e2e-guest.sh): two real
+# nested guests with the guest driver (initramfs of qemu/tests/guest/), under
+# nested KVM, instead of the qtest driver; KAB_E2E_ACCEL=tcg runs them under
+# TCG, KAB_E2E_DEVICE adds balloon device properties, KAB_E2E_HOST_MEM sets
+# the test VM's memory (MiB, default 1536).
 #
 # For each kernel series: builds the host module against that kernel's
 # headers (in build/qemu-e2e/<release>/, a copy of the module's sources, so
