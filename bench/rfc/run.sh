@@ -84,13 +84,13 @@ done
 	  kab_guest (a build-like job: each round allocates a pseudo-random
 	  ${KAB_RFC_MIB:-400}/4..${KAB_RFC_MIB:-400} MiB, writes every page four
 	  times and frees it; seeded, the same in every guest and run), all
-	  all started at once;
+	  started at once;
 	- **auto**: \`virtio-balloon-pci,automatic=on\`, kvm_autoballoon with its
 	  policy defaults (vmpressure host source, guest pressure doorbell);
-	- ${KAB_RFC_REPEAT:-2} rounds of two phases, auto first in odd rounds,
-	  fixed first in even ones, each phase with freshly booted guests;
 	- **fixed**: plain \`virtio-balloon-pci\`, balloon held at a fixed
-	  size (guest size ${KAB_RFC_FIXED:-${KAB_RFC_RAM:-640}} MiB: no balloon).
+	  size (guest size ${KAB_RFC_FIXED:-${KAB_RFC_RAM:-640}} MiB: no balloon);
+	- ${KAB_RFC_REPEAT:-2} rounds of two phases, auto first in odd rounds,
+	  fixed first in even ones, each phase with freshly booted guests.
 
 	Figures: host pswpout/pswpin deltas over the phase (/proc/vmstat,
 	pages), the most swap in use, each job's runtime (\`kabg: built ms=\`)
