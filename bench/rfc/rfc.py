@@ -34,13 +34,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../qemu/tests"))
+sys.path.insert(0, os.path.join(HERE, "../reaction"))
 
 from kab_l2 import (MIB, OUT, Guest, Recorder, host_meminfo,  # noqa: E402
                     say, vmstat, wait_for)
-
-
-def env(name, default):
-    return int(os.environ.get(name, default))
+from reaction import env, shutdown  # noqa: E402
 
 
 NGUESTS = env("KAB_RFC_GUESTS", 3)
@@ -139,13 +137,7 @@ def phase(mode, n, qemu, kernel, initrd, accel):
     finally:
         if rec:
             rec.stop_ = True
-        for g in guests:
-            if g.proc.poll() is None:
-                g.send("off")
-        for g in guests:
-            if not wait_for(lambda: g.proc.poll() is not None, 30):
-                g.proc.kill()
-            g.proc.wait()
+        shutdown(guests)
 
 
 def fmt(v):
