@@ -33,7 +33,10 @@ the guests' MemTotal:
 The policy's hold and blocking timers are shortened so that the steps take
 seconds, and its host steps are 8/16/32 MiB per VM without the 5 % cap, so
 that the split by weight shows (the rest, cooldown included, keeps its
-defaults).
+defaults). Before each hog, the host reads 160 MiB of files into its page
+cache: every real host has page cache, which reclaim takes first and
+vmpressure reports first; without it the first report came at the min
+watermark, and once (6.12) the hog outran the guests' inflation.
 
 A timeline is printed as it goes; every 0.5 s a sample goes to
 $KAB_OUT/e2e-samples.csv (make demo plots it). Prints TAP; exits 0 all
@@ -49,13 +52,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kab_l2 import (SYS, Guest, Hog, OUT, Recorder, host_meminfo,  # noqa: E402
-                    now, say, sysfs, sysfs_write, vmstat, wait_for)
+from kab_l2 import (MIB, SYS, Guest, Hog, OUT, Recorder,  # noqa: E402
+                    host_meminfo, now, say, sysfs, sysfs_write, vmstat,
+                    wait_for)
 
 RAM = 512                       # MiB per guest
 FLOOR = 160
 CEILING = 448
 WARM = 320                      # MiB each guest touches once
+CACHE_MIB = 160                 # host page cache before each hog
+CACHE_DIR = "/"                 # read for it: the guest kernel's directory
 WAIT = 120                      # bound on each step, seconds
 POLICY = {"host_hold_ms": 2000, "guest_hold_ms": 2000, "mark_ms": 0,
           "block_after_inflate_ms": 0, "block_after_deflate_ms": 0,
@@ -77,16 +83,44 @@ def reclaim_quiet(window=5, timeout=WAIT):
     return 0
 
 
+def fill_page_cache(top, mib):
+    """Read files under TOP until MIB MiB went through the page cache.
+
+    Every real host has page cache that reclaim takes first, and whose
+    reclaim is what vmpressure first reports. The test VM has next to none
+    (its root is 9p, its /tmp tmpfs), so the first scan would come at the
+    min watermark, a second or two before the OOM killer. Reading the guest
+    kernel's files (9p with cache=loose) gives it that reservoir.
+    """
+    left = mib * MIB
+    for root, dirs, files in os.walk(top):
+        dirs.sort()
+        for name in sorted(files):
+            try:
+                with open(os.path.join(root, name), "rb") as f:
+                    while left > 0:
+                        chunk = f.read(1 << 20)
+                        if not chunk:
+                            break
+                        left -= len(chunk)
+            except OSError:
+                continue
+            if left <= 0:
+                return
+
+
 def host_pressure(tap, guests, rec, extra, label):
     """Grow a hog EXTRA MiB past the host's available memory."""
+    fill_page_cache(CACHE_DIR, CACHE_MIB)
     avail = host_meminfo("MemAvailable")
     before = {g.name: g.target() for g in guests}
     ev = {g.name: g.attr("host_events_low") + g.attr("host_events_medium") +
           g.attr("host_events_critical") for g in guests}
     hog = Hog(avail + extra, 32)
     rec.hog = hog
-    say("%s: host hog grows to %d MiB (MemAvailable %d MiB) at 32 MiB/s"
-        % (label, avail + extra, avail))
+    say("%s: host hog grows to %d MiB (MemAvailable %d MiB, page cache "
+        "%d MiB) at 32 MiB/s" % (label, avail + extra, avail,
+                                 host_meminfo("Cached")))
     wait_for(lambda: hog.done or hog.proc.poll() is not None,
              (avail + extra) / 32 + 3 * WAIT)
     alive = hog.proc.poll() is None
@@ -246,8 +280,10 @@ def run_steps(tap, a, b, rec):
 
 
 def host_main(qemu, kernel, initrd):
+    global CACHE_DIR
     from balloon_auto import Tap
     tap = Tap()
+    CACHE_DIR = os.path.dirname(kernel)
     if not os.path.exists("/dev/kvm_autoballoon") or os.getuid() != 0:
         tap.skip("e2e guests", "needs root and kvm_autoballoon loaded")
         return tap.finish()
