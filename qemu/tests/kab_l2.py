@@ -152,10 +152,11 @@ class Qmp:
 class Guest:
     def __init__(self, name, qemu, kernel, initrd, accel, ram=512,
                  automatic=True, floor=0, ceiling=0, weight=100,
-                 device_extra=""):
+                 device_extra="", append=""):
         """Start QEMU. automatic=False: a plain virtio-balloon-pci, for
         baselines that drive the balloon over QMP. device_extra: more
-        properties of the balloon device (",deflate-on-oom=on")."""
+        properties of the balloon device (",deflate-on-oom=on"); append:
+        more of the guest kernel's command line."""
         self.name, self.weight, self.ram = name, weight, ram
         self.qmp_path = "/tmp/kab-e2e-%s.qmp" % name
         self.log = open(os.path.join(OUT, "e2e-guest-%s.log" % name), "w",
@@ -169,7 +170,8 @@ class Guest:
                "-m", str(ram), "-smp", "1", "-nodefaults",
                "-no-user-config", "-display", "none",
                "-kernel", kernel, "-initrd", initrd,
-               "-append", "console=ttyS0 quiet loglevel=1 panic=-1",
+               "-append", ("console=ttyS0 quiet loglevel=1 panic=-1 " +
+                           append).strip(),
                "-chardev", "stdio,id=ser,signal=off",
                "-serial", "chardev:ser",
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
