@@ -68,6 +68,7 @@ done
 
 {
 	cat <<-EOT
+	<!-- SPDX-License-Identifier: GPL-2.0 -->
 	# Reaction latency: kvm_autoballoon vs userspace balloon daemons
 
 	Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/reaction/run.sh ${series[*]}\`

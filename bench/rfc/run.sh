@@ -64,6 +64,7 @@ done
 
 {
 	cat <<-EOT
+	<!-- SPDX-License-Identifier: GPL-2.0 -->
 	# The 2013 automatic-ballooning RFC experiment, scaled down
 
 	Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/rfc/run.sh ${series[*]}\`
