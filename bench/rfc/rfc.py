@@ -20,7 +20,8 @@ writes every page four times and frees it) at the same moment. The phase
 ends when every job reported `kabg: built ms=..` (or after
 KAB_RFC_TIMEOUT s, 480). Figures per phase: host pswpout and pswpin
 deltas (/proc/vmstat), the most host swap in use, each guest's job
-runtime and the job's OOM restarts, the guests' balloons at the end.
+runtime and the job's OOM restarts, the guests' balloons at the end. KAB_RFC_APPEND
+adds to the guests' kernel command line (both modes).
 
 Writes $KAB_OUT/rfc.md (tables) and $KAB_OUT/rfc-<phase><n>.csv (samples
 every 0.5 s); exits 1 if a phase could not be measured, else 0.
@@ -49,6 +50,8 @@ ROUNDS = env("KAB_RFC_ROUNDS", 10)
 SWAP = env("KAB_RFC_SWAP", 1024)
 TIMEOUT = env("KAB_RFC_TIMEOUT", 480)
 REPEAT = env("KAB_RFC_REPEAT", 2)
+# More guest kernel command line for both modes, e.g. "init_on_alloc=0".
+APPEND = os.environ.get("KAB_RFC_APPEND", "")
 KAB_COUNTERS = ("inflations", "deflations", "stalls", "host_events_low",
                 "host_events_medium", "host_events_critical",
                 "guest_events_low", "guest_events_medium",
@@ -91,7 +94,8 @@ def built(g):
 def phase(mode, n, qemu, kernel, initrd, accel):
     auto = mode == "auto"
     guests = [Guest("%s%d-%d" % (mode, n, i), qemu, kernel, initrd, accel,
-                    ram=RAM, automatic=auto) for i in range(NGUESTS)]
+                    ram=RAM, automatic=auto, append=APPEND)
+              for i in range(NGUESTS)]
     rec = None
     try:
         for g in guests:
@@ -203,9 +207,9 @@ def main():
         ("kvm" if os.path.exists("/dev/kvm") else "tcg")
     dev = zram_swap()
     say("host MemTotal %d MiB, swap %s %d MiB; %d guests x %d MiB (sum %d "
-        "MiB) under %s; build %d MiB x %d rounds" % (
-            host_meminfo("MemTotal"), dev, host_meminfo("SwapTotal"),
-            NGUESTS, RAM, NGUESTS * RAM, accel, BUILD_MIB, ROUNDS))
+        "MiB) under %s; build %d MiB x %d rounds; guest command line +'%s'"
+        % (host_meminfo("MemTotal"), dev, host_meminfo("SwapTotal"),
+           NGUESTS, RAM, NGUESTS * RAM, accel, BUILD_MIB, ROUNDS, APPEND))
     rows = []
     for n in range(1, REPEAT + 1):
         for mode in ("auto", "fixed")[::1 if n % 2 else -1]:
