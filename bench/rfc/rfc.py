@@ -21,7 +21,8 @@ ends when every job reported `kabg: built ms=..` (or after
 KAB_RFC_TIMEOUT s, 480). Figures per phase: host pswpout and pswpin
 deltas (/proc/vmstat), the most host swap in use, each guest's job
 runtime and the job's OOM restarts, the guests' balloons at the end. KAB_RFC_APPEND
-adds to the guests' kernel command line (both modes).
+adds to the guests' kernel command line (both modes); KAB_RFC_POLICY sets
+policy tunables ("host_step_pages_critical=8192,block_after_critical_ms=0").
 
 Writes $KAB_OUT/rfc.md (tables) and $KAB_OUT/rfc-<phase><n>.csv (samples
 every 0.5 s); exits 1 if a phase could not be measured, else 0.
@@ -38,7 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "../../qemu/tests"))
 sys.path.insert(0, os.path.join(HERE, "../reaction"))
 
 from kab_l2 import (MIB, OUT, Guest, Recorder, host_meminfo,  # noqa: E402
-                    say, vmstat, wait_for)
+                    say, sysfs_write, vmstat, wait_for)
 from reaction import env, shutdown  # noqa: E402
 
 
@@ -52,6 +53,8 @@ TIMEOUT = env("KAB_RFC_TIMEOUT", 480)
 REPEAT = env("KAB_RFC_REPEAT", 2)
 # More guest kernel command line for both modes, e.g. "init_on_alloc=0".
 APPEND = os.environ.get("KAB_RFC_APPEND", "")
+# Policy tunables for the auto phases, "name=value,name=value".
+POLICY = os.environ.get("KAB_RFC_POLICY", "")
 KAB_COUNTERS = ("inflations", "deflations", "stalls", "host_events_low",
                 "host_events_medium", "host_events_critical",
                 "guest_events_low", "guest_events_medium",
@@ -205,11 +208,16 @@ def main():
     qemu, kernel, initrd = sys.argv[1:]
     accel = os.environ.get("KAB_E2E_ACCEL") or \
         ("kvm" if os.path.exists("/dev/kvm") else "tcg")
+    for kv in filter(None, POLICY.split(",")):
+        name, value = kv.split("=", 1)
+        sysfs_write("policy/" + name, value)
     dev = zram_swap()
     say("host MemTotal %d MiB, swap %s %d MiB; %d guests x %d MiB (sum %d "
         "MiB) under %s; build %d MiB x %d rounds; guest command line +'%s'"
+        "; policy '%s'"
         % (host_meminfo("MemTotal"), dev, host_meminfo("SwapTotal"),
-           NGUESTS, RAM, NGUESTS * RAM, accel, BUILD_MIB, ROUNDS, APPEND))
+           NGUESTS, RAM, NGUESTS * RAM, accel, BUILD_MIB, ROUNDS, APPEND,
+           POLICY or "defaults"))
     rows = []
     for n in range(1, REPEAT + 1):
         for mode in ("auto", "fixed")[::1 if n % 2 else -1]:
