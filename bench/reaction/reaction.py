@@ -48,8 +48,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../qemu/tests"))
 
-from kab_l2 import (MIB, OUT, Guest, Hog, host_meminfo, say,  # noqa: E402
-                    sysfs_write, vmstat, wait_for)
+from kab_l2 import (MIB, OUT, Guest, Hog, default_accel,  # noqa: E402
+                    host_meminfo, say, sysfs_write, vmstat, wait_for)
 from e2e_guest import reclaim_quiet  # noqa: E402
 
 
@@ -297,8 +297,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     qemu, kernel, initrd = sys.argv[1:]
-    accel = os.environ.get("KAB_E2E_ACCEL") or \
-        ("kvm" if os.path.exists("/dev/kvm") else "tcg")
+    accel = default_accel()
     rng = random.Random(int(os.environ.get("KAB_BENCH_SEED", "1")))
     for k, v in POLICY.items():
         sysfs_write("policy/" + k, v)

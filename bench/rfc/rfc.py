@@ -38,8 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../qemu/tests"))
 sys.path.insert(0, os.path.join(HERE, "../reaction"))
 
-from kab_l2 import (MIB, OUT, Guest, Recorder, host_meminfo,  # noqa: E402
-                    say, sysfs_write, vmstat, wait_for)
+from kab_l2 import (MIB, OUT, Guest, Recorder, default_accel,  # noqa: E402
+                    host_meminfo, say, sysfs_write, vmstat, wait_for)
 from reaction import env, shutdown  # noqa: E402
 
 
@@ -206,8 +206,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     qemu, kernel, initrd = sys.argv[1:]
-    accel = os.environ.get("KAB_E2E_ACCEL") or \
-        ("kvm" if os.path.exists("/dev/kvm") else "tcg")
+    accel = default_accel()
     for kv in filter(None, POLICY.split(",")):
         name, value = kv.split("=", 1)
         sysfs_write("policy/" + name, value)

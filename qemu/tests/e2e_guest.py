@@ -53,8 +53,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from kab_l2 import (MIB, SYS, Guest, Hog, OUT, Recorder,  # noqa: E402
-                    host_meminfo, now, say, sysfs, sysfs_write, vmstat,
-                    wait_for)
+                    default_accel, host_meminfo, now, say, sysfs,
+                    sysfs_write, vmstat, wait_for)
 
 RAM = 512                       # MiB per guest
 FLOOR = 160
@@ -287,8 +287,7 @@ def host_main(qemu, kernel, initrd):
     if not os.path.exists("/dev/kvm_autoballoon") or os.getuid() != 0:
         tap.skip("e2e guests", "needs root and kvm_autoballoon loaded")
         return tap.finish()
-    accel = os.environ.get("KAB_E2E_ACCEL") or \
-        ("kvm" if os.path.exists("/dev/kvm") else "tcg")
+    accel = default_accel()
     for k, v in POLICY.items():
         sysfs_write("policy/" + k, v)
     say("two guests under %s, %d MiB each, floor %d, ceiling %d; host "

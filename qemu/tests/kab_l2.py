@@ -69,6 +69,13 @@ def host_meminfo(key):
     return -1
 
 
+def default_accel():
+    """The guests' accelerator: $KAB_E2E_ACCEL, else kvm when /dev/kvm
+    is there (nested KVM in the test VM), else tcg."""
+    return os.environ.get("KAB_E2E_ACCEL") or \
+        ("kvm" if os.path.exists("/dev/kvm") else "tcg")
+
+
 def wait_for(pred, timeout=WAIT, step=0.25):
     deadline = time.monotonic() + timeout
     while True:
