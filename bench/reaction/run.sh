@@ -18,56 +18,13 @@
 
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-top=$bench_top
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1)
-work=$top/build/bench/reaction
-mkdir -p "$work"
-results=$here/results.md
-status=0
-body=
-envs=()
-for v in $(compgen -v KAB_BENCH_); do
-	envs+=(--env "$v=${!v}")
-done
+bench_run reaction KAB_BENCH_ 0 "${series[@]}"
 
-for s in "${series[@]}"; do
-	if ! bench_prepare "$s" "$work"; then
-		status=1
-		body+=$'\n'"## $s"$'\n\nNot measured: the build failed.\n'
-		continue
-	fi
-	out=$work/out-$bench_release
-	rm -rf "$out"
-	mkdir -p "$out"
-	echo "== bench/reaction on $bench_release" >&2
-	start=$(date +%s)
-	timeout 1700 "$top/tools/testing/vm/run-vm.sh" --kernel "$s" \
-		--mem "${KAB_BENCH_HOST_MEM:-1536}" --smp 1 --timeout 1600 \
-		--module "$bench_ko" --out "$out" \
-		"${envs[@]}" \
-		-- python3 "$here/reaction.py" "$bench_qemu" "$bench_kernel" \
-		"$bench_cpio" 2>&1 | tee "$out/run.log"
-	rc=${PIPESTATUS[0]}
-	secs=$(($(date +%s) - start))
-	# The measurement's own verdict; run-vm.sh's exit status alone can be
-	# wrong (a concurrent run pruning this run's directory).
-	verdict=$(cat "$out/reaction.status" 2>/dev/null) || verdict=1
-	[ "$verdict" = 0 ] || status=1
-	body+=$'\n'"## $bench_release"$'\n\n'
-	body+="Test VM: ${KAB_BENCH_HOST_MEM:-1536} MiB, 1 vCPU, TCG; run took ${secs} s"
-	body+=" (run-vm.sh exit $rc, measurement status $verdict)."$'\n\n'
-	if [ -s "$out/reaction.md" ]; then
-		body+=$(cat "$out/reaction.md")$'\n'
-	else
-		body+=$'No figures: see build/bench/reaction/out-'"$bench_release"$'/run.log.\n'
-	fi
-done
-
-{
-	cat <<-EOT
+bench_results reaction <<-EOT
 	<!-- SPDX-License-Identifier: GPL-2.0 -->
 	# Reaction latency: kvm_autoballoon vs userspace balloon daemons
 
@@ -109,11 +66,4 @@ done
 	Rerun: \`bench/reaction/run.sh [6.1] [6.12]\` (or \`make bench\`); raw
 	CSV and logs in build/bench/reaction/out-<release>/.
 	EOT
-	echo "$body"
-	if [ -f "$here/discussion.md" ]; then
-		echo
-		grep -v '^<!-- SPDX' "$here/discussion.md"
-	fi
-} >"$results"
-echo "bench/reaction: figures in bench/reaction/results.md" >&2
-exit $status
+exit $bench_status

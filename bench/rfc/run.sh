@@ -15,55 +15,13 @@
 
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../reaction/lib.sh
-. "$here/../reaction/lib.sh"
-top=$bench_top
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1)
-work=$top/build/bench/rfc
-mkdir -p "$work"
-status=0
-body=
-envs=()
-for v in $(compgen -v KAB_RFC_); do
-	envs+=(--env "$v=${!v}")
-done
+bench_run rfc KAB_RFC_ 1 "${series[@]}"
 
-for s in "${series[@]}"; do
-	if ! bench_prepare "$s" "$work"; then
-		status=1
-		body+=$'\n'"## $s"$'\n\nNot measured: the build failed.\n'
-		continue
-	fi
-	out=$work/out-$bench_release
-	rm -rf "$out"
-	mkdir -p "$out"
-	echo "== bench/rfc on $bench_release" >&2
-	start=$(date +%s)
-	timeout 1700 "$top/tools/testing/vm/run-vm.sh" --kernel "$s" \
-		--mem "${KAB_RFC_HOST_MEM:-1536}" --smp 1 --timeout 1600 \
-		--module "$bench_ko" --out "$out" "${envs[@]}" \
-		-- python3 "$here/rfc.py" "$bench_qemu" "$bench_kernel" \
-		"$bench_cpio" 2>&1 | tee "$out/run.log"
-	rc=${PIPESTATUS[0]}
-	secs=$(($(date +%s) - start))
-	# The measurement's own verdict; run-vm.sh's exit status alone can be
-	# wrong (a concurrent run pruning this run's directory).
-	verdict=$(cat "$out/rfc.status" 2>/dev/null) || verdict=1
-	[ "$verdict" = 0 ] || status=1
-	body+=$'\n'"## $bench_release"$'\n\n'
-	body+="Test VM: ${KAB_RFC_HOST_MEM:-1536} MiB, 1 vCPU, TCG; run took ${secs} s"
-	body+=" (run-vm.sh exit $rc, measurement status $verdict)."$'\n\n'
-	body+=$(grep -E '^# +[0-9.]+s  ' "$out/run.log" | sed 's/^# */    /')$'\n\n'
-	if [ -s "$out/rfc.md" ]; then
-		body+=$(cat "$out/rfc.md")$'\n'
-	else
-		body+=$'No figures: see build/bench/rfc/out-'"$bench_release"$'/run.log.\n'
-	fi
-done
-
-{
-	cat <<-EOT
+bench_results rfc <<-EOT
 	<!-- SPDX-License-Identifier: GPL-2.0 -->
 	# The 2013 automatic-ballooning RFC experiment, scaled down
 
@@ -101,11 +59,4 @@ done
 	Rerun: \`bench/rfc/run.sh [6.1] [6.12]\` (or \`make bench\`);
 	samples every 0.5 s in build/bench/rfc/out-<release>/rfc-*.csv.
 	EOT
-	echo "$body"
-	if [ -f "$here/discussion.md" ]; then
-		echo
-		grep -v '^<!-- SPDX' "$here/discussion.md"
-	fi
-} >"$here/results.md"
-echo "bench/rfc: figures in bench/rfc/results.md" >&2
-exit $status
+exit $bench_status

@@ -74,16 +74,10 @@ for s in "${series[@]}"; do
 		continue
 	fi
 	if [ $suite = guest ]; then
-		if ! drv=$(e2e_build_driver "$mod/driver" "$kdir"); then
-			result fail "e2e $s: build virtio_autoballoon" \
-				"driver build failed: $(tail -n3 "$mod/driver/build.log" | tr '\n' ' ')"
-			continue
-		fi
 		# shellcheck disable=SC2154 # set by the eval
-		if ! "$here/guest/mkguest.sh" "$moddir" "$drv" \
-			"$mod/guest.cpio" 2>"$mod/mkguest.log"; then
-			result fail "e2e $s: guest initramfs" \
-				"mkguest.sh failed: $(tail -n3 "$mod/mkguest.log" | tr '\n' ' ')"
+		if ! cpio=$(e2e_build_guest "$mod" "$kdir" "$moddir" 2>"$mod/guest.err"); then
+			result fail "e2e $s: build the guests (virtio_autoballoon, initramfs)" \
+				"$(cat "$mod/guest.err")"
 			continue
 		fi
 		out_dir=$top/build/qemu-e2e/out-$release
@@ -97,7 +91,7 @@ for s in "${series[@]}"; do
 		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
 		     --env KAB_E2E_DEVICE="${KAB_E2E_DEVICE:-}"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$kernel"
-		     "$mod/guest.cpio")
+		     "$cpio")
 	else
 		cmd=(--timeout 600 --module "$ko"
 		     -- python3 "$here/e2e_auto.py" "$qemu")

@@ -9,6 +9,9 @@
 #   instead (a module built elsewhere, e.g. with a local fix).
 # e2e_build_driver DIR KDIR: the same for the guest driver
 #   virtio_autoballoon.ko.
+# e2e_build_guest DIR KDIR MODDIR: the nested guests' initramfs
+#   (guest/mkguest.sh) with the driver built for KDIR, in DIR/driver and
+#   DIR/guest.cpio; prints the archive's path, or the reason on stderr.
 
 e2e_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -36,4 +39,19 @@ e2e_build_driver() {
 	cp "$e2e_top"/guest/drivers/virtio/{Kbuild,*.c,*.h} "$dir/"
 	make -C "$kdir" M="$dir" -j2 modules >"$dir/build.log" 2>&1 || return 1
 	echo "$dir/virtio_autoballoon.ko"
+}
+
+e2e_build_guest() {
+	local dir=$1 kdir=$2 moddir=$3 drv
+
+	if ! drv=$(e2e_build_driver "$dir/driver" "$kdir"); then
+		echo "driver build failed: $(tail -n3 "$dir/driver/build.log" | tr '\n' ' ')" >&2
+		return 1
+	fi
+	if ! "$e2e_top/qemu/tests/guest/mkguest.sh" "$moddir" "$drv" \
+		"$dir/guest.cpio" 2>"$dir/mkguest.log"; then
+		echo "mkguest.sh failed: $(tail -n3 "$dir/mkguest.log" | tr '\n' ' ')" >&2
+		return 1
+	fi
+	echo "$dir/guest.cpio"
 }
