@@ -6,6 +6,17 @@
 #
 #   qemu/build.sh            build (or do nothing when up to date)
 #   qemu/build.sh --force    rebuild our patches even if their hash is unchanged
+#   qemu/build.sh --deps     only the pre-flight: install (apt) and check the
+#                            build dependencies, then exit
+#
+# The patches are made for one Debian source version, qemu_version below
+# (KAB_QEMU_VERSION overrides it). That exact version is fetched. When the
+# archive no longer has it (Debian keeps only the newest bookworm and
+# bookworm-security uploads), the newest is fetched instead with a warning
+# naming both versions; if a patch then does not apply, the build stops
+# with both versions in the message: refresh qemu/patches/ on the new
+# source and bump qemu_version. The download is about 12 MiB (the .orig
+# tarball and Debian's patches); the build tree takes about 1 GiB.
 #
 # Everything lives under build/qemu/ of this clone:
 #   apt/       private apt configuration and lists (the system's apt sources
@@ -34,6 +45,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
+# shellcheck source=../tools/testing/vm/lib.sh
+. "$top/tools/testing/vm/lib.sh"
+
+# The Debian source version qemu/patches/ were made for.
+qemu_version=${KAB_QEMU_VERSION:-1:7.2+dfsg-7+deb12u18}
 base="$top/build/qemu"
 apt_dir="$base/apt"
 pkg_dir="$base/pkg"
@@ -43,7 +59,13 @@ obj="$base/obj"
 stamp="$base/patches.sha256"
 jobs=${KAB_QEMU_JOBS:-2}
 force=0
-[ "${1:-}" = "--force" ] && force=1
+deps_only=0
+case ${1:-} in
+--force) force=1 ;;
+--deps) deps_only=1 ;;
+"") ;;
+*) echo "usage: $0 [--force|--deps]" >&2; exit 2 ;;
+esac
 
 log() { echo "qemu/build.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -59,23 +81,22 @@ build_deps=(dpkg-dev git python3 python3-venv meson ninja-build pkg-config
 	    gcc make libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
 	    libcap-ng-dev libattr1-dev qemu-system-data seabios)
 
+# Every failure here names what is missing and how to install it by hand.
 install_deps() {
-	local missing=() p
-	for p in "${build_deps[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "${KAB_QEMU_NO_APT:-0}" = 1 ]; then
-		die "missing packages: ${missing[*]}"
+		local out
+		out=$(kab_pkgs_missing "${build_deps[@]}") ||
+			die "cannot ask dpkg which packages are installed"
+		[ -z "$out" ] ||
+			die "missing packages (KAB_QEMU_NO_APT=1): apt-get install $(echo "$out" | tr '\n' ' ')"
+	else
+		kab_install "${build_deps[@]}"
 	fi
-	log "installing build dependencies: ${missing[*]}"
-	[ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"${missing[@]}" >&2 ||
-		{ apt-get update >&2 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y \
-			--no-install-recommends "${missing[@]}" >&2; }
+	local tool
+	for tool in meson ninja git dpkg-source; do
+		command -v "$tool" >/dev/null ||
+			die "$tool is not on PATH after installing ${build_deps[*]}"
+	done
 }
 
 # apt-get with a configuration of its own: only our deb-src stanza is read.
@@ -85,6 +106,13 @@ private_apt() {
 		-o Dir::State::Lists="$apt_dir/lists" \
 		-o Dir::Cache="$apt_dir/cache" \
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
+}
+
+private_apt_cache() {
+	apt-cache -o Dir::Etc::SourceList=/dev/null \
+		-o Dir::Etc::SourceParts="$apt_dir" \
+		-o Dir::State::Lists="$apt_dir/lists" \
+		-o Dir::Cache="$apt_dir/cache" "$@"
 }
 
 fetch_source() {
@@ -103,15 +131,28 @@ fetch_source() {
 	Components: main
 	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	EOF
-	log "fetching Debian's qemu source package"
-	private_apt update >&2
+	log "fetching Debian's qemu source package $qemu_version"
+	private_apt update >&2 || die "apt-get update of the deb-src lists failed"
 	rm -rf "$pkg_dir"
 	mkdir -p "$pkg_dir"
+	local have
+	# Empty when apt-cache fails: then the fallback below says so.
+	have=$(private_apt_cache showsrc qemu 2>/dev/null |
+		sed -n 's/^Version: //p' | sort -u | tr '\n' ' ') || have=
+	have=${have% }
 	# apt-get source runs dpkg-source -x, which applies debian/patches.
-	(cd "$pkg_dir" && private_apt source qemu >&2)
+	if grep -qwF -- "$qemu_version" <<<"$have"; then
+		(cd "$pkg_dir" && private_apt source "qemu=$qemu_version" >&2) ||
+			die "apt-get source qemu=$qemu_version failed"
+	else
+		log "warning: the archive no longer has qemu $qemu_version (it has: ${have:-nothing}); fetching the newest; qemu/patches/ were made for $qemu_version"
+		(cd "$pkg_dir" && private_apt source qemu >&2) ||
+			die "apt-get source qemu failed"
+	fi
 	local d
 	d=$(find "$pkg_dir" -mindepth 1 -maxdepth 1 -type d -name 'qemu-*' | head -n1)
 	[ -n "$d" ] && [ -f "$d/VERSION" ] || die "no unpacked qemu source in $pkg_dir"
+	sed -n 's/^Version: //p' "$pkg_dir"/qemu_*.dsc | head -n1 >"$base/debian-version"
 	rm -rf "$src" "$gitdir" "$obj"
 	mv "$d" "$src"
 	gitq init -q
@@ -162,7 +203,7 @@ apply_patches() {
 	for p in "$here"/patches/*.patch; do
 		gitq am -q --keep-cr "$p" || {
 			gitq am --abort >/dev/null 2>&1 || true
-			die "patch $(basename "$p") does not apply"
+			die "patch $(basename "$p") does not apply to Debian's qemu $(cat "$base/debian-version" 2>/dev/null) (the patches were made for $qemu_version; refresh them, or remove build/qemu/ to fetch again)"
 		}
 	done
 	shopt -u nullglob
@@ -172,9 +213,12 @@ apply_patches() {
 # Minimal, but with what the test VMs need: KVM and TCG, and virtio-9p
 # (virtfs, which needs attr and cap-ng) because tools/testing/vm/run-vm.sh
 # shares the host root with the guest over 9p.
+# No argument may depend on the state of the machine (such as where meson
+# was when this script started): their hash decides whether to reconfigure,
+# and configure resolves "meson" on PATH itself.
 configure_args=(
 	--target-list=x86_64-softmmu
-	--meson="$(command -v meson)"
+	--meson=meson
 	--with-git-submodules=ignore
 	--enable-werror
 	--without-default-features
@@ -203,6 +247,7 @@ configure() {
 main() {
 	mkdir -p "$base"
 	install_deps
+	[ "$deps_only" = 1 ] && return 0
 	fetch_source
 	apply_patches
 	install_uapi

@@ -32,8 +32,9 @@ out=$here/results.md
 } >"$out.tmp"
 
 for s in "${series[@]}"; do
-	ko=$("$top/tools/testing/vm/build-modules.sh" --kernel "$s" |
-		sed -n 's/^host: //p')
+	mods=$("$top/tools/testing/vm/build-modules.sh" --kernel "$s") ||
+		{ echo "bench/doorbell: module build for $s failed" >&2; exit 1; }
+	ko=$(sed -n 's/^host: //p' <<<"$mods")
 	"$top/tools/testing/vm/run-vm.sh" --kernel "$s" --module "$ko" \
 		--timeout 600 -- "$bench" | tee /dev/stderr |
 		awk -v k="$s" '$2 ~ /^median=/ {

@@ -39,7 +39,9 @@ gcc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$top/include/uapi" \
 	"$top/bench/pressure/pressure_bench.c" "$selftests/lib.c"
 
 for series in "${series_list[@]}"; do
-	eval "$("$top/tools/testing/vm/get-kernel.sh" "$series")"
+	info=$("$top/tools/testing/vm/get-kernel.sh" "$series") ||
+		{ echo "bench/pressure: cannot fetch kernel $series" >&2; exit 1; }
+	eval "$info"
 	# shellcheck disable=SC2154 # set by get-kernel.sh
 	build=$out/$release
 	rm -rf "$build"

@@ -54,7 +54,7 @@ echo "TAP version 13"
 mkdir -p "$top/build/qemu"
 qemu=$("$top/qemu/build.sh" 2>"$top/build/qemu/build.log" | tail -n1)
 if [ ! -x "$qemu" ]; then
-	result fail "e2e: build QEMU" "qemu/build.sh failed, see build/qemu/build.log"
+	result fail "e2e: build QEMU" "qemu/build.sh failed, see build/qemu/build.log: $(tail -n 3 "$top/build/qemu/build.log" | tr '\n' ' ')"
 	echo "1..$n"
 	exit 1
 fi

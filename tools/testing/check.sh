@@ -24,7 +24,13 @@
 # 4 (all skipped) or anything else (a failure). It is killed after
 # $KAB_SUITE_TIMEOUT seconds (default 2400). A suite that exits non-zero
 # without a "not ok" line, or prints no result at all, counts as one more
-# failure.
+# failure; so does every TAP document (from a "TAP version" line to the
+# next) whose plan "1..N" is missing, repeated, or does not match the
+# number of results it printed: a runner that died before its plan (a
+# traceback inside a test VM) does not pass by what it printed before.
+#
+# An unknown SUITE on the command line, or a file in suites.d/ that is not
+# executable, is an error (exit 2), before anything runs.
 #
 # Every suite's output is printed as it runs and kept in build/check/.
 # The last line is "N passed, N failed" (", N skipped" when any), the sum
@@ -56,10 +62,12 @@ run_suite() {
 	shift
 	echo "# ===== suite $name: $* ====="
 	s=$(date +%s)
+	# stdout through a pipeline, not a process substitution: bash waits
+	# for every member of a pipeline, while `wait` does not wait for a
+	# >(tee) (bash 5.2), so counting could read a half-written file.
 	timeout --kill-after=30 "$suite_timeout" "$@" \
-		> >(tee "$out") 2> >(tee "$err" >&2)
-	rc=$?
-	wait	# for the tee processes
+		2> >(tee "$err" >&2) | tee "$out"
+	rc=${PIPESTATUS[0]}
 	e=$(date +%s)
 
 	local p f k
@@ -77,11 +85,47 @@ run_suite() {
 		echo "not ok - suite $name exited $rc without reporting a failure"
 		f=$((f + 1))
 	fi
+	local plan_errors
+	plan_errors=$(tap_plan_errors "$out")
+	if [ -n "$plan_errors" ]; then
+		echo "$plan_errors" | sed "s/^/not ok - suite $name: /"
+		f=$((f + $(echo "$plan_errors" | wc -l)))
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + k))
 	summary+=("$(printf '%-20s %4d passed %4d failed %4d skipped %5ds' \
 		"$name" "$p" "$f" "$k" $((e - s)))")
+}
+
+# tap_plan_errors FILE: one line per TAP document of FILE whose plan is
+# missing, repeated or wrong. A document starts at "TAP version" (or at the
+# top of the file); results and plans count only at the start of a line.
+tap_plan_errors() {
+	awk '
+	function close_doc() {
+		if (nres == 0 && plan == "")
+			return
+		if (plan == "")
+			printf "TAP document at line %d: %d results and no plan\n", start, nres
+		else if (plan != nres)
+			printf "TAP document at line %d: plan 1..%d, %d results\n", start, plan, nres
+	}
+	BEGIN { start = 1; plan = ""; nres = 0 }
+	/^TAP version/ {
+		close_doc()
+		start = NR; plan = ""; nres = 0
+		next
+	}
+	/^1\.\.[0-9]+/ {
+		if (plan != "")
+			printf "TAP document at line %d: a second plan at line %d\n", start, NR
+		plan = substr($1, 4) + 0
+		next
+	}
+	/^(not )?ok / { nres++ }
+	END { close_doc() }
+	' "$1"
 }
 
 want() {	# want NAME: true if NAME was asked for (or nothing was)
@@ -93,6 +137,36 @@ want() {	# want NAME: true if NAME was asked for (or nothing was)
 	return 1
 }
 only=("$@")
+
+# Every suite, by name, in order; suites.d/ entries with their file.
+known=(userspace lint selftests-6.1 selftests-6.12)
+declare -A suite_file=()
+bad_setup=0
+for s in "$here"/vm/suites.d/*; do
+	[ -e "$s" ] || continue
+	case $s in
+	*.sh) ;;
+	*) echo "check.sh: error: $s is not a suite (suites.d/ holds NN-NAME.sh files only)" >&2
+	   bad_setup=1; continue ;;
+	esac
+	if [ ! -x "$s" ]; then
+		echo "check.sh: error: $s is not executable (chmod +x it)" >&2
+		bad_setup=1
+		continue
+	fi
+	name=$(basename "$s" .sh)
+	name=${name#[0-9][0-9]-}
+	known+=("$name")
+	suite_file[$name]=$s
+done
+for x in "${only[@]}"; do
+	case " ${known[*]} " in
+	*" $x "*) ;;
+	*) echo "check.sh: error: unknown suite '$x' (known: ${known[*]})" >&2
+	   bad_setup=1 ;;
+	esac
+done
+[ "$bad_setup" = 0 ] || exit 2
 
 echo "# make check: $(date -u '+%F %T UTC'), $(nproc) cores"
 if ! "$KAB_TOP/tools/testing/deps.sh"; then
@@ -107,11 +181,8 @@ fi
 want lint && run_suite lint "$here/vm/lint.sh"
 want selftests-6.1 && run_suite selftests-6.1 "$here/vm/run-selftests.sh" --kernel 6.1
 want selftests-6.12 && run_suite selftests-6.12 "$here/vm/run-selftests.sh" --kernel 6.12
-for s in "$here"/vm/suites.d/*.sh; do
-	[ -x "$s" ] || continue
-	name=$(basename "$s" .sh)
-	name=${name#[0-9][0-9]-}
-	want "$name" && run_suite "$name" "$s"
+for name in "${known[@]:4}"; do
+	want "$name" && run_suite "$name" "${suite_file[$name]}"
 done
 
 t1=$(date +%s)

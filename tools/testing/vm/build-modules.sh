@@ -31,11 +31,8 @@ case $kernel in
 6.1|6.12) release=$(kab_series_release "$kernel") ;;
 *) release=$kernel ;;
 esac
-kdir=/usr/src/linux-headers-$release
-if [ ! -d "$kdir" ]; then
-	kab_apt_retry kab_apt install "linux-headers-$release" >&2 ||
-		kab_die "cannot install linux-headers-$release"
-fi
+kdir=$(kab_kernel_headers "$release") ||
+	kab_die "no headers for $release (see above)"
 
 src=$KAB_BUILD/$release/src
 mkdir -p "$src"

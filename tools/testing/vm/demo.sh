@@ -38,10 +38,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-"$KAB_TOP/tools/testing/deps.sh" >&2
-eval "$("$here/get-kernel.sh" "$series" | grep -E '^(release|kernel|moddir)=')"
+"$KAB_TOP/tools/testing/deps.sh" >&2 ||
+	kab_die "could not install the packages the demo needs (see above)"
+info=$("$here/get-kernel.sh" "$series") ||
+	kab_die "cannot fetch Debian's $series kernel (see above)"
+eval "$(grep -E '^(release|kernel|moddir)=' <<<"$info")"
 # shellcheck disable=SC2154 # set by the eval
-mods=$("$here/build-modules.sh" --kernel "$release")
+mods=$("$here/build-modules.sh" --kernel "$release") ||
+	kab_die "building the modules for $release failed (see above)"
 ko=$(echo "$mods" | sed -n 's/^host: //p')
 drv=$(echo "$mods" | sed -n 's/^guest: \(.*virtio_autoballoon\.ko\)$/\1/p')
 [ -f "$ko" ] || kab_die "host module was not built"
@@ -59,8 +63,11 @@ fi
 [ -f "$drv" ] || kab_die "guest driver was not built"
 kab_log "building QEMU with our patches (first time: 7-20 min; log: build/qemu/build.log)"
 mkdir -p "$KAB_BUILD/qemu"
-qemu=$("$KAB_TOP/qemu/build.sh" 2>"$KAB_BUILD/qemu/build.log" | tail -n1)
-[ -x "$qemu" ] || kab_die "QEMU build failed, see build/qemu/build.log"
+if ! qemu=$("$KAB_TOP/qemu/build.sh" 2>"$KAB_BUILD/qemu/build.log" | tail -n1) ||
+   [ ! -x "$qemu" ]; then
+	tail -n 15 "$KAB_BUILD/qemu/build.log" | sed 's/^/  | /' >&2
+	kab_die "QEMU build failed; the last lines of build/qemu/build.log are above"
+fi
 # shellcheck disable=SC2154
 "$KAB_TOP/qemu/tests/guest/mkguest.sh" "$moddir" "$drv" "$demo/guest.cpio"
 

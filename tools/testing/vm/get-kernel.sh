@@ -12,16 +12,17 @@
 # with dpkg-deb -x, runs depmod on the unpacked modules, and extracts the
 # uncompressed vmlinux from the vmlinuz: QEMU boots an ELF vmlinux through
 # its PVH entry point, skipping the decompressor, which is slow under TCG.
-# When the kernel has no PVH note the bzImage is used instead. It also makes
-# sure the matching linux-headers package is installed, so that modules
-# built against it have the same vermagic.
+# When the kernel has no PVH note the bzImage is used instead. It also
+# unpacks the same release's headers under build/vm/headers/ (lib.sh's
+# kab_kernel_headers; nothing is installed), so that modules built against
+# them have the same vermagic.
 #
 # Prints shell-style assignments on stdout, e.g.
 #   release=6.1.0-56-amd64
 #   kernel=/.../build/vm/kernels/6.1.0-56-amd64/vmlinux
 #   boot=pvh                   (or bzimage)
 #   moddir=/.../build/vm/kernels/6.1.0-56-amd64/root/lib/modules/6.1.0-56-amd64
-#   kdir=/lib/modules/6.1.0-56-amd64/build
+#   kdir=/.../build/vm/headers/6.1.0-56-amd64/root/usr/src/linux-headers-6.1.0-56-amd64
 # so callers can `eval "$(get-kernel.sh 6.1)"`.
 
 set -euo pipefail
@@ -122,13 +123,8 @@ else
 fi
 
 # Same release's headers, so our modules' vermagic matches this kernel.
-if ! kab_pkg_installed "linux-headers-$release"; then
-	kab_log "installing linux-headers-$release"
-	kab_apt_retry kab_apt install "linux-headers-$release" >&2 ||
-		kab_die "cannot install linux-headers-$release"
-fi
-kdir="/lib/modules/$release/build"
-[ -e "$kdir/Makefile" ] || kab_die "$kdir is not a kernel build tree"
+kdir=$(kab_kernel_headers "$release") ||
+	kab_die "no headers for $release (see above)"
 
 printf 'release=%q\nkernel=%q\nboot=%q\nmoddir=%q\nkdir=%q\n' \
 	"$release" "$kernel" "$boot" "$moddir" "$kdir"

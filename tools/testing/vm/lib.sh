@@ -59,14 +59,50 @@ kab_pkg_installed() {
 }
 
 # kab_pkgs_missing PKG...: print those of PKG... that are not installed.
+# dpkg-query -W exits 1 when it has never heard of a package: that is the
+# answer "missing", not an error. Any other failure is one, and is reported
+# (status 2), so that a caller under set -e never reads "nothing missing"
+# from a query that did not run.
 kab_pkgs_missing() {
-	local have
-	have=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null |
-		awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }')
-	local pkg
+	local out rc=0 pkg
+	out=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null) || rc=$?
+	if [ "$rc" -gt 1 ]; then
+		kab_log "error: dpkg-query -W failed (exit $rc); is dpkg usable?"
+		return 2
+	fi
+	out=$(awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }' <<<"$out")
 	for pkg in "$@"; do
-		grep -qxF "$pkg" <<<"$have" || echo "$pkg"
+		grep -qxF "$pkg" <<<"$out" || echo "$pkg"
 	done
+}
+
+# kab_lines NAME TEXT: split TEXT into the array NAME, one element per line;
+# empty TEXT gives an empty array. Use it after `x=$(cmd) || kab_die ...`
+# instead of `mapfile < <(cmd)`, whose failures nobody sees.
+# shellcheck disable=SC2034 # kab_lines_out is a nameref: the caller's array
+kab_lines() {
+	local -n kab_lines_out=$1
+	kab_lines_out=()
+	if [ -n "$2" ]; then
+		mapfile -t kab_lines_out <<<"$2"
+	fi
+}
+
+# kab_install PKG...: apt-get install those of PKG... that are missing
+# (root only), then check that each of them is installed. Dies, naming the
+# packages and the command to run by hand, on any failure.
+kab_install() {
+	local out absent=()
+	out=$(kab_pkgs_missing "$@") || kab_die "cannot ask dpkg which packages are installed"
+	kab_lines absent "$out"
+	[ ${#absent[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] ||
+		kab_die "missing packages and not root; run: sudo apt-get install ${absent[*]}"
+	kab_log "installing: ${absent[*]}"
+	kab_apt_retry kab_apt install "${absent[@]}" >&2 ||
+		kab_die "apt-get install failed (output above); by hand: apt-get update && apt-get install ${absent[*]}"
+	out=$(kab_pkgs_missing "${absent[@]}") || kab_die "cannot ask dpkg which packages are installed"
+	[ -z "$out" ] || kab_die "still not installed after apt-get install: $(echo "$out" | tr '\n' ' ')"
 }
 
 # kab_meta_target META PREFIX: the concrete package that the meta package
@@ -101,6 +137,53 @@ kab_series_release() {
 	fi
 	[ -n "$pkg" ] || kab_die "cannot resolve $meta to a kernel package"
 	echo "${pkg#linux-image-}"
+}
+
+# kab_kernel_headers RELEASE: print the kbuild directory of RELEASE's
+# headers, unpacked (not installed) under build/vm/headers/RELEASE/ from
+# the three Debian packages that make them up: linux-headers-RELEASE, its
+# -common package and its linux-kbuild package. Installing them with apt
+# would also install the kernel image they depend on (6.12) and repoint
+# the machine's /vmlinuz; unpacked, nothing outside the clone changes. The
+# only absolute path inside, the arch Makefile's include of the -common
+# tree, is rewritten to point into the unpacked copy.
+kab_kernel_headers() {
+	local rel=$1 dir=$KAB_BUILD/vm/headers/$1 deps pkgs=() deb
+	local kdir=$dir/root/usr/src/linux-headers-$1
+	mkdir -p "$dir"
+	(
+		flock 9
+		[ -e "$dir/.done" ] && exit 0
+		rm -rf "$dir/root" "$dir"/*.deb
+		kab_apt_has_lists || kab_apt_update
+		deps=$(apt-cache depends "linux-headers-$rel" 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\).*$/\1/p') || deps=
+		if [ -z "$deps" ]; then
+			kab_apt_update
+			deps=$(apt-cache depends "linux-headers-$rel" 2>/dev/null |
+				sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\).*$/\1/p') || deps=
+		fi
+		[ -n "$deps" ] ||
+			kab_die "apt knows no linux-headers-$rel (apt-get update, or is the release gone from the archive?)"
+		kab_lines pkgs "$deps"
+		pkgs=("linux-headers-$rel" "${pkgs[@]}")
+		kab_log "fetching ${pkgs[*]} (unpacked under ${dir#"$KAB_TOP"/}, not installed)"
+		(cd "$dir" && apt-get -q -o APT::Sandbox::User=root download \
+			"${pkgs[@]}") >&2 ||
+			kab_die "apt-get download ${pkgs[*]} failed"
+		for deb in "$dir"/*.deb; do
+			dpkg-deb -x "$deb" "$dir/root" ||
+				kab_die "cannot unpack $deb"
+		done
+		rm -f "$dir"/*.deb
+		[ -f "$kdir/Makefile" ] ||
+			kab_die "linux-headers-$rel has no usr/src/linux-headers-$rel/Makefile"
+		sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$kdir/Makefile"
+		make -s -C "$kdir" kernelrelease >/dev/null 2>&1 ||
+			kab_die "the unpacked headers of $rel do not work as a kbuild tree ($kdir)"
+		touch "$dir/.done"
+	) 9>"$dir/.lock" || return 1
+	echo "$kdir"
 }
 
 # kab_has_hw_virt: true if this CPU advertises VMX or SVM. The existence of

@@ -61,16 +61,16 @@ copy_sources() {
 # --- W=1 C=1 ---------------------------------------------------------------
 lint_build() {
 	local series=$1 rel dir log warn
+	local kdir
 	rel=$(kab_series_release "$series") || {
 		result "not ok" "W=1 C=1 build on $series: no kernel release"; return; }
-	if ! kab_pkg_installed "linux-headers-$rel"; then
-		kab_apt_retry kab_apt install "linux-headers-$rel" >&2
-	fi
+	kdir=$(kab_kernel_headers "$rel") || {
+		result "not ok" "W=1 C=1 build on $rel: no headers (see stderr)"; return; }
 	dir=$KAB_BUILD/$rel/lint
 	log=$KAB_BUILD/$rel/lint.log
 	warn=$KAB_BUILD/$rel/lint.warnings
 	copy_sources "$dir"
-	if make -C "/lib/modules/$rel/build" M="$dir" W=1 C=1 -j2 modules \
+	if make -C "$kdir" M="$dir" W=1 C=1 -j2 modules \
 		>"$log" 2>&1; then
 		# Anything that looks like a diagnostic: compiler, sparse, modpost.
 		grep -E 'warning:|error:|WARNING|note:' "$log" |
@@ -89,9 +89,11 @@ lint_build() {
 
 # --- dkms build ------------------------------------------------------------
 lint_dkms() {
-	local series=$1 rel base ver log
+	local series=$1 rel base ver log kdir
 	rel=$(kab_series_release "$series") || {
 		result "not ok" "dkms build on $series: no kernel release"; return; }
+	kdir=$(kab_kernel_headers "$rel") || {
+		result "not ok" "dkms build on $rel: no headers (see stderr)"; return; }
 	base=$KAB_BUILD/dkms/$rel
 	log=$base.log
 	ver=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$KAB_TOP/dkms.conf" 2>/dev/null)
@@ -108,7 +110,7 @@ lint_dkms() {
 	local dk=(--dkmstree "$base/tree" --sourcetree "$base/src")
 	if { sign_file=/nonexistent dkms add -m kvm_autoballoon -v "$ver" "${dk[@]}" &&
 	     sign_file=/nonexistent dkms build -m kvm_autoballoon -v "$ver" \
-		-k "$rel" "${dk[@]}"; } >"$log" 2>&1; then
+		-k "$rel" --kernelsourcedir "$kdir" "${dk[@]}"; } >"$log" 2>&1; then
 		local m missing=
 		for m in kvm_autoballoon virtio_autoballoon; do
 			compgen -G "$base/tree/kvm_autoballoon/$ver/$rel/*/module/$m.ko*" \

@@ -122,9 +122,13 @@ case $series in
 	if [ "${KAB_IN_VM:-0}" = 1 ]; then
 		pat='6.1.0-*'
 		[ "$series" = 6.12 ] && pat='6.12.*'
-		kernel_dir=$(ls -d "$KAB_KERNELS"/$pat 2>/dev/null | sort -V | tail -n1)
+		# None there reads as "not fetched", reported below.
+		kernel_dir=$(ls -d "$KAB_KERNELS"/$pat 2>/dev/null | sort -V | tail -n1) ||
+			kernel_dir=
 	else
-		eval "$("$here/get-kernel.sh" "$series")"
+		info=$("$here/get-kernel.sh" "$series") ||
+			kab_die "cannot fetch kernel $series (tools/testing/vm/get-kernel.sh, see above)"
+		eval "$info"
 		kernel_dir=$(dirname "$moddir")
 		kernel_dir=${kernel_dir%/root/lib/modules}
 	fi
@@ -132,10 +136,12 @@ case $series in
 *)
 	kernel_dir=$KAB_KERNELS/$series
 	if [ ! -e "$kernel_dir/.done" ] && [ "${KAB_IN_VM:-0}" != 1 ]; then
+		info=
 		case $series in
-		6.1.*) eval "$("$here/get-kernel.sh" 6.1)" ;;
-		6.12.*) eval "$("$here/get-kernel.sh" 6.12)" ;;
-		esac
+		6.1.*) info=$("$here/get-kernel.sh" 6.1) ;;
+		6.12.*) info=$("$here/get-kernel.sh" 6.12) ;;
+		esac || kab_die "cannot fetch kernel $series (tools/testing/vm/get-kernel.sh, see above)"
+		eval "$info"
 	fi
 	;;
 esac
