@@ -206,6 +206,15 @@ for i in "${!modules[@]}"; do
 	echo "$run/modules.d/$i/${modules[$i]##*/}" >>"$run/modules"
 done
 
+# The VM mounts the booted kernel's modules at /lib/modules/<release> of
+# the host's (read-only) root, so that directory must exist there. A
+# machine without any kernel (a container, a chroot) has none: make the
+# empty directory that every installed Debian kernel would have made.
+if [ ! -d /lib/modules ]; then
+	kab_log "creating the empty /lib/modules (this machine has no kernel modules installed)"
+	mkdir -p /lib/modules || kab_die "cannot create /lib/modules"
+fi
+
 {
 	printf 'KAB_TOP=%q\n' "$(realpath "$KAB_TOP")"
 	printf 'KAB_BUILD=%q\n' "$(realpath "$KAB_BUILD")"
