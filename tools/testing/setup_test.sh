@@ -205,6 +205,54 @@ run_twice() {
 }
 check "deps.sh run again after installing asks apt-get for nothing" run_twice
 
+# --- tools/testing/check.sh ---------------------------------------------
+# Runs check.sh with a suites directory of our own and no deps.sh; its
+# output in $work/check.out, its exit status in $rc.
+run_check() {
+	env KAB_SUITES_D="$work/suites" KAB_CHECK_NO_DEPS=1 \
+		KAB_BUILD="$work/build" "$top/tools/testing/check.sh" "$@" \
+		>"$work/check.out" 2>&1 </dev/null
+	rc=$?
+}
+closing_line_is() {
+	local got
+	got=$(tail -n 1 "$work/check.out")
+	[ "$got" = "$1" ] && return 0
+	why "closing line '$got', want '$1'"
+	return 1
+}
+suite() {	# suite NAME BODY: an executable suite printing BODY
+	printf '#!/bin/bash\n%s\n' "$2" >"$work/suites/$1.sh"
+	chmod +x "$work/suites/$1.sh"
+}
+rm -rf "$work/suites"
+mkdir -p "$work/suites"
+suite 10-many 'for i in $(seq 300); do echo "ok $i t$i"; done; echo 1..300'
+suite 20-died 'printf "TAP version 13\n1..3\nok 1 a\n"; echo "Traceback (most recent call last):" >&2; exit 1'
+
+run_check selftest-6.1
+check "check.sh: an unknown suite name is an error (exit 2)" \
+	eval '[ "$rc" = 2 ] && grep -q "unknown suite .selftest-6.1." "$work/check.out" || { why "exit $rc: $(tail -n 2 "$work/check.out" | tr "\n" " ")"; false; }'
+
+counts_every_time() {
+	local i
+	for i in $(seq 20); do
+		run_check many
+		[ "$rc" = 0 ] || { why "run $i: exit $rc"; return 1; }
+		closing_line_is "300 passed, 0 failed" || { why "run $i"; return 1; }
+	done
+}
+check "check.sh counts all 300 results of a fast suite, 20 runs out of 20" counts_every_time
+
+run_check died
+check "check.sh: a suite that died after 1 of its 3 planned results fails" \
+	eval 'closing_line_is "1 passed, 2 failed" && grep -q "plan 1..3, 1 results" "$work/check.out"'
+
+printf '#!/bin/bash\necho ok 1\n' >"$work/suites/30-noexec.sh"
+run_check many
+check "check.sh: a suite file that is not executable is an error (exit 2)" \
+	eval '[ "$rc" = 2 ] && grep -q "30-noexec.sh is not executable" "$work/check.out" || { why "exit $rc: $(tail -n 2 "$work/check.out" | tr "\n" " ")"; false; }'
+
 echo "TAP version 13"
 echo "1..$n"
 printf '%s\n' "${lines[@]}"
