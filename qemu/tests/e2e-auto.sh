@@ -52,7 +52,9 @@ result() {	# STATE NAME [REASON]
 
 echo "TAP version 13"
 mkdir -p "$top/build/qemu"
+t0=$(date +%s)
 qemu=$("$top/qemu/build.sh" 2>"$top/build/qemu/build.log" | tail -n1)
+echo "# qemu/build.sh: $(($(date +%s) - t0)) s (log: build/qemu/build.log)"
 if [ ! -x "$qemu" ]; then
 	result fail "e2e: build QEMU" "qemu/build.sh failed, see build/qemu/build.log: $(tail -n 3 "$top/build/qemu/build.log" | tr '\n' ' ')"
 	echo "1..$n"

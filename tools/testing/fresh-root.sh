@@ -80,7 +80,8 @@ say "minbase root in $(($(date +%s) - t0)) s: $(du -sh --one-file-system "$root"
 
 clone=$root/root/kvm_autoballoon
 git clone -q --no-local "$top" "$clone" || die "git clone of $top failed"
-say "clean clone of $(git -C "$top" rev-parse --short HEAD) in /root/kvm_autoballoon"
+head=$(git -C "$clone" rev-parse --short HEAD)
+say "clean clone of $head in /root/kvm_autoballoon"
 
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
@@ -93,7 +94,7 @@ else
 fi
 
 # Step markers: what each set-up step or suite prints when it begins.
-steps='installing:|apt-get update|fetching|building with|configuring|applying qemu|===== suite|^make check:|plot:|booting Debian'
+steps='installing:|apt-get update|fetching|qemu/build.sh: [0-9]+ s|QEMU ready|===== suite|^ *[0-9]+ # [a-z0-9.-]+ +[0-9]+ passed|wall time|Need to get|plot:|booting Debian'
 
 status=0
 report=()
@@ -119,7 +120,11 @@ for c in "${cmds[@]}"; do
 done
 rm -f "$log.cmd"
 
-echo "fresh-root: summary (minbase bookworm, HEAD $(git -C "$top" rev-parse --short HEAD))"
+echo "fresh-root: summary (minbase bookworm, clone of $head)"
 printf '  %s\n' "${report[@]}"
+say "disk: root $(du -sh --one-file-system "$root" | cut -f1), of which the clone's build/ $(du -sh "$clone/build" 2>/dev/null | cut -f1)"
+say "apt downloads: $(grep -ho 'Need to get [0-9.]* [kMG]B' "$log" "$clone"/build/qemu/build.log 2>/dev/null |
+	awk '{ v = $4; u = $5; if (u == "kB") v /= 1000; if (u == "GB") v *= 1000; s += v } END { printf "%.0f MB", s }')"
+say "kernel and headers downloads: $(du -ch "$clone"/build/vm/kernels/*/*.deb 2>/dev/null | tail -n1 | cut -f1) of images kept under build/vm/kernels/"
 say "total $(($(date +%s) - t0)) s; full log: ${log#"$top"/}"
 exit "$status"

@@ -61,13 +61,15 @@ if [ -n "$module_only" ]; then
 fi
 
 [ -f "$drv" ] || kab_die "guest driver was not built"
-kab_log "building QEMU with our patches (first time: 7-20 min; log: build/qemu/build.log)"
+kab_log "building QEMU with our patches (first time: 3-20 min; log: build/qemu/build.log)"
 mkdir -p "$KAB_BUILD/qemu"
+qemu_t0=$(date +%s)
 if ! qemu=$("$KAB_TOP/qemu/build.sh" 2>"$KAB_BUILD/qemu/build.log" | tail -n1) ||
    [ ! -x "$qemu" ]; then
 	tail -n 15 "$KAB_BUILD/qemu/build.log" | sed 's/^/  | /' >&2
 	kab_die "QEMU build failed; the last lines of build/qemu/build.log are above"
 fi
+kab_log "QEMU ready after $(($(date +%s) - qemu_t0)) s: $qemu"
 # shellcheck disable=SC2154
 "$KAB_TOP/qemu/tests/guest/mkguest.sh" "$moddir" "$drv" "$demo/guest.cpio"
 
@@ -82,9 +84,13 @@ rc=0
 	-- python3 "$KAB_TOP/qemu/tests/e2e_guest.py" host "$qemu" "$kernel" \
 	"$demo/guest.cpio" || rc=$?
 png=$demo/autoballoon-demo.png
+kab_log "samples: $out/e2e-samples.csv; guest consoles: $out/e2e-guest-*.log"
+# The plot is the last line, as the README promises.
 if "$KAB_TOP/qemu/tests/plot-e2e.sh" "$out/e2e-samples.csv" "$png" \
 	"kvm_autoballoon: two guests on Debian $release" >/dev/null; then
 	kab_log "plot: $png"
+else
+	kab_log "error: no plot: qemu/tests/plot-e2e.sh failed on $out/e2e-samples.csv"
+	[ "$rc" != 0 ] || rc=1
 fi
-kab_log "samples: $out/e2e-samples.csv; guest consoles: $out/e2e-guest-*.log"
 exit $rc
