@@ -233,8 +233,9 @@ struct kab_host_psi {
  *		else E2BIG).
  * @flags:	must be 0.
  * @valid:	KAB_GUEST_STAT_* bits of the figures this update carries; at
- *		least one. A figure whose bit is clear is "not reported" until
- *		an update carries it again: each update replaces all figures.
+ *		least one. A figure whose bit is clear must be 0 and is "not
+ *		reported" until an update carries it again: each update
+ *		replaces all figures.
  * @available_pages:	memory the guest could use for new allocations
  *		without swapping (virtio-balloon VIRTIO_BALLOON_S_AVAIL, Linux
  *		MemAvailable), in 4 KiB pages.
@@ -255,7 +256,8 @@ struct kab_host_psi {
  * from the guest: the module checks that they are consistent and within
  * the VM's size, keeps the latest ones and their age, and never takes them
  * for a target. Return: 0, else -1 with errno: EFAULT; EINVAL size too
- * small, nonzero flags or reserved, @valid zero or with unknown bits;
+ * small, nonzero flags or reserved, @valid zero or with unknown bits, a
+ * figure not in @valid that is not 0;
  * E2BIG; ERANGE a figure above the VM's registered total_pages
  * (@committed_pages: above KAB_MAX_PAGES), or @available_pages,
  * @free_pages or @cache_pages above @total_pages when @total_pages is

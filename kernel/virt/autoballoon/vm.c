@@ -397,6 +397,13 @@ static int kab_check_guest_stats(const struct kab_guest_stats *gs,
 			return -EINVAL;
 	if (!gs->valid || (gs->valid & ~KAB_GUEST_STAT_ALL))
 		return -EINVAL;
+	/* A figure the update does not carry must be 0, as reserved bytes. */
+	if ((!(gs->valid & KAB_GUEST_STAT_AVAILABLE) && gs->available_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_FREE) && gs->free_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_CACHE) && gs->cache_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_TOTAL) && gs->total_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_COMMITTED) && gs->committed_pages))
+		return -EINVAL;
 	if (gs->valid & KAB_GUEST_STAT_TOTAL) {
 		if (gs->total_pages > vm_total)
 			return -ERANGE;
@@ -415,13 +422,6 @@ static int kab_check_guest_stats(const struct kab_guest_stats *gs,
 	return 0;
 }
 
-/* A figure the update does not carry reads 0 and its valid bit is clear. */
-static u64 kab_guest_figure(const struct kab_guest_stats *gs, u64 bit,
-			    u64 value)
-{
-	return (gs->valid & bit) ? value : 0;
-}
-
 static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
 {
 	struct kab_policy_guest g;
@@ -438,16 +438,11 @@ static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
 		return ret;
 
 	g.valid = gs.valid;
-	g.available_pages = kab_guest_figure(&gs, KAB_GUEST_STAT_AVAILABLE,
-					     gs.available_pages);
-	g.free_pages = kab_guest_figure(&gs, KAB_GUEST_STAT_FREE,
-					gs.free_pages);
-	g.cache_pages = kab_guest_figure(&gs, KAB_GUEST_STAT_CACHE,
-					 gs.cache_pages);
-	g.total_pages = kab_guest_figure(&gs, KAB_GUEST_STAT_TOTAL,
-					 gs.total_pages);
-	g.committed_pages = kab_guest_figure(&gs, KAB_GUEST_STAT_COMMITTED,
-					     gs.committed_pages);
+	g.available_pages = gs.available_pages;
+	g.free_pages = gs.free_pages;
+	g.cache_pages = gs.cache_pages;
+	g.total_pages = gs.total_pages;
+	g.committed_pages = gs.committed_pages;
 	g.reported_ns = ktime_get_ns();
 
 	spin_lock(&vm->guest_lock);
