@@ -297,6 +297,7 @@ TEST_F(abi, guest_stats_storm)
 	EXPECT_EQ(n, i) TH_LOG("update %u refused", i);
 	printf("# guest stats storm: %u updates, %" PRIu64 " ns per call\n",
 	       n, (t1 - t0) / n);
+	fflush(stdout);
 	expect_vm_u64(_metadata, a.id, "guest_stats_updates", n);
 	expect_vm_u64(_metadata, a.id, "guest_free_pages", (n - 1) % 1000);
 	KAB_EXPECT_OK(kab_set_actual(b.fd, 9), "B's SET_ACTUAL after the storm");
