@@ -186,24 +186,38 @@ def check_figures(tap, g, label):
 
 
 def stats_round_trip(g, mib):
-    """Grow g's workload by MIB and time from the guest's own report of
-    MemAvailable falling by 3/4 of it to sysfs showing the same fall.
-    A figure, not an assertion: None if either never came."""
+    """Grow g's workload by MIB; from the moment the command is sent, time
+    the guest's own report of MemAvailable falling by 3/4 of it (its serial
+    line, every 250 ms while it changes) and sysfs showing the same fall
+    (QEMU asks for statistics every 1000 ms). Figures, not assertions:
+    (ms to the guest's report, ms to sysfs), None for one that never came.
+    """
     av_guest, av_sys = g.get("av"), guest_figure(g, "available")
     drop = mib * 3 // 4
     t_guest = t_sys = None
+    t0 = now()
     g.send("grow %d" % mib)
-    deadline = now() + WAIT
+    deadline = t0 + WAIT
     while now() < deadline and (t_guest is None or t_sys is None):
         if t_guest is None and 0 <= g.get("av") <= av_guest - drop:
-            t_guest = now()
+            t_guest = (now() - t0) * 1000
         v = guest_figure(g, "available")
         if t_sys is None and v is not None and v <= av_sys - drop:
-            t_sys = now()
+            t_sys = (now() - t0) * 1000
         time.sleep(0.01)
-    if t_guest is None or t_sys is None:
-        return None
-    return (t_sys - t_guest) * 1000
+    return t_guest, t_sys
+
+
+def print_round_trip(label, rtt):
+    """TAP comment: both times, and sysfs minus the guest's report."""
+    fmt = (lambda v: "%.0f ms" % v if v is not None else "never")
+    diff = ("%+.0f ms" % (rtt[1] - rtt[0])
+            if None not in rtt else "not measured")
+    text = ("stats round trip, %s: grow sent -> guest's own report %s, "
+            "-> sysfs %s (sysfs - guest report %s)"
+            % (label, fmt(rtt[0]), fmt(rtt[1]), diff))
+    say(text)
+    print("# " + text)
 
 
 def stock_driver(tap, qemu, kernel, initrd, accel):
@@ -233,11 +247,7 @@ def stock_driver(tap, qemu, kernel, initrd, accel):
         tap.ok(n1 > n0, "stock driver: QEMU keeps asking, the figures "
                "keep coming", "guest_stats_updates %d -> %d in 3 s"
                % (n0, n1))
-        rtt = stats_round_trip(g, 64)
-        say("stock driver: stats round trip (guest report -> sysfs) %s"
-            % ("%.0f ms" % rtt if rtt is not None else "not measured"))
-        print("# stats round trip, stock virtio_balloon: %s"
-              % ("%.0f ms" % rtt if rtt is not None else "not measured"))
+        print_round_trip("stock virtio_balloon", stats_round_trip(g, 64))
         g.send("off")
         wait_for(lambda: g.proc.poll() is not None, 60)
     finally:
@@ -267,11 +277,7 @@ def run_steps(tap, a, b, rec):
                [g.get("mt") for g in guests]))
     for g in guests:
         check_figures(tap, g, "step 0")
-    rtt = stats_round_trip(a, WARM)
-    say("step 0: stats round trip (A's report -> sysfs) %s" %
-        ("%.0f ms" % rtt if rtt is not None else "not measured"))
-    print("# stats round trip, virtio_autoballoon: %s"
-          % ("%.0f ms" % rtt if rtt is not None else "not measured"))
+    print_round_trip("virtio_autoballoon (A)", stats_round_trip(a, WARM))
     for g in guests:
         g.send("grow %d" % WARM)
     wait_for(lambda: all(g.get("held") == WARM for g in guests))
