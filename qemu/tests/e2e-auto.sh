@@ -82,6 +82,10 @@ for s in "${series[@]}"; do
 				"$(cat "$mod/guest.err")"
 			continue
 		fi
+		# The stock-driver check skips (with the reason) without it.
+		# shellcheck disable=SC2154
+		stock=$(e2e_build_stock_guest "$mod" "$moddir" 2>"$mod/stock.err") ||
+			stock="none:$(tr '\n' ' ' <"$mod/stock.err")"
 		out_dir=$top/build/qemu-e2e/out-$release
 		rm -rf "$out_dir"
 		mkdir -p "$out_dir"
@@ -93,7 +97,7 @@ for s in "${series[@]}"; do
 		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
 		     --env KAB_E2E_DEVICE="${KAB_E2E_DEVICE:-}"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$kernel"
-		     "$cpio")
+		     "$cpio" "$stock")
 	else
 		cmd=(--timeout 600 --module "$ko"
 		     -- python3 "$here/e2e_auto.py" "$qemu")

@@ -19,20 +19,28 @@ balloon_auto.py), so every step is deterministic and needs no guest kernel:
   6. doorbell writes reach the module's guest-pressure counters and deflate;
   7. without permission on /dev/kvm_autoballoon realize says so;
   8. with KVM (nested), automatic=on registers the KVM VM fd;
-  9. QEMU killed with SIGKILL: the module drops the VM.
+  9. QEMU killed with SIGKILL: the module drops the VM;
+ 10. the guest's statistics (a buffer on the stats queue, as any driver
+     sends it) reach vms/<id>/guest_*; the round trip from the guest's
+     buffer to sysfs is printed as a TAP comment; the device asks again
+     after auto-stats-interval (virtual clock, stepped by the test) and
+     not before, and never with auto-stats-interval=0; a guest that
+     claims more memory than it has is refused and changes nothing.
 Prints TAP; exits 0 all passed, 1 some failed, 4 all skipped.
 """
 
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from balloon_auto import (BASE, PRESSURE_OFFSET, TIMEOUT,  # noqa: E402
-                          VIRTIO_BALLOON_F_PRESSURE, Qemu, Tap, VirtioPci)
+                          VIRTIO_BALLOON_F_PRESSURE, OutQueue, Qemu, Tap,
+                          VirtioPci)
 
 SYS = "/sys/kernel/kvm_autoballoon"
 MIB = 1 << 20
@@ -192,6 +200,136 @@ def test_qtest_guest(tap, qemu):
         vm.close()
 
 
+# virtio-balloon statistics tags (virtio spec 5.5.6.3), and ours
+S_SWAP_IN, S_MEMFREE, S_MEMTOT, S_AVAIL, S_CACHES = 0, 4, 5, 6, 7
+S_KAB_COMMITTED = 0x8000
+VIRTIO_BALLOON_F_STATS_VQ = 1
+STATS_QUEUE = 2
+GUEST_FIGURES = ("available", "free", "cache", "total", "committed")
+
+
+def stats_buffer(pairs):
+    """The driver's buffer: packed { le16 tag; le64 val } entries."""
+    return b"".join(struct.pack("<HQ", tag, val) for tag, val in pairs)
+
+
+def stats_round_trip(q, vm_id, data, updates):
+    """Notify the device of @data and time until sysfs counts update
+    number @updates; polls every millisecond (a figure, not an assertion).
+    Returns the time in ms, or None after TIMEOUT."""
+    q.put(data, kick=False)
+    path = os.path.join(SYS, "vms/%d/guest_stats_updates" % vm_id)
+    t0 = time.monotonic()
+    q.kick()
+    while time.monotonic() - t0 < TIMEOUT:
+        with open(path) as f:
+            if int(f.read()) >= updates:
+                return (time.monotonic() - t0) * 1000
+        time.sleep(0.001)
+    return None
+
+
+def guest_figures(vm_id):
+    return {f: sysfs("vms/%d/guest_%s_pages" % (vm_id, f))
+            for f in GUEST_FIGURES}
+
+
+def stats_guest(qemu, extra=""):
+    """A QEMU whose qtest driver has the statistics queue set up."""
+    vm = Qemu(qemu, ["-machine", "q35"] + BASE + ["-device", device(extra)],
+              qtest=True)
+    vm_id = vm.cmd("query-balloon")["auto"]["vm-id"]
+    pci = VirtioPci(vm, SLOT)
+    if not pci.negotiate((1 << VIRTIO_BALLOON_F_STATS_VQ) | (1 << 32)):
+        raise RuntimeError("FEATURES_OK refused for STATS_VQ")
+    q = OutQueue(pci, STATS_QUEUE, 0x100000)
+    pci.set_status(1 | 2 | 8 | 4)
+    return vm, vm_id, q
+
+
+def test_guest_stats(tap, qemu):
+    vm, vm_id, q = stats_guest(qemu)
+    try:
+        before = guest_figures(vm_id)
+        tap.ok(all(v == "unknown" for v in before.values()) and
+               sysfs("vms/%d/guest_stats_age_ms" % vm_id) == "never",
+               "stats: no figures before the guest sends any",
+               "sysfs %s" % before)
+
+        # Byte counts that are not page multiples: QEMU rounds down.
+        figs = [(S_SWAP_IN, 7), (S_MEMFREE, 100 * MIB + 123),
+                (S_MEMTOT, 480 * MIB), (S_AVAIL, 300 * MIB + 4095),
+                (S_CACHES, 150 * MIB), (S_KAB_COMMITTED, 900 * MIB)]
+        rtt_ms = stats_round_trip(q, vm_id, stats_buffer(figs), 1)
+        got = rtt_ms is not None
+        want = {"available": str(300 * MIB // PAGE),
+                "free": str(100 * MIB // PAGE),
+                "cache": str(150 * MIB // PAGE),
+                "total": str(480 * MIB // PAGE),
+                "committed": str(900 * MIB // PAGE)}
+        now = guest_figures(vm_id)
+        tap.ok(got and now == want,
+               "stats: the guest's figures reach vms/<id>/ in 4 KiB pages",
+               "expected %s, sysfs %s" % (want, now))
+        if got:
+            print("# stats round trip (qtest guest buffer -> sysfs): %.1f ms"
+                  % rtt_ms)
+
+        tap.ok(q.used_idx() == 0, "stats: the device keeps the buffer until "
+               "auto-stats-interval", "used idx %d" % q.used_idx())
+        vm.qtest("clock_step %d" % (999 * 1000 * 1000))
+        early = q.used_idx()
+        vm.qtest("clock_step %d" % (2 * 1000 * 1000))
+        asked = wait_for(lambda: q.used_idx() == 1, "ask")
+        tap.ok(early == 0 and asked,
+               "stats: the device asks again 1000 ms (virtual) later",
+               "used idx %d at 999 ms, %d at 1001 ms" % (early, q.used_idx()))
+
+        # A guest lying about its size: refused whole, nothing changes.
+        q.put(stats_buffer([(S_MEMFREE, 1 * MIB), (S_MEMTOT, 2 * RAM)]))
+        time.sleep(0.5)
+        tap.ok(vm_attr(vm_id, "guest_stats_updates") == 1 and
+               guest_figures(vm_id) == want and vm.proc.poll() is None,
+               "stats: total above the VM's RAM is refused, nothing applied",
+               "updates %d, sysfs %s"
+               % (vm_attr(vm_id, "guest_stats_updates"),
+                  guest_figures(vm_id)))
+
+        # The stock driver's set: no committed figure.
+        vm.qtest("clock_step %d" % (1001 * 1000 * 1000))
+        wait_for(lambda: q.used_idx() == 2, "ask 2")
+        rtt2_ms = stats_round_trip(q, vm_id, stats_buffer(
+            [(S_MEMFREE, 200 * MIB), (S_MEMTOT, 480 * MIB),
+             (S_AVAIL, 250 * MIB), (S_CACHES, 40 * MIB)]), 2)
+        got = rtt2_ms is not None
+        now = guest_figures(vm_id)
+        tap.ok(got and now["free"] == str(200 * MIB // PAGE) and
+               now["committed"] == "unknown",
+               "stats: an update without committed replaces all figures",
+               "sysfs %s" % now)
+        if got:
+            print("# stats round trip, second update: %.1f ms" % rtt2_ms)
+    finally:
+        err = vm.close()
+    tap.ok("refused the guest's statistics" in err,
+           "stats: QEMU warns about the refused update",
+           "stderr: %s" % err.strip())
+
+    vm, vm_id, q = stats_guest(qemu, ",auto-stats-interval=0")
+    try:
+        q.put(stats_buffer([(S_MEMFREE, 10 * MIB), (S_MEMTOT, 480 * MIB)]))
+        got = wait_for(lambda: vm_attr(vm_id, "guest_stats_updates") >= 1,
+                       "stats")
+        vm.qtest("clock_step %d" % (10 * 1000 * 1000 * 1000))
+        time.sleep(0.2)
+        tap.ok(got and q.used_idx() == 0,
+               "stats: auto-stats-interval=0 forwards the guest's own "
+               "updates and never asks", "updates %d, used idx %d"
+               % (vm_attr(vm_id, "guest_stats_updates"), q.used_idx()))
+    finally:
+        vm.close()
+
+
 def test_permission(tap, qemu):
     cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
            qemu, "-machine", "q35", "-accel", "tcg", "-S"] + BASE + \
@@ -242,7 +380,8 @@ def main():
     if os.getuid() != 0:
         tap.skip("e2e", "needs root (sysfs tunables, injection)")
         return tap.finish()
-    for test in (test_qtest_guest, test_permission, test_kvm):
+    for test in (test_qtest_guest, test_guest_stats, test_permission,
+                 test_kvm):
         try:
             test(tap, qemu)
         except Exception as e:

@@ -5,7 +5,10 @@
 Three levels. qemu/tests/e2e-guest.sh boots the test VM (level 1, "the
 host") with kvm_autoballoon loaded and runs this file there as
 
-  e2e_guest.py host QEMU KERNEL INITRAMFS
+  e2e_guest.py host QEMU KERNEL INITRAMFS STOCK_INITRAMFS
+
+(STOCK_INITRAMFS: the same with the kernel's virtio_balloon instead of our
+driver, or "none:REASON" to skip that check)
 
 which starts two guests (level 2) with the patched QEMU,
 -device virtio-balloon-pci,automatic=on and KVM (nested SVM in the test
@@ -29,7 +32,15 @@ the guests' MemTotal:
      B's target and pressure counters do not move
   3. A's demand falls, host pressure again: A re-inflates
   4. A's QEMU is killed with SIGKILL: the module drops A (sysfs directory
-     gone), B is untouched; B powers off, then the module unloads.
+     gone), B is untouched; B powers off;
+  5. the guests' own figures: in step 0 each guest's MemTotal and
+     MemAvailable reach vms/<id>/guest_total_pages and
+     guest_available_pages (QEMU polls the statistics every second), and
+     when A touches its memory the time from A's own report of the drop
+     (its serial line) to sysfs showing it is printed as a figure; after
+     step 4 a guest with Debian's stock virtio_balloon (no doorbell, no
+     driver of ours) gets its figures into vms/<id>/ too;
+  then the module unloads.
 The policy's hold and blocking timers are shortened so that the steps take
 seconds, and its host steps are 8/16/32 MiB per VM without the 5 % cap, so
 that the split by weight shows (the rest, cooldown included, keeps its
@@ -52,7 +63,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kab_l2 import (MIB, SYS, Guest, Hog, OUT, Recorder,  # noqa: E402
+from kab_l2 import (MIB, PPM, SYS, Guest, Hog, OUT, Recorder,  # noqa: E402
                     default_accel, host_meminfo, now, say, sysfs,
                     sysfs_write, vmstat, wait_for)
 
@@ -146,6 +157,105 @@ def host_pressure(tap, guests, rec, extra, label):
     return hog, before
 
 
+def guest_figure(g, name):
+    """vms/<id>/guest_NAME_pages in MiB, or None while "unknown"."""
+    v = sysfs("vms/%d/guest_%s_pages" % (g.vm_id, name))
+    return None if v == "unknown" else int(v) // PPM
+
+
+def figures_match(g):
+    """sysfs has the guest's MemTotal, and a MemAvailable within its last
+    report's reach (the guest reports every second, QEMU polls every
+    second: the two may be a report apart)."""
+    tot, av = guest_figure(g, "total"), guest_figure(g, "available")
+    return (tot is not None and av is not None and
+            abs(tot - g.get("mt")) <= 1 and 0 < av <= tot)
+
+
+def check_figures(tap, g, label):
+    ok = wait_for(lambda: figures_match(g), 30)
+    tap.ok(ok, "%s: %s's MemTotal and MemAvailable reach vms/<id>/" %
+           (label, g.name),
+           "sysfs total %s available %s free %s cache %s MiB, updates %s; "
+           "guest MemTotal %d MemAvailable %d MiB" % (
+               guest_figure(g, "total"), guest_figure(g, "available"),
+               guest_figure(g, "free"), guest_figure(g, "cache"),
+               sysfs("vms/%d/guest_stats_updates" % g.vm_id),
+               g.get("mt"), g.get("av")))
+    return ok
+
+
+def stats_round_trip(g, mib):
+    """Grow g's workload by MIB; from the moment the command is sent, time
+    the guest's own report of MemAvailable falling by 3/4 of it (its serial
+    line, every 250 ms while it changes) and sysfs showing the same fall
+    (QEMU asks for statistics every 1000 ms). Figures, not assertions:
+    (ms to the guest's report, ms to sysfs), None for one that never came.
+    """
+    av_guest, av_sys = g.get("av"), guest_figure(g, "available")
+    drop = mib * 3 // 4
+    t_guest = t_sys = None
+    t0 = now()
+    g.send("grow %d" % mib)
+    deadline = t0 + WAIT
+    while now() < deadline and (t_guest is None or t_sys is None):
+        if t_guest is None and 0 <= g.get("av") <= av_guest - drop:
+            t_guest = (now() - t0) * 1000
+        v = guest_figure(g, "available")
+        if t_sys is None and v is not None and v <= av_sys - drop:
+            t_sys = (now() - t0) * 1000
+        time.sleep(0.01)
+    return t_guest, t_sys
+
+
+def print_round_trip(label, rtt):
+    """TAP comment: both times, and sysfs minus the guest's report."""
+    fmt = (lambda v: "%.0f ms" % v if v is not None else "never")
+    diff = ("%+.0f ms" % (rtt[1] - rtt[0])
+            if None not in rtt else "not measured")
+    text = ("stats round trip, %s: grow sent -> guest's own report %s, "
+            "-> sysfs %s (sysfs - guest report %s)"
+            % (label, fmt(rtt[0]), fmt(rtt[1]), diff))
+    say(text)
+    print("# " + text)
+
+
+def stock_driver(tap, qemu, kernel, initrd, accel):
+    """A guest with Debian's virtio_balloon gets its figures into sysfs."""
+    if initrd.startswith("none:"):
+        tap.skip("stock driver: figures reach vms/<id>/", initrd[5:])
+        return
+    g = Guest("S", qemu, kernel, initrd, accel, ram=RAM, floor=FLOOR,
+              ceiling=CEILING, weight=100)
+    try:
+        g.connect()
+        ok = wait_for(lambda: g.ready, WAIT)
+        tap.ok(ok, "stock driver: the guest boots with virtio_balloon",
+               "last lines %s" % g.lines[-3:])
+        if not ok:
+            return
+        wait_for(lambda: g.get("mt") > 0, 30)
+        check_figures(tap, g, "stock driver")
+        say("stock driver: sysfs total %s available %s free %s cache %s "
+            "MiB, committed %s" % (
+                guest_figure(g, "total"), guest_figure(g, "available"),
+                guest_figure(g, "free"), guest_figure(g, "cache"),
+                sysfs("vms/%d/guest_committed_pages" % g.vm_id)))
+        n0 = g.attr("guest_stats_updates")
+        time.sleep(3)
+        n1 = g.attr("guest_stats_updates")
+        tap.ok(n1 > n0, "stock driver: QEMU keeps asking, the figures "
+               "keep coming", "guest_stats_updates %d -> %d in 3 s"
+               % (n0, n1))
+        print_round_trip("stock virtio_balloon", stats_round_trip(g, 64))
+        g.send("off")
+        wait_for(lambda: g.proc.poll() is not None, 60)
+    finally:
+        if g.proc.poll() is None:
+            g.proc.kill()
+        g.proc.wait()
+
+
 def run_steps(tap, a, b, rec):
     guests = [a, b]
     # 0: up, initial targets, memory backed.
@@ -165,6 +275,9 @@ def run_steps(tap, a, b, rec):
            "follows", "targets %s, actual %s, MemTotal %s" % (
                [g.target() for g in guests], [g.actual() for g in guests],
                [g.get("mt") for g in guests]))
+    for g in guests:
+        check_figures(tap, g, "step 0")
+    print_round_trip("virtio_autoballoon (A)", stats_round_trip(a, WARM))
     for g in guests:
         g.send("grow %d" % WARM)
     wait_for(lambda: all(g.get("held") == WARM for g in guests))
@@ -279,7 +392,7 @@ def run_steps(tap, a, b, rec):
            "QEMU exit %s, nr_vms %s" % (b.proc.poll(), sysfs("nr_vms")))
 
 
-def host_main(qemu, kernel, initrd):
+def host_main(qemu, kernel, initrd, stock_initrd):
     global CACHE_DIR
     from balloon_auto import Tap
     tap = Tap()
@@ -313,6 +426,12 @@ def host_main(qemu, kernel, initrd):
             if g.proc.poll() is None:
                 g.proc.kill()
             g.proc.wait()
+    wait_for(lambda: sysfs("nr_vms") == "0", 30)
+    try:
+        stock_driver(tap, qemu, kernel, stock_initrd, accel)
+    except Exception as e:
+        tap.ok(False, "stock driver: ran to completion", "%s: %s"
+               % (type(e).__name__, e))
     gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
     nr = sysfs("nr_vms")
     rm = subprocess.run(["rmmod", "kvm_autoballoon"], capture_output=True,
@@ -326,8 +445,8 @@ def host_main(qemu, kernel, initrd):
 
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "host":
-        return host_main(sys.argv[2], sys.argv[3], sys.argv[4])
+    if len(sys.argv) == 6 and sys.argv[1] == "host":
+        return host_main(*sys.argv[2:6])
     print(__doc__, file=sys.stderr)
     return 2
 

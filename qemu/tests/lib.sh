@@ -12,6 +12,9 @@
 # e2e_build_guest DIR KDIR MODDIR: the nested guests' initramfs
 #   (guest/mkguest.sh) with the driver built for KDIR, in DIR/driver and
 #   DIR/guest.cpio; prints the archive's path, or the reason on stderr.
+# e2e_build_stock_guest DIR MODDIR: the same initramfs with the kernel's own
+#   virtio_balloon module instead of ours, in DIR/guest-stock.cpio; prints
+#   its path, or the reason on stderr (e.g. the kernel has no such module).
 
 e2e_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -54,4 +57,21 @@ e2e_build_guest() {
 		return 1
 	fi
 	echo "$dir/guest.cpio"
+}
+
+e2e_build_stock_guest() {
+	local dir=$1 moddir=$2 drv
+
+	drv=$(find "$moddir/kernel/drivers/virtio" -name 'virtio_balloon.ko*' |
+		head -n1)
+	if [ -z "$drv" ]; then
+		echo "no virtio_balloon module under $moddir (built in?)" >&2
+		return 1
+	fi
+	if ! "$e2e_top/qemu/tests/guest/mkguest.sh" "$moddir" "$drv" \
+		"$dir/guest-stock.cpio" 2>"$dir/mkguest-stock.log"; then
+		echo "mkguest.sh (stock driver) failed: $(tail -n3 "$dir/mkguest-stock.log" | tr '\n' ' ')" >&2
+		return 1
+	fi
+	echo "$dir/guest-stock.cpio"
 }

@@ -17,8 +17,13 @@
  *
  * Every ioctl argument starts with a __u32 size, the number of bytes of the
  * structure the caller knows about, so that structures can grow at their end
- * (as clone3() and openat2() do). Reserved fields and flags must be zero.
- * See Documentation/virt/kvm/autoballoon.rst for the full contract.
+ * (as clone3() and openat2() do). The ioctl numbers do not encode that size
+ * (they are _IO(KABIO, nr), as iommufd's): a caller built against a newer
+ * header uses the same number with a larger size, and an older kernel
+ * accepts it when the bytes it does not know are zero. KAB_GET_INFO tells
+ * which ioctls, which structure sizes and which optional fields this kernel
+ * knows. Reserved fields and flags must be zero. See
+ * Documentation/virt/kvm/autoballoon.rst for the full contract.
  */
 #ifndef _UAPI_LINUX_KVM_AUTOBALLOON_H
 #define _UAPI_LINUX_KVM_AUTOBALLOON_H
@@ -26,7 +31,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define KAB_API_VERSION		1
+/*
+ * 2: ioctl numbers without the argument size (version 1's _IOW/_IOWR numbers
+ * are gone), KAB_GET_INFO, KAB_VM_SET_GUEST_STATS.
+ */
+#define KAB_API_VERSION		2
 #define KAB_PAGE_SIZE		4096
 
 /* Guest or host memory pressure levels, as carried by eventfds and sysfs. */
@@ -209,16 +218,122 @@ struct kab_host_psi {
 
 #define KAB_HOST_PSI_SIZE_VER0	32
 
+/* Bits of kab_guest_stats.valid: which figures the update carries. */
+#define KAB_GUEST_STAT_AVAILABLE	(1ULL << 0)
+#define KAB_GUEST_STAT_FREE		(1ULL << 1)
+#define KAB_GUEST_STAT_CACHE		(1ULL << 2)
+#define KAB_GUEST_STAT_TOTAL		(1ULL << 3)
+#define KAB_GUEST_STAT_COMMITTED	(1ULL << 4)
+#define KAB_GUEST_STAT_ALL		((1ULL << 5) - 1)
+
+/**
+ * struct kab_guest_stats - argument of KAB_VM_SET_GUEST_STATS
+ * @size:	sizeof(struct kab_guest_stats) as the caller knows it; at least
+ *		KAB_GUEST_STATS_SIZE_VER0 (larger: unknown bytes must be zero,
+ *		else E2BIG).
+ * @flags:	must be 0.
+ * @valid:	KAB_GUEST_STAT_* bits of the figures this update carries; at
+ *		least one. A figure whose bit is clear must be 0 and is "not
+ *		reported" until an update carries it again: each update
+ *		replaces all figures.
+ * @available_pages:	memory the guest could use for new allocations
+ *		without swapping (virtio-balloon VIRTIO_BALLOON_S_AVAIL, Linux
+ *		MemAvailable), in 4 KiB pages.
+ * @free_pages:	memory the guest leaves unused (VIRTIO_BALLOON_S_MEMFREE,
+ *		MemFree), 4 KiB pages.
+ * @cache_pages:	memory the guest could free at once (VIRTIO_BALLOON_S_CACHES,
+ *		page cache), 4 KiB pages.
+ * @total_pages:	memory the guest sees (VIRTIO_BALLOON_S_MEMTOT, MemTotal),
+ *		4 KiB pages; at most the VM's registered total_pages.
+ * @committed_pages:	memory the guest has promised to its processes
+ *		(Linux Committed_AS), 4 KiB pages. Only from drivers that report
+ *		it (not a standard virtio stat); may exceed @total_pages when
+ *		the guest overcommits.
+ * @reserved:	must be zero.
+ *
+ * A VMM hands every statistics update of the guest's balloon to the module,
+ * converted from bytes to 4 KiB pages (rounded down). The figures are hints
+ * from the guest: the module checks that they are consistent and within
+ * the VM's size, keeps the latest ones and their age, and never takes them
+ * for a target. Return: 0, else -1 with errno: EFAULT; EINVAL size too
+ * small, nonzero flags or reserved, @valid zero or with unknown bits, a
+ * figure not in @valid that is not 0;
+ * E2BIG; ERANGE a figure above the VM's registered total_pages
+ * (@committed_pages: above KAB_MAX_PAGES), or @available_pages,
+ * @free_pages or @cache_pages above @total_pages when @total_pages is
+ * given. A refused update changes nothing.
+ */
+struct kab_guest_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 valid;
+	__u64 available_pages;
+	__u64 free_pages;
+	__u64 cache_pages;
+	__u64 total_pages;
+	__u64 committed_pages;
+	__u64 reserved[3];
+};
+
+#define KAB_GUEST_STATS_SIZE_VER0	80
+
+/* Number of ioctl numbers (nr of _IO(KABIO, nr)) kab_info describes. */
+#define KAB_INFO_NR_IOCTLS	64
+
+/**
+ * struct kab_info - argument of KAB_GET_INFO
+ * @size:	in: bytes the caller can take (at least KAB_INFO_SIZE_VER0);
+ *		out: bytes the kernel filled.
+ * @api_version:	out: KAB_API_VERSION of the kernel.
+ * @ioctls:	out: bit nr is set when the kernel knows the ioctl
+ *		_IO(KABIO, nr) (on the device or on a per-VM fd).
+ * @guest_stats_valid:	out: the KAB_GUEST_STAT_* bits KAB_VM_SET_GUEST_STATS
+ *		accepts.
+ * @arg_size:	out: arg_size[nr] is the size of the argument of ioctl nr as
+ *		this kernel knows it, the largest size with no unknown bytes:
+ *		every field below it is understood. 0 for an ioctl without an
+ *		argument structure or one the kernel does not know.
+ *
+ * All fields are out; the kernel ignores what the caller put there. A
+ * caller learns from @arg_size whether a field added to a structure after
+ * its first version is known (its offset is below @arg_size), instead of
+ * trying and reading E2BIG. Errors: EFAULT; EINVAL @size too small.
+ */
+struct kab_info {
+	__u32 size;
+	__u32 api_version;
+	__u64 ioctls;
+	__u64 guest_stats_valid;
+	__u32 arg_size[KAB_INFO_NR_IOCTLS];
+};
+
+#define KAB_INFO_SIZE_VER0	280
+
 #define KABIO	0xBA
 
+/*
+ * ioctl numbers, _IO(KABIO, nr): the direction and size bits are zero, the
+ * size lives in the argument. The nr is what KAB_GET_INFO reports.
+ */
+#define KAB_NR_GET_API_VERSION		0x00
+#define KAB_NR_CREATE_VM		0x01
+#define KAB_NR_BIND_HOST_PSI		0x02
+#define KAB_NR_GET_INFO			0x03
+#define KAB_NR_VM_GET_TARGET		0x10
+#define KAB_NR_VM_SET_ACTUAL		0x11
+#define KAB_NR_VM_GET_STATS		0x12
+#define KAB_NR_VM_SET_GUEST_STATS	0x13
+
 /* On /dev/kvm_autoballoon. */
-#define KAB_GET_API_VERSION	_IO(KABIO, 0x00)
-#define KAB_CREATE_VM		_IOW(KABIO, 0x01, struct kab_create_vm)
-#define KAB_BIND_HOST_PSI	_IOW(KABIO, 0x02, struct kab_host_psi)
+#define KAB_GET_API_VERSION	_IO(KABIO, KAB_NR_GET_API_VERSION)
+#define KAB_CREATE_VM		_IO(KABIO, KAB_NR_CREATE_VM)
+#define KAB_BIND_HOST_PSI	_IO(KABIO, KAB_NR_BIND_HOST_PSI)
+#define KAB_GET_INFO		_IO(KABIO, KAB_NR_GET_INFO)
 
 /* On a per-VM fd. */
-#define KAB_VM_GET_TARGET	_IOWR(KABIO, 0x10, struct kab_target)
-#define KAB_VM_SET_ACTUAL	_IOW(KABIO, 0x11, struct kab_actual)
-#define KAB_VM_GET_STATS	_IOWR(KABIO, 0x12, struct kab_vm_stats)
+#define KAB_VM_GET_TARGET	_IO(KABIO, KAB_NR_VM_GET_TARGET)
+#define KAB_VM_SET_ACTUAL	_IO(KABIO, KAB_NR_VM_SET_ACTUAL)
+#define KAB_VM_GET_STATS	_IO(KABIO, KAB_NR_VM_GET_STATS)
+#define KAB_VM_SET_GUEST_STATS	_IO(KABIO, KAB_NR_VM_SET_GUEST_STATS)
 
 #endif /* _UAPI_LINUX_KVM_AUTOBALLOON_H */

@@ -74,6 +74,16 @@ struct kab_vm {
 	struct mem_cgroup *memcg;	/* the VMM's memcg or NULL; ref held */
 	struct kab_psi_bind *psi;	/* per-VM PSI trigger or NULL */
 
+	/*
+	 * The guest's memory figures from KAB_VM_SET_GUEST_STATS. A VMM may
+	 * call it as often as it likes, so it takes only this lock, never
+	 * kab_lock; kab_vm_guest_to_policy() copies the figures into @pol
+	 * under kab_lock before each decision. Lock order: kab_lock, then
+	 * guest_lock.
+	 */
+	spinlock_t guest_lock;
+	struct kab_policy_guest guest;	/* under @guest_lock */
+
 	spinlock_t bind_lock;		/* active flags of @binds */
 	struct kab_pressure_bind binds[KAB_NR_LEVELS];
 
@@ -94,6 +104,8 @@ extern struct workqueue_struct *kab_wq;
 /* vm.c */
 long kab_create_vm(const struct kab_create_vm __user *uarg);
 void kab_vm_publish(struct kab_vm *vm);
+void kab_vm_guest_to_policy(struct kab_vm *vm);
+void kab_vm_guest_figures(struct kab_vm *vm, struct kab_policy_guest *out);
 struct kab_vm *kab_vm_find(u32 id);
 void kab_tick_start(void);
 void kab_tick_stop(void);

@@ -80,18 +80,80 @@ int kab_copy_sized_arg(void *dst, size_t ksize, const void __user *uarg,
 	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
 
+/*
+ * What KAB_GET_INFO reports: every ioctl this module dispatches, with the
+ * size of its argument as this module knows it. The numbers carry no size
+ * (_IO(KABIO, nr)), so the table is indexed by nr alone.
+ */
+static const u32 kab_ioctl_arg_size[KAB_INFO_NR_IOCTLS] = {
+	[KAB_NR_GET_API_VERSION]	= 0,
+	[KAB_NR_CREATE_VM]		= sizeof(struct kab_create_vm),
+	[KAB_NR_BIND_HOST_PSI]		= sizeof(struct kab_host_psi),
+	[KAB_NR_GET_INFO]		= sizeof(struct kab_info),
+	[KAB_NR_VM_GET_TARGET]		= sizeof(struct kab_target),
+	[KAB_NR_VM_SET_ACTUAL]		= sizeof(struct kab_actual),
+	[KAB_NR_VM_GET_STATS]		= sizeof(struct kab_vm_stats),
+	[KAB_NR_VM_SET_GUEST_STATS]	= sizeof(struct kab_guest_stats),
+};
+
+/* The first version of every structure is what it is now, or has grown. */
+static_assert(sizeof(struct kab_create_vm) >= KAB_CREATE_VM_SIZE_VER0);
+static_assert(sizeof(struct kab_host_psi) >= KAB_HOST_PSI_SIZE_VER0);
+static_assert(sizeof(struct kab_info) >= KAB_INFO_SIZE_VER0);
+static_assert(sizeof(struct kab_target) >= KAB_TARGET_SIZE_VER0);
+static_assert(sizeof(struct kab_actual) >= KAB_ACTUAL_SIZE_VER0);
+static_assert(sizeof(struct kab_vm_stats) >= KAB_VM_STATS_SIZE_VER0);
+static_assert(sizeof(struct kab_guest_stats) >= KAB_GUEST_STATS_SIZE_VER0);
+
+static const u8 kab_known_ioctls[] = {
+	KAB_NR_GET_API_VERSION, KAB_NR_CREATE_VM, KAB_NR_BIND_HOST_PSI,
+	KAB_NR_GET_INFO, KAB_NR_VM_GET_TARGET, KAB_NR_VM_SET_ACTUAL,
+	KAB_NR_VM_GET_STATS, KAB_NR_VM_SET_GUEST_STATS,
+};
+
+static long kab_get_info(void __user *uarg)
+{
+	struct kab_info info = {};
+	unsigned int i;
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < KAB_INFO_SIZE_VER0)
+		return -EINVAL;
+
+	info.api_version = KAB_API_VERSION;
+	for (i = 0; i < ARRAY_SIZE(kab_known_ioctls); i++)
+		info.ioctls |= 1ULL << kab_known_ioctls[i];
+	info.guest_stats_valid = KAB_GUEST_STAT_ALL;
+	memcpy(info.arg_size, kab_ioctl_arg_size, sizeof(info.arg_size));
+
+	info.size = min_t(u32, usize, sizeof(info));
+	if (copy_to_user(uarg, &info, info.size))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The numbers are matched whole: a version 1 number, which carried the
+ * argument's size and direction, is unknown (-ENOTTY) like any other.
+ */
 static long kab_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
+	void __user *uarg = (void __user *)arg;
+
 	switch (cmd) {
 	case KAB_GET_API_VERSION:
 		if (arg)
 			return -EINVAL;
 		return KAB_API_VERSION;
 	case KAB_CREATE_VM:
-		return kab_create_vm((const struct kab_create_vm __user *)arg);
+		return kab_create_vm(uarg);
 	case KAB_BIND_HOST_PSI:
-		return kab_psi_bind_host((const void __user *)arg);
+		return kab_psi_bind_host(uarg);
+	case KAB_GET_INFO:
+		return kab_get_info(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -353,7 +353,17 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->deflations = 0;
 	vm->stalls = 0;
 	vm->guest_dropped = 0;
+	vm->guest = (struct kab_policy_guest){ .reported_ns = KAB_POLICY_NEVER };
 	return 0;
+}
+
+u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns)
+{
+	if (vm->guest.reported_ns == KAB_POLICY_NEVER)
+		return U64_MAX;
+	if (now_ns <= vm->guest.reported_ns)
+		return 0;
+	return div64_u64(now_ns - vm->guest.reported_ns, KAB_NS_PER_MS);
 }
 
 /*

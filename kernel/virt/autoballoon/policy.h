@@ -93,10 +93,41 @@ extern const struct kab_policy_tunable kab_policy_tunables[];
 extern const unsigned int kab_policy_nr_tunables;
 
 /**
+ * struct kab_policy_guest - the guest's own memory figures, as last reported
+ * @valid:	KAB_GUEST_STAT_* bits of the figures the last report carried;
+ *		the others read 0 and mean "not reported".
+ * @available_pages:	memory the guest can allocate without swapping.
+ * @free_pages:	memory the guest leaves unused.
+ * @cache_pages:	memory the guest can drop at once (page cache).
+ * @total_pages:	memory the guest sees; <= the VM's total_pages.
+ * @committed_pages:	memory promised to the guest's processes; may exceed
+ *		@total_pages.
+ * @reported_ns:	when the report arrived, KAB_POLICY_NEVER before the
+ *		first one.
+ * @updates:	reports accepted since registration.
+ *
+ * All counts are 4 KiB pages, checked by the caller (the module's
+ * KAB_VM_SET_GUEST_STATS) against the VM's limits before they get here.
+ * They are hints from the guest: a rule may use them to stay away from the
+ * guest's need, never to go beyond the VM's limits.
+ */
+struct kab_policy_guest {
+	u64 valid;
+	u64 available_pages;
+	u64 free_pages;
+	u64 cache_pages;
+	u64 total_pages;
+	u64 committed_pages;
+	u64 reported_ns;
+	u64 updates;
+};
+
+/**
  * struct kab_policy_vm - the policy's view of one VM
  *
- * The caller fills the limits before kab_policy_vm_init() and never writes
- * the rest; the policy owns every other field.
+ * The caller fills the limits before kab_policy_vm_init(), and @guest
+ * before any later call; it never writes the rest: the policy owns every
+ * other field.
  */
 struct kab_policy_vm {
 	/* Limits, set by the caller at registration. */
@@ -104,6 +135,13 @@ struct kab_policy_vm {
 	u64 floor_pages;
 	u64 ceiling_pages;
 	u32 weight;
+
+	/*
+	 * Input, refreshed by the caller before each call: the guest's last
+	 * figures (reported_ns KAB_POLICY_NEVER and valid 0 until then).
+	 * The decisions do not use them yet.
+	 */
+	struct kab_policy_guest guest;
 
 	/* Decision, owned by the policy. */
 	u64 target_pages;
@@ -150,6 +188,12 @@ void kab_policy_defaults(struct kab_policy_params *p);
  */
 int kab_policy_vm_init(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 now_ns);
+
+/*
+ * Age in milliseconds of the guest figures at @now_ns; U64_MAX when the
+ * guest never reported any, 0 when @now_ns is before the report.
+ */
+u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns);
 
 /*
  * The guest signalled @count pressure events at @level (KAB_LEVEL_LOW..

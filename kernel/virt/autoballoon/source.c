@@ -134,6 +134,7 @@ int kab_host_report(const struct kab_host_report *r)
 	list_for_each_entry(vm, &kab_vms, node) {
 		if (!kab_vm_in_scope(vm, scope, r))
 			continue;
+		kab_vm_guest_to_policy(vm);
 		pols[nr++] = &vm->pol;
 		vm->host_events[level - 1]++;
 		vm->host_last_level = level;

@@ -19,6 +19,8 @@
 
 #include <linux/capability.h>
 #include <linux/kobject.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -342,6 +344,60 @@ static ssize_t host_last_source_show(struct kobject *kobj,
 			  level ? kab_source_name(source) : "none");
 }
 
+/*
+ * The guest's own figures (KAB_VM_SET_GUEST_STATS): a page count, or
+ * "unknown" when the last update did not carry it or none came yet.
+ */
+#define KAB_VM_ATTR_GUEST(_name, _bit)					\
+static ssize_t guest_##_name##_pages_show(struct kobject *kobj,	\
+					   struct kobj_attribute *attr,	\
+					   char *buf)			\
+{									\
+	struct kab_policy_guest g;					\
+									\
+	kab_vm_guest_figures(kab_vm_of(kobj), &g);			\
+	if (!(g.valid & (_bit)))					\
+		return sysfs_emit(buf, "unknown\n");			\
+	return sysfs_emit(buf, "%llu\n", g._name##_pages);		\
+}									\
+static struct kobj_attribute kab_vm_attr_guest_##_name##_pages =	\
+	__ATTR_RO(guest_##_name##_pages)
+
+KAB_VM_ATTR_GUEST(available, KAB_GUEST_STAT_AVAILABLE);
+KAB_VM_ATTR_GUEST(free, KAB_GUEST_STAT_FREE);
+KAB_VM_ATTR_GUEST(cache, KAB_GUEST_STAT_CACHE);
+KAB_VM_ATTR_GUEST(total, KAB_GUEST_STAT_TOTAL);
+KAB_VM_ATTR_GUEST(committed, KAB_GUEST_STAT_COMMITTED);
+
+/* Milliseconds since the last update, or "never". */
+static ssize_t guest_stats_age_ms_show(struct kobject *kobj,
+				       struct kobj_attribute *attr, char *buf)
+{
+	struct kab_policy_guest g;
+	u64 now = ktime_get_ns();
+
+	kab_vm_guest_figures(kab_vm_of(kobj), &g);
+	if (g.reported_ns == KAB_POLICY_NEVER)
+		return sysfs_emit(buf, "never\n");
+	return sysfs_emit(buf, "%llu\n",
+			  now > g.reported_ns ?
+			  div_u64(now - g.reported_ns, NSEC_PER_MSEC) : 0);
+}
+
+static ssize_t guest_stats_updates_show(struct kobject *kobj,
+					struct kobj_attribute *attr, char *buf)
+{
+	struct kab_policy_guest g;
+
+	kab_vm_guest_figures(kab_vm_of(kobj), &g);
+	return sysfs_emit(buf, "%llu\n", g.updates);
+}
+
+static struct kobj_attribute kab_vm_attr_guest_stats_age_ms =
+	__ATTR_RO(guest_stats_age_ms);
+static struct kobj_attribute kab_vm_attr_guest_stats_updates =
+	__ATTR_RO(guest_stats_updates);
+
 /* vm->memcg and vm->psi outlive the VM's sysfs directory. */
 static ssize_t memcg_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -387,6 +443,13 @@ static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_host_last_source.attr,
 	&kab_vm_attr_memcg.attr,
 	&kab_vm_attr_psi_trigger.attr,
+	&kab_vm_attr_guest_available_pages.attr,
+	&kab_vm_attr_guest_free_pages.attr,
+	&kab_vm_attr_guest_cache_pages.attr,
+	&kab_vm_attr_guest_total_pages.attr,
+	&kab_vm_attr_guest_committed_pages.attr,
+	&kab_vm_attr_guest_stats_age_ms.attr,
+	&kab_vm_attr_guest_stats_updates.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(kab_vm);

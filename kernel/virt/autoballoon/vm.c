@@ -38,6 +38,15 @@
  * Lock order: eventfd wait-queue lock -> vm->bind_lock; nothing takes them
  * the other way round.
  *
+ * Guest figures
+ * -------------
+ * KAB_VM_SET_GUEST_STATS checks the whole update, then replaces vm->guest
+ * under vm->guest_lock, a spinlock of this VM alone: no allocation, no
+ * wake-up, no global lock, so a VMM that calls it in a storm spends only
+ * its own CPU time. Decisions see the figures through
+ * kab_vm_guest_to_policy(), which every caller of the policy runs under
+ * kab_lock first.
+ *
  * The target eventfd
  * ------------------
  * A new target is announced by signal_work, never from a wait-queue callback
@@ -159,6 +168,24 @@ void kab_vm_publish(struct kab_vm *vm)
 	queue_work(kab_wq, &vm->signal_work);
 }
 
+/* Under kab_lock, before a policy call: the guest's latest figures. */
+void kab_vm_guest_to_policy(struct kab_vm *vm)
+{
+	lockdep_assert_held(&kab_lock);
+
+	spin_lock(&vm->guest_lock);
+	vm->pol.guest = vm->guest;
+	spin_unlock(&vm->guest_lock);
+}
+
+/* A consistent copy of the guest's figures, for sysfs. */
+void kab_vm_guest_figures(struct kab_vm *vm, struct kab_policy_guest *out)
+{
+	spin_lock(&vm->guest_lock);
+	*out = vm->guest;
+	spin_unlock(&vm->guest_lock);
+}
+
 static void kab_vm_event_work(struct work_struct *work)
 {
 	struct kab_vm *vm = container_of(work, struct kab_vm, event_work);
@@ -171,6 +198,7 @@ static void kab_vm_event_work(struct work_struct *work)
 
 	mutex_lock(&kab_lock);
 	now = ktime_get_ns();
+	kab_vm_guest_to_policy(vm);
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		if (!counts[i])
 			continue;
@@ -197,6 +225,7 @@ static void kab_tick_fn(struct work_struct *work)
 	mutex_lock(&kab_lock);
 	now = ktime_get_ns();
 	list_for_each_entry(vm, &kab_vms, node) {
+		kab_vm_guest_to_policy(vm);
 		kab_policy_tick(&kab_params, &vm->pol, now);
 		kab_vm_publish(vm);
 	}
@@ -305,6 +334,7 @@ static long kab_vm_set_actual(struct kab_vm *vm, void __user *uarg)
 		mutex_unlock(&kab_lock);
 		return -ERANGE;
 	}
+	kab_vm_guest_to_policy(vm);
 	kab_policy_actual(&kab_params, &vm->pol, a.actual_pages,
 			  ktime_get_ns());
 	kab_vm_publish(vm);
@@ -349,6 +379,83 @@ static long kab_vm_get_stats(struct kab_vm *vm, void __user *uarg)
 	return 0;
 }
 
+/*
+ * Check one update completely. The VM's registered total bounds every
+ * figure but the committed one (a guest may overcommit), and the guest's
+ * own total, when given, bounds what it calls available, free and cache.
+ */
+static int kab_check_guest_stats(const struct kab_guest_stats *gs,
+				 u64 vm_total)
+{
+	u64 bound = vm_total;
+	unsigned int i;
+
+	if (gs->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(gs->reserved); i++)
+		if (gs->reserved[i])
+			return -EINVAL;
+	if (!gs->valid || (gs->valid & ~KAB_GUEST_STAT_ALL))
+		return -EINVAL;
+	/* A figure the update does not carry must be 0, as reserved bytes. */
+	if ((!(gs->valid & KAB_GUEST_STAT_AVAILABLE) && gs->available_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_FREE) && gs->free_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_CACHE) && gs->cache_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_TOTAL) && gs->total_pages) ||
+	    (!(gs->valid & KAB_GUEST_STAT_COMMITTED) && gs->committed_pages))
+		return -EINVAL;
+	if (gs->valid & KAB_GUEST_STAT_TOTAL) {
+		if (gs->total_pages > vm_total)
+			return -ERANGE;
+		bound = gs->total_pages;
+	}
+	if ((gs->valid & KAB_GUEST_STAT_AVAILABLE) &&
+	    gs->available_pages > bound)
+		return -ERANGE;
+	if ((gs->valid & KAB_GUEST_STAT_FREE) && gs->free_pages > bound)
+		return -ERANGE;
+	if ((gs->valid & KAB_GUEST_STAT_CACHE) && gs->cache_pages > bound)
+		return -ERANGE;
+	if ((gs->valid & KAB_GUEST_STAT_COMMITTED) &&
+	    gs->committed_pages > KAB_MAX_PAGES)
+		return -ERANGE;
+	return 0;
+}
+
+static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
+{
+	struct kab_policy_guest g;
+	struct kab_guest_stats gs;
+	int ret;
+
+	ret = kab_copy_sized_arg(&gs, sizeof(gs), uarg,
+				 KAB_GUEST_STATS_SIZE_VER0);
+	if (ret)
+		return ret;
+	/* total_pages is set at registration and never changes. */
+	ret = kab_check_guest_stats(&gs, vm->pol.total_pages);
+	if (ret)
+		return ret;
+
+	g.valid = gs.valid;
+	g.available_pages = gs.available_pages;
+	g.free_pages = gs.free_pages;
+	g.cache_pages = gs.cache_pages;
+	g.total_pages = gs.total_pages;
+	g.committed_pages = gs.committed_pages;
+	g.reported_ns = ktime_get_ns();
+
+	spin_lock(&vm->guest_lock);
+	g.updates = vm->guest.updates + 1;
+	vm->guest = g;
+	spin_unlock(&vm->guest_lock);
+	return 0;
+}
+
+/*
+ * The numbers are matched whole: a version 1 number, which carried the
+ * argument's size and direction, is unknown (-ENOTTY) like any other.
+ */
 static long kab_vm_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -362,6 +469,8 @@ static long kab_vm_ioctl(struct file *file, unsigned int cmd,
 		return kab_vm_set_actual(vm, uarg);
 	case KAB_VM_GET_STATS:
 		return kab_vm_get_stats(vm, uarg);
+	case KAB_VM_SET_GUEST_STATS:
+		return kab_vm_set_guest_stats(vm, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -510,6 +619,8 @@ static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
 		return NULL;
 	INIT_LIST_HEAD(&vm->node);
 	spin_lock_init(&vm->bind_lock);
+	spin_lock_init(&vm->guest_lock);
+	vm->guest.reported_ns = KAB_POLICY_NEVER;
 	INIT_WORK(&vm->event_work, kab_vm_event_work);
 	INIT_WORK(&vm->signal_work, kab_vm_signal_work);
 	for (i = 0; i < KAB_NR_LEVELS; i++) {

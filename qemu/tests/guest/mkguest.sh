@@ -6,10 +6,12 @@
 #   qemu/tests/guest/mkguest.sh MODDIR DRIVER_KO OUT_CPIO
 #
 # MODDIR is the guest kernel's /lib/modules/<release> (from get-kernel.sh),
-# DRIVER_KO our virtio_autoballoon.ko built for it. The archive holds /init
-# (kab_guest.c, static), the virtio PCI transport modules when that kernel
-# has them as modules (Debian's 6.1 does, 6.12 builds them in), the driver,
-# and /modules listing them in load order.
+# DRIVER_KO our virtio_autoballoon.ko built for it, or the kernel's own
+# virtio_balloon.ko (compressed .ko.xz/.ko.zst is unpacked: the guest's
+# /init loads modules with finit_module() and no flags). The archive holds
+# /init (kab_guest.c, static), the virtio PCI transport modules when that
+# kernel has them as modules (Debian's 6.1 does, 6.12 builds them in), the
+# driver, and /modules listing them in load order.
 
 set -euo pipefail
 
@@ -34,7 +36,12 @@ if [ -n "$dep" ]; then
 	cp "$moddir/kernel/drivers/virtio/virtio_pci.ko" "$dir/lib/"
 	echo /lib/virtio_pci.ko >>"$dir/modules"
 fi
-cp "$driver" "$dir/lib/virtio_autoballoon.ko"
-echo /lib/virtio_autoballoon.ko >>"$dir/modules"
+name=${driver##*/}
+case $name in
+*.ko.xz) name=${name%.xz}; xz -dc "$driver" >"$dir/lib/$name" ;;
+*.ko.zst) name=${name%.zst}; zstd -qdc "$driver" >"$dir/lib/$name" ;;
+*) cp "$driver" "$dir/lib/$name" ;;
+esac
+echo "/lib/$name" >>"$dir/modules"
 (cd "$dir" && find . | cpio -o -H newc --quiet) >"$out.tmp"
 mv "$out.tmp" "$out"

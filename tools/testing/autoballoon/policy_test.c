@@ -974,6 +974,74 @@ static bool test_invariants_under_random_events(void)
 	return true;
 }
 
+/*
+ * The guest's figures are an input the caller refreshes; init starts them
+ * empty, the age follows the clock, and (for now) no decision depends on
+ * them: the same events give the same targets with or without figures.
+ */
+static bool test_guest_figures_are_input_only(void)
+{
+	struct kab_policy_vm a, b;
+	unsigned int i;
+	u64 now = T0;
+
+	defaults_no_timers();
+	a = mkvm(262144, 65536, 196608, 100);
+	EXPECT_U64(a.guest.valid, 0);
+	EXPECT_U64(a.guest.reported_ns, KAB_POLICY_NEVER);
+	EXPECT_U64(a.guest.updates, 0);
+	EXPECT_U64(kab_policy_guest_age_ms(&a, T0), U64_MAX);
+
+	/* A stale copy from before init is cleared by it. */
+	memset(&b, 0xa5, sizeof(b));
+	b.total_pages = 262144;
+	b.floor_pages = 65536;
+	b.ceiling_pages = 196608;
+	b.weight = 100;
+	b.guest.valid = KAB_GUEST_STAT_ALL;
+	b.guest.reported_ns = T0;
+	EXPECT(!kab_policy_vm_init(&params, &b, T0), "init refused");
+	EXPECT_U64(b.guest.valid, 0);
+	EXPECT_U64(b.guest.reported_ns, KAB_POLICY_NEVER);
+
+	b.guest.valid = KAB_GUEST_STAT_AVAILABLE | KAB_GUEST_STAT_TOTAL;
+	b.guest.available_pages = 1000;	/* "nothing to spare" */
+	b.guest.total_pages = 200000;
+	b.guest.reported_ns = T0 + 10 * MS;
+	b.guest.updates = 1;
+	EXPECT_U64(kab_policy_guest_age_ms(&b, T0), 0);
+	EXPECT_U64(kab_policy_guest_age_ms(&b, T0 + 10 * MS), 0);
+	EXPECT_U64(kab_policy_guest_age_ms(&b, T0 + 1510 * MS + 999), 1500);
+
+	for (i = 0; i < 40; i++) {
+		now += 100 * MS;
+		if (i % 3 == 0) {
+			host1(&a, KAB_LEVEL_MEDIUM, now);
+			host1(&b, KAB_LEVEL_MEDIUM, now);
+		}
+		if (i % 7 == 0) {
+			kab_policy_guest_event(&params, &a, KAB_LEVEL_LOW, 1,
+					       now);
+			kab_policy_guest_event(&params, &b, KAB_LEVEL_LOW, 1,
+					       now);
+		}
+		kab_policy_actual(&params, &a, a.target_pages, now);
+		kab_policy_actual(&params, &b, b.target_pages, now);
+		kab_policy_tick(&params, &a, now);
+		kab_policy_tick(&params, &b, now);
+		EXPECT(a.target_pages == b.target_pages && a.seq == b.seq,
+		       "round %u: target %" PRIu64 "/%" PRIu64 " seq %" PRIu64
+		       "/%" PRIu64 " differ with figures", i, a.target_pages,
+		       b.target_pages, a.seq, b.seq);
+	}
+	EXPECT(a.inflations > 0, "the events inflated nothing: the test "
+	       "compares nothing");
+	/* The policy never writes its input. */
+	EXPECT_U64(b.guest.available_pages, 1000);
+	EXPECT_U64(b.guest.updates, 1);
+	return true;
+}
+
 struct policy_test {
 	const char *name;
 	bool (*fn)(void);
@@ -1020,6 +1088,7 @@ static const struct policy_test tests[] = {
 	TEST(test_relax_after_host_quiet),
 	TEST(test_zero_timers_give_deterministic_steps),
 	TEST(test_invariants_under_random_events),
+	TEST(test_guest_figures_are_input_only),
 };
 
 int main(void)

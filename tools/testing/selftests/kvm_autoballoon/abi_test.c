@@ -2,7 +2,8 @@
 /*
  * ABI round trip: register a VM, read its target and stats, report an
  * actual size, check that sysfs says the same, unregister, and check that
- * nothing of it is left.
+ * nothing of it is left. KAB_GET_INFO against what each file answers, and
+ * the guest's figures (KAB_VM_SET_GUEST_STATS) as sysfs shows them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,262 @@ TEST_F(abi, api_version)
 	KAB_EXPECT_OK(kab_sysfs_read_u64("version", &sysfs_version),
 		      "read version");
 	EXPECT_EQ(KAB_API_VERSION, sysfs_version);
+}
+
+/* Every ioctl of this header, with the size of its argument. */
+static const struct {
+	unsigned int nr;
+	unsigned long cmd;
+	uint32_t size;
+	bool on_vm;		/* per-VM fd, else the device */
+	const char *name;
+} kab_ioctls[] = {
+	{ KAB_NR_GET_API_VERSION, KAB_GET_API_VERSION, 0, false,
+	  "KAB_GET_API_VERSION" },
+	{ KAB_NR_CREATE_VM, KAB_CREATE_VM, sizeof(struct kab_create_vm), false,
+	  "KAB_CREATE_VM" },
+	{ KAB_NR_BIND_HOST_PSI, KAB_BIND_HOST_PSI, sizeof(struct kab_host_psi),
+	  false, "KAB_BIND_HOST_PSI" },
+	{ KAB_NR_GET_INFO, KAB_GET_INFO, sizeof(struct kab_info), false,
+	  "KAB_GET_INFO" },
+	{ KAB_NR_VM_GET_TARGET, KAB_VM_GET_TARGET, sizeof(struct kab_target),
+	  true, "KAB_VM_GET_TARGET" },
+	{ KAB_NR_VM_SET_ACTUAL, KAB_VM_SET_ACTUAL, sizeof(struct kab_actual),
+	  true, "KAB_VM_SET_ACTUAL" },
+	{ KAB_NR_VM_GET_STATS, KAB_VM_GET_STATS, sizeof(struct kab_vm_stats),
+	  true, "KAB_VM_GET_STATS" },
+	{ KAB_NR_VM_SET_GUEST_STATS, KAB_VM_SET_GUEST_STATS,
+	  sizeof(struct kab_guest_stats), true, "KAB_VM_SET_GUEST_STATS" },
+};
+
+/* The numbers carry no size nor direction: only type and nr. */
+TEST_F(abi, ioctl_numbers_carry_no_size)
+{
+	unsigned int i;
+
+	KAB_BAIL_IF_SKIPPED();
+	for (i = 0; i < ARRAY_SIZE(kab_ioctls); i++) {
+		EXPECT_EQ(_IO(KABIO, kab_ioctls[i].nr), kab_ioctls[i].cmd)
+			TH_LOG("%s is not _IO(KABIO, 0x%02x)",
+			       kab_ioctls[i].name, kab_ioctls[i].nr);
+		EXPECT_EQ(0, _IOC_SIZE(kab_ioctls[i].cmd))
+			TH_LOG("%s encodes a size", kab_ioctls[i].name);
+	}
+}
+
+/*
+ * KAB_GET_INFO says what this header says, and every nr it does not claim
+ * is refused with ENOTTY on both files, every one it claims is not.
+ */
+TEST_F(abi, get_info)
+{
+	struct kab_test_vm vm;
+	struct kab_info info;
+	uint64_t want = 0;
+	uint8_t buf[4096];
+	unsigned int i, nr;
+	long ret_dev, ret_vm;
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_get_info(self->dev, &info), "KAB_GET_INFO");
+	EXPECT_EQ(sizeof(info), info.size);
+	EXPECT_EQ(KAB_API_VERSION, info.api_version);
+	EXPECT_EQ(KAB_GUEST_STAT_ALL, info.guest_stats_valid);
+	for (i = 0; i < ARRAY_SIZE(kab_ioctls); i++) {
+		want |= 1ull << kab_ioctls[i].nr;
+		EXPECT_EQ(kab_ioctls[i].size, info.arg_size[kab_ioctls[i].nr])
+			TH_LOG("arg_size of %s", kab_ioctls[i].name);
+	}
+	EXPECT_EQ(want, info.ioctls)
+		TH_LOG("ioctls 0x%" PRIx64 ", this header knows 0x%" PRIx64,
+		       (uint64_t)info.ioctls, want);
+
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, NULL, 0), "create");
+	for (nr = 0; nr < KAB_INFO_NR_IOCTLS; nr++) {
+		/* A zero buffer: every sized ioctl refuses size 0. */
+		memset(buf, 0, sizeof(buf));
+		ret_dev = kab_sys(ioctl(self->dev, _IO(KABIO, nr), buf));
+		if (ret_dev > 2)
+			close((int)ret_dev);
+		memset(buf, 0, sizeof(buf));
+		ret_vm = kab_sys(ioctl(vm.fd, _IO(KABIO, nr), buf));
+		if (info.ioctls & (1ull << nr)) {
+			EXPECT_FALSE(ret_dev == -ENOTTY && ret_vm == -ENOTTY)
+				TH_LOG("nr 0x%02x is in ioctls, both files say ENOTTY",
+				       nr);
+		} else {
+			EXPECT_EQ(-ENOTTY, ret_dev) TH_LOG("device, nr 0x%02x", nr);
+			EXPECT_EQ(-ENOTTY, ret_vm) TH_LOG("VM fd, nr 0x%02x", nr);
+			EXPECT_EQ(0, info.arg_size[nr]) TH_LOG("nr 0x%02x", nr);
+		}
+	}
+	kab_vm_destroy(&vm);
+}
+
+/* A caller that knows a larger kab_info gets what the kernel knows. */
+TEST_F(abi, get_info_larger)
+{
+	struct {
+		struct kab_info info;
+		uint64_t tail[4];
+	} big;
+
+	KAB_BAIL_IF_SKIPPED();
+	memset(&big, 0xa5, sizeof(big));
+	big.info.size = sizeof(big);
+	EXPECT_EQ(0, kab_sys(ioctl(self->dev, KAB_GET_INFO, &big)));
+	EXPECT_EQ(KAB_INFO_SIZE_VER0, big.info.size);
+	EXPECT_EQ(KAB_API_VERSION, big.info.api_version);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, big.tail[0])
+		TH_LOG("the kernel wrote past what it knows");
+}
+
+static void expect_vm_file(struct __test_metadata *_metadata, uint32_t id,
+			   const char *file, const char *want)
+{
+	char buf[64] = "";
+
+	KAB_EXPECT_OK(kab_vm_sysfs_read(id, file, buf, sizeof(buf)), file);
+	EXPECT_STREQ(want, buf) TH_LOG("vms/%u/%s", id, file);
+}
+
+static void expect_vm_u64(struct __test_metadata *_metadata, uint32_t id,
+			  const char *file, uint64_t want)
+{
+	uint64_t val = ~0ull;
+
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(id, file, &val), file);
+	EXPECT_EQ(want, val) TH_LOG("vms/%u/%s", id, file);
+}
+
+/*
+ * The guest's figures: "unknown" and "never" before any update, then what
+ * the last update carried, each in its own file; a figure the next update
+ * leaves out is "unknown" again; the age grows while nothing comes; the
+ * target does not move (the policy does not use the figures yet).
+ */
+TEST_F(abi, guest_stats_sysfs)
+{
+	static const char * const figures[] = {
+		"guest_available_pages", "guest_free_pages",
+		"guest_cache_pages", "guest_total_pages",
+		"guest_committed_pages",
+	};
+	struct kab_guest_stats gs;
+	struct kab_test_vm vm;
+	struct kab_target t;
+	uint64_t age1, age2;
+	unsigned int i;
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, NULL, 0), "create");
+	for (i = 0; i < ARRAY_SIZE(figures); i++)
+		expect_vm_file(_metadata, vm.id, figures[i], "unknown");
+	expect_vm_file(_metadata, vm.id, "guest_stats_age_ms", "never");
+	expect_vm_u64(_metadata, vm.id, "guest_stats_updates", 0);
+
+	kab_guest_stats_defaults(&gs);
+	KAB_ASSERT_OK(kab_set_guest_stats(vm.fd, &gs), "SET_GUEST_STATS");
+	expect_vm_u64(_metadata, vm.id, "guest_available_pages",
+		      gs.available_pages);
+	expect_vm_u64(_metadata, vm.id, "guest_free_pages", gs.free_pages);
+	expect_vm_u64(_metadata, vm.id, "guest_cache_pages", gs.cache_pages);
+	expect_vm_u64(_metadata, vm.id, "guest_total_pages", gs.total_pages);
+	expect_vm_file(_metadata, vm.id, "guest_committed_pages", "unknown");
+	expect_vm_u64(_metadata, vm.id, "guest_stats_updates", 1);
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(vm.id, "guest_stats_age_ms", &age1),
+		      "guest_stats_age_ms");
+	EXPECT_GT(KAB_WAIT_MS, age1) TH_LOG("age %" PRIu64 " ms", age1);
+	kab_sleep_ms(300);
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(vm.id, "guest_stats_age_ms", &age2),
+		      "guest_stats_age_ms later");
+	EXPECT_LE(age1 + 300, age2)
+		TH_LOG("age %" PRIu64 " then %" PRIu64 " ms, 300 ms apart",
+		       age1, age2);
+
+	/* Only free and committed (above the total: overcommit is fine). */
+	memset(&gs, 0, sizeof(gs));
+	gs.size = sizeof(gs);
+	gs.valid = KAB_GUEST_STAT_FREE | KAB_GUEST_STAT_COMMITTED;
+	gs.free_pages = 12345;
+	gs.committed_pages = 2 * KAB_TEST_TOTAL;
+	KAB_ASSERT_OK(kab_set_guest_stats(vm.fd, &gs), "SET_GUEST_STATS 2");
+	expect_vm_file(_metadata, vm.id, "guest_available_pages", "unknown");
+	expect_vm_u64(_metadata, vm.id, "guest_free_pages", 12345);
+	expect_vm_file(_metadata, vm.id, "guest_cache_pages", "unknown");
+	expect_vm_file(_metadata, vm.id, "guest_total_pages", "unknown");
+	expect_vm_u64(_metadata, vm.id, "guest_committed_pages",
+		      2 * KAB_TEST_TOTAL);
+	expect_vm_u64(_metadata, vm.id, "guest_stats_updates", 2);
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(vm.id, "guest_stats_age_ms", &age2),
+		      "guest_stats_age_ms after update 2");
+	EXPECT_GT(age1 + 300, age2) TH_LOG("the age did not restart: %" PRIu64,
+					   age2);
+
+	EXPECT_EQ(0, kab_get_target(vm.fd, &t));
+	EXPECT_EQ(1, t.seq) TH_LOG("guest figures moved the target");
+	kab_vm_destroy(&vm);
+}
+
+/* Each VM has its own figures. */
+TEST_F(abi, guest_stats_per_vm)
+{
+	struct kab_guest_stats gs;
+	struct kab_test_vm a, b;
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &a, NULL, 0), "create A");
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &b, NULL, 0), "create B");
+	kab_guest_stats_defaults(&gs);
+	KAB_ASSERT_OK(kab_set_guest_stats(a.fd, &gs), "A");
+	gs.free_pages = 777;
+	KAB_ASSERT_OK(kab_set_guest_stats(b.fd, &gs), "B");
+	expect_vm_u64(_metadata, a.id, "guest_free_pages", 100002);
+	expect_vm_u64(_metadata, b.id, "guest_free_pages", 777);
+	expect_vm_u64(_metadata, a.id, "guest_stats_updates", 1);
+	expect_vm_u64(_metadata, b.id, "guest_stats_updates", 1);
+	kab_vm_destroy(&a);
+	kab_vm_destroy(&b);
+}
+
+/*
+ * A storm of updates from one VMM is cheap per call and leaves another
+ * VM's ioctls working; the figure printed is the time per call, not a
+ * timed assertion.
+ */
+TEST_F(abi, guest_stats_storm)
+{
+	const unsigned int n = 100000;
+	struct kab_guest_stats gs;
+	struct kab_test_vm a, b;
+	struct kab_target t;
+	uint64_t t0, t1, val;
+	unsigned int i;
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &a, NULL, 0), "create A");
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &b, NULL, 0), "create B");
+	kab_guest_stats_defaults(&gs);
+	t0 = kab_now_ns();
+	for (i = 0; i < n; i++) {
+		gs.free_pages = i % 1000;
+		if (kab_set_guest_stats(a.fd, &gs))
+			break;
+	}
+	t1 = kab_now_ns();
+	EXPECT_EQ(n, i) TH_LOG("update %u refused", i);
+	printf("# guest stats storm: %u updates, %" PRIu64 " ns per call\n",
+	       n, (t1 - t0) / n);
+	fflush(stdout);
+	expect_vm_u64(_metadata, a.id, "guest_stats_updates", n);
+	expect_vm_u64(_metadata, a.id, "guest_free_pages", (n - 1) % 1000);
+	KAB_EXPECT_OK(kab_set_actual(b.fd, 9), "B's SET_ACTUAL after the storm");
+	EXPECT_EQ(0, kab_get_target(b.fd, &t));
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(b.id, "guest_stats_updates", &val),
+		      "B's updates");
+	EXPECT_EQ(0, val);
+	kab_vm_destroy(&a);
+	kab_vm_destroy(&b);
 }
 
 /* Every vms/<id>/ file must agree with KAB_VM_GET_STATS. */
@@ -200,6 +457,10 @@ TEST_F(abi, larger_structs)
 		struct kab_actual a;
 		uint64_t tail[2];
 	} ba;
+	struct {
+		struct kab_guest_stats gs;
+		uint64_t tail[4];
+	} bg;
 	int efd, fd;
 
 	KAB_BAIL_IF_SKIPPED();
@@ -234,6 +495,13 @@ TEST_F(abi, larger_structs)
 	EXPECT_EQ(0, kab_sys(ioctl(fd, KAB_VM_SET_ACTUAL, &ba)));
 	EXPECT_EQ(0, kab_get_stats(fd, &bs.s));
 	EXPECT_EQ(7, bs.s.actual_pages);
+
+	/* Same number, larger struct: a newer VMM on this kernel. */
+	memset(&bg, 0, sizeof(bg));
+	kab_guest_stats_defaults(&bg.gs);
+	bg.gs.size = sizeof(bg);
+	EXPECT_EQ(0, kab_sys(ioctl(fd, KAB_VM_SET_GUEST_STATS, &bg)))
+		TH_LOG("KAB_VM_SET_GUEST_STATS with size + 32 zero bytes");
 
 	close(fd);
 	close(efd);

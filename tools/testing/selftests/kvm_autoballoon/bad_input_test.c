@@ -506,28 +506,47 @@ TEST_F(bad, limits)
 
 /* ---- ioctl numbers ---- */
 
+/*
+ * Numbers nobody dispatches answer ENOTTY, among them every version 1
+ * number (which encoded the argument's size and direction): an old binary
+ * learns that it must be rebuilt instead of having its struct misread.
+ */
 TEST_F(bad, wrong_ioctls)
 {
 	static const struct {
 		unsigned long cmd;
 		const char *what;
 	} dev_cmds[] = {
-		{ _IO(KABIO, 0x02), "_IO(KABIO, 0x02)" },
+		{ _IO(KABIO, 0x04), "_IO(KABIO, 0x04)" },
+		{ _IO(KABIO, 0x3f), "_IO(KABIO, 0x3f)" },
 		{ _IO(KABIO, 0xff), "_IO(KABIO, 0xff)" },
 		{ KAB_VM_GET_TARGET, "KAB_VM_GET_TARGET on the device" },
 		{ KAB_VM_SET_ACTUAL, "KAB_VM_SET_ACTUAL on the device" },
 		{ KAB_VM_GET_STATS, "KAB_VM_GET_STATS on the device" },
-		{ _IOW(KABIO, 0x01, uint64_t), "KAB_CREATE_VM with size 8" },
+		{ KAB_VM_SET_GUEST_STATS, "KAB_VM_SET_GUEST_STATS on the device" },
+		{ _IOW(KABIO, 0x01, struct kab_create_vm),
+		  "version 1 KAB_CREATE_VM (_IOW, size 96)" },
+		{ _IOW(KABIO, 0x02, struct kab_host_psi),
+		  "version 1 KAB_BIND_HOST_PSI (_IOW, size 32)" },
+		{ _IOW(KABIO, 0x01, uint64_t), "KAB_CREATE_VM as _IOW size 8" },
 		{ _IOWR(KABIO, 0x01, struct kab_create_vm), "KAB_CREATE_VM as _IOWR" },
+		{ _IOR(KABIO, 0x03, struct kab_info), "KAB_GET_INFO as _IOR" },
 		{ _IO(0xAE, 0x00), "KVM_GET_API_VERSION" },
 		{ 0x5401, "TCGETS" },
 	}, vm_cmds[] = {
 		{ KAB_CREATE_VM, "KAB_CREATE_VM on a VM fd" },
 		{ KAB_GET_API_VERSION, "KAB_GET_API_VERSION on a VM fd" },
-		{ _IOWR(KABIO, 0x13, struct kab_vm_stats), "_IOWR(KABIO, 0x13)" },
-		{ _IOWR(KABIO, 0x10, uint64_t), "KAB_VM_GET_TARGET with size 8" },
-		{ _IOR(KABIO, 0x12, struct kab_vm_stats), "KAB_VM_GET_STATS as _IOR" },
-		{ _IO(KABIO, 0x11), "KAB_VM_SET_ACTUAL as _IO" },
+		{ KAB_GET_INFO, "KAB_GET_INFO on a VM fd" },
+		{ _IO(KABIO, 0x14), "_IO(KABIO, 0x14)" },
+		{ _IOWR(KABIO, 0x10, struct kab_target),
+		  "version 1 KAB_VM_GET_TARGET (_IOWR, size 24)" },
+		{ _IOW(KABIO, 0x11, struct kab_actual),
+		  "version 1 KAB_VM_SET_ACTUAL (_IOW, size 16)" },
+		{ _IOWR(KABIO, 0x12, struct kab_vm_stats),
+		  "version 1 KAB_VM_GET_STATS (_IOWR, size 144)" },
+		{ _IOW(KABIO, 0x13, struct kab_guest_stats),
+		  "KAB_VM_SET_GUEST_STATS as _IOW" },
+		{ _IOWR(KABIO, 0x10, uint64_t), "KAB_VM_GET_TARGET as _IOWR size 8" },
 		{ _IO(0xAE, 0x00), "KVM_GET_API_VERSION" },
 		{ 0x5401, "TCGETS" },
 	};
@@ -554,6 +573,207 @@ TEST_F(bad, wrong_ioctls)
 	close(fd);
 }
 
+/*
+ * The size of every argument is in the argument, for every ioctl the same
+ * contract: below the first version EINVAL; larger with a zero tail
+ * accepted; larger with a nonzero tail E2BIG for what the kernel reads (an
+ * out-only struct's tail is the caller's buffer: left untouched); above a
+ * page E2BIG for what the kernel reads.
+ */
+TEST_F(bad, sizes_every_ioctl)
+{
+	static const struct {
+		unsigned long cmd;
+		uint32_t ver0;
+		bool reads;	/* the kernel reads the struct (in) */
+		const char *name;
+	} cmds[] = {
+		{ KAB_VM_GET_TARGET, KAB_TARGET_SIZE_VER0, false,
+		  "KAB_VM_GET_TARGET" },
+		{ KAB_VM_SET_ACTUAL, KAB_ACTUAL_SIZE_VER0, true,
+		  "KAB_VM_SET_ACTUAL" },
+		{ KAB_VM_GET_STATS, KAB_VM_STATS_SIZE_VER0, false,
+		  "KAB_VM_GET_STATS" },
+		{ KAB_VM_SET_GUEST_STATS, KAB_GUEST_STATS_SIZE_VER0, true,
+		  "KAB_VM_SET_GUEST_STATS" },
+		{ KAB_GET_INFO, KAB_INFO_SIZE_VER0, false, "KAB_GET_INFO" },
+	};
+	struct kab_guest_stats gs;
+	uint8_t *buf = calloc(1, 2 * PAGE);
+	char what[96];
+	unsigned int i;
+	int fd, target;
+
+	KAB_BAIL_IF_SKIPPED();
+	ASSERT_NE(NULL, buf);
+	fd = kab_create_vm_raw(self->dev, &self->req);
+	KAB_ASSERT_OK(fd, "create");
+	kab_guest_stats_defaults(&gs);
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		uint32_t ver0 = cmds[i].ver0;
+
+		target = cmds[i].cmd == KAB_GET_INFO ? self->dev : fd;
+#define FILL(sz) do {							\
+		memset(buf, 0, 2 * PAGE);				\
+		if (cmds[i].cmd == KAB_VM_SET_GUEST_STATS)		\
+			memcpy(buf, &gs, sizeof(gs));			\
+		if (cmds[i].cmd == KAB_VM_SET_ACTUAL)			\
+			buf[8] = 1;	/* actual_pages = 1 */		\
+		*(uint32_t *)buf = (sz);				\
+	} while (0)
+		FILL(0);
+		snprintf(what, sizeof(what), "%s size 0", cmds[i].name);
+		KAB_EXPECT_ERR(EINVAL, kab_sys(ioctl(target, cmds[i].cmd, buf)),
+			       what);
+		FILL(ver0 - 1);
+		snprintf(what, sizeof(what), "%s size %u", cmds[i].name,
+			 ver0 - 1);
+		KAB_EXPECT_ERR(EINVAL, kab_sys(ioctl(target, cmds[i].cmd, buf)),
+			       what);
+		FILL(ver0 + 64);
+		snprintf(what, sizeof(what), "%s size %u, zero tail",
+			 cmds[i].name, ver0 + 64);
+		KAB_EXPECT_OK(kab_sys(ioctl(target, cmds[i].cmd, buf)), what);
+		FILL(ver0 + 64);
+		buf[ver0 + 63] = 1;
+		snprintf(what, sizeof(what), "%s size %u, last byte set",
+			 cmds[i].name, ver0 + 64);
+		if (cmds[i].reads) {
+			KAB_EXPECT_ERR(E2BIG,
+				       kab_sys(ioctl(target, cmds[i].cmd, buf)),
+				       what);
+		} else {
+			KAB_EXPECT_OK(kab_sys(ioctl(target, cmds[i].cmd, buf)),
+				      what);
+			EXPECT_EQ(1, buf[ver0 + 63])
+				TH_LOG("%s wrote past its struct", cmds[i].name);
+		}
+		if (cmds[i].reads) {
+			FILL(PAGE + 1);
+			snprintf(what, sizeof(what), "%s size %u, zero tail",
+				 cmds[i].name, PAGE + 1);
+			KAB_EXPECT_ERR(E2BIG,
+				       kab_sys(ioctl(target, cmds[i].cmd, buf)),
+				       what);
+		}
+#undef FILL
+	}
+	close(fd);
+	free(buf);
+}
+
+/* ---- KAB_VM_SET_GUEST_STATS ---- */
+
+/* Refused updates: each errno, and the figures stay what they were. */
+TEST_F(bad, guest_stats)
+{
+	static const uint64_t bits[] = {
+		KAB_GUEST_STAT_AVAILABLE, KAB_GUEST_STAT_FREE,
+		KAB_GUEST_STAT_CACHE, KAB_GUEST_STAT_TOTAL,
+		KAB_GUEST_STAT_COMMITTED,
+	};
+	struct kab_guest_stats ok, gs;
+	uint64_t val;
+	__u64 *fig[5];
+	struct kab_test_vm vm;
+	char what[96];
+	unsigned int i;
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, NULL, 0), "create");
+	kab_guest_stats_defaults(&ok);
+	KAB_ASSERT_OK(kab_set_guest_stats(vm.fd, &ok), "a valid update");
+
+#define BAD(err, what) \
+	KAB_EXPECT_ERR(err, kab_set_guest_stats(vm.fd, &gs), what)
+
+	gs = ok;
+	gs.flags = 1;
+	BAD(EINVAL, "flags 1");
+	gs.flags = 0x80000000u;
+	BAD(EINVAL, "flags 0x80000000");
+	for (i = 0; i < KAB_ARRAY_SIZE(gs.reserved); i++) {
+		gs = ok;
+		gs.reserved[i] = 1ull << 63;
+		snprintf(what, sizeof(what), "reserved[%u] set", i);
+		BAD(EINVAL, what);
+	}
+	gs = ok;
+	gs.valid = 0;
+	gs.total_pages = gs.available_pages = gs.free_pages = 0;
+	gs.cache_pages = 0;
+	BAD(EINVAL, "valid 0");
+	gs = ok;
+	gs.valid |= KAB_GUEST_STAT_ALL + 1;
+	BAD(EINVAL, "valid with the first unknown bit");
+	gs = ok;
+	gs.valid |= 1ull << 63;
+	BAD(EINVAL, "valid with bit 63");
+
+	/* A figure whose bit is clear must be 0. */
+	for (i = 0; i < KAB_ARRAY_SIZE(bits); i++) {
+		gs = ok;
+		gs.valid = KAB_GUEST_STAT_ALL & ~bits[i];
+		gs.committed_pages = 5;
+		fig[0] = &gs.available_pages;
+		fig[1] = &gs.free_pages;
+		fig[2] = &gs.cache_pages;
+		fig[3] = &gs.total_pages;
+		fig[4] = &gs.committed_pages;
+		if (!*fig[i])
+			*fig[i] = 1;
+		snprintf(what, sizeof(what), "figure %u set, its bit clear", i);
+		BAD(EINVAL, what);
+	}
+
+	/* Above the VM's registered size, or the guest's own total. */
+	gs = ok;
+	gs.total_pages = KAB_TEST_TOTAL + 1;
+	BAD(ERANGE, "total above the registered total");
+	gs.total_pages = UINT64_MAX;
+	BAD(ERANGE, "total 2^64-1");
+	gs = ok;
+	gs.available_pages = gs.total_pages + 1;
+	BAD(ERANGE, "available above the guest's total");
+	gs = ok;
+	gs.free_pages = gs.total_pages + 1;
+	BAD(ERANGE, "free above the guest's total");
+	gs = ok;
+	gs.cache_pages = gs.total_pages + 1;
+	BAD(ERANGE, "cache above the guest's total");
+	gs = ok;
+	gs.valid = KAB_GUEST_STAT_FREE;
+	gs.available_pages = gs.cache_pages = gs.total_pages = 0;
+	gs.free_pages = KAB_TEST_TOTAL + 1;
+	BAD(ERANGE, "free above the registered total, no guest total");
+	gs = ok;
+	gs.valid |= KAB_GUEST_STAT_COMMITTED;
+	gs.committed_pages = KAB_MAX_PAGES + 1;
+	BAD(ERANGE, "committed above KAB_MAX_PAGES");
+#undef BAD
+
+	/* Nothing of it applied: the first update is what sysfs shows. */
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(vm.id, "guest_stats_updates", &val),
+		      "guest_stats_updates");
+	EXPECT_EQ(1, val) TH_LOG("a refused update was counted");
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(vm.id, "guest_free_pages", &val),
+		      "guest_free_pages");
+	EXPECT_EQ(ok.free_pages, val);
+	KAB_EXPECT_OK(kab_vm_sysfs_read_u64(vm.id, "guest_total_pages", &val),
+		      "guest_total_pages");
+	EXPECT_EQ(ok.total_pages, val);
+
+	/* The edges themselves are fine. */
+	gs = ok;
+	gs.total_pages = KAB_TEST_TOTAL;
+	gs.available_pages = gs.free_pages = gs.cache_pages = KAB_TEST_TOTAL;
+	gs.valid |= KAB_GUEST_STAT_COMMITTED;
+	gs.committed_pages = KAB_MAX_PAGES;
+	KAB_EXPECT_OK(kab_set_guest_stats(vm.fd, &gs), "every figure at its edge");
+	kab_vm_destroy(&vm);
+}
+
 /* ---- bad pointers ---- */
 
 TEST_F(bad, bad_pointers)
@@ -572,6 +792,7 @@ TEST_F(bad, bad_pointers)
 		{ KAB_VM_GET_TARGET, "KAB_VM_GET_TARGET" },
 		{ KAB_VM_SET_ACTUAL, "KAB_VM_SET_ACTUAL" },
 		{ KAB_VM_GET_STATS, "KAB_VM_GET_STATS" },
+		{ KAB_VM_SET_GUEST_STATS, "KAB_VM_SET_GUEST_STATS" },
 	};
 	char what[96];
 	unsigned int i, j;
@@ -614,6 +835,21 @@ TEST_F(bad, bad_pointers)
 		s->size = sizeof(*s);
 		KAB_EXPECT_ERR(EFAULT, kab_sys(ioctl(fd, KAB_VM_GET_STATS, s)),
 			       "KAB_VM_GET_STATS ending in a PROT_NONE page");
+	}
+	{
+		struct kab_info *info = (void *)(p + PAGE - 64);
+
+		info->size = sizeof(*info);
+		KAB_EXPECT_ERR(EFAULT, kab_sys(ioctl(self->dev, KAB_GET_INFO,
+						     info)),
+			       "KAB_GET_INFO ending in a PROT_NONE page");
+		for (i = 0; i < ARRAY_SIZE(ptrs); i++) {
+			snprintf(what, sizeof(what), "KAB_GET_INFO(%s)",
+				 names[i]);
+			KAB_EXPECT_ERR(EFAULT, kab_sys(ioctl(self->dev,
+							     KAB_GET_INFO,
+							     ptrs[i])), what);
+		}
 	}
 
 	/* Read-only memory: fine for SET_ACTUAL, EFAULT for the getters. */

@@ -219,6 +219,31 @@ int kab_get_stats(int vm_fd, struct kab_vm_stats *s)
 	return (int)kab_sys(ioctl(vm_fd, KAB_VM_GET_STATS, s));
 }
 
+int kab_get_info(int dev_fd, struct kab_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return (int)kab_sys(ioctl(dev_fd, KAB_GET_INFO, info));
+}
+
+int kab_set_guest_stats(int vm_fd, const struct kab_guest_stats *gs)
+{
+	return (int)kab_sys(ioctl(vm_fd, KAB_VM_SET_GUEST_STATS, gs));
+}
+
+void kab_guest_stats_defaults(struct kab_guest_stats *gs)
+{
+	memset(gs, 0, sizeof(*gs));
+	gs->size = sizeof(*gs);
+	gs->valid = KAB_GUEST_STAT_AVAILABLE | KAB_GUEST_STAT_FREE |
+		    KAB_GUEST_STAT_CACHE | KAB_GUEST_STAT_TOTAL;
+	/* Distinct values, so that a figure shown in the wrong file shows. */
+	gs->total_pages = KAB_TEST_TOTAL - 4000;
+	gs->available_pages = 150001;
+	gs->free_pages = 100002;
+	gs->cache_pages = 40003;
+}
+
 int kab_wait_seq_change(int vm_fd, uint64_t old_seq, int timeout_ms,
 			struct kab_target *t)
 {

@@ -99,6 +99,12 @@ void kab_vm_destroy(struct kab_test_vm *vm);
 int kab_get_target(int vm_fd, struct kab_target *t);
 int kab_set_actual(int vm_fd, uint64_t pages);
 int kab_get_stats(int vm_fd, struct kab_vm_stats *s);
+/* KAB_GET_INFO with the full struct: 0 or -errno. */
+int kab_get_info(int dev_fd, struct kab_info *info);
+/* KAB_VM_SET_GUEST_STATS of @gs as given (size included): 0 or -errno. */
+int kab_set_guest_stats(int vm_fd, const struct kab_guest_stats *gs);
+/* A valid update of every figure but committed, for a KAB_TEST_TOTAL VM. */
+void kab_guest_stats_defaults(struct kab_guest_stats *gs);
 
 /*
  * Wait until the VM's target_seq differs from @old_seq; fills @t. Returns 0,
