@@ -109,9 +109,9 @@
 #define WS_WINDOW	10.0		/* s: a trace's working set is touched */
 #define CACHE_EFFICIENCY 0.9		/* reclaimed / scanned for page cache */
 /* ms per MiB per pass of the rfc job: fitted, see bench/policy/run.sh. */
-#define RFC_TOUCH_MS	1.1
+#define RFC_TOUCH_MS	1.62
 /* MiB of the test VM's base use that is cold: fitted, see run.sh. */
-#define RFC_BASE_COLD	200
+#define RFC_BASE_COLD	137
 #define NSEC		1000000000ULL
 
 enum policy_kind { POL_KAB, POL_STATIC, POL_MOM, POL_XEN, POL_CHROMEOS,
@@ -202,6 +202,16 @@ struct detector {
 	unsigned long reported[KAB_NR_LEVELS];
 };
 
+/*
+ * A run of free guest pages freed at about the same time: how much of it
+ * is resident on the host, in host swap, not backed.
+ */
+struct free_seg {
+	double res, swap, none;
+};
+
+#define NSEG		32
+
 struct sim_vm {
 	struct demand dem;
 	struct job job;
@@ -211,6 +221,9 @@ struct sim_vm {
 	struct wmarks wm;
 	/* guest memory, MiB */
 	double anon, gswap, cache;
+	/* free memory, a stack by recency (top: freed last) */
+	struct free_seg seg[NSEG];
+	unsigned int nseg;
 	double free_res, free_swap;	/* touched free: resident, swapped */
 	double anon_hswap, cache_hswap;	/* host-swapped parts */
 	double balloon;			/* actual */
@@ -273,6 +286,7 @@ struct metrics {
 	double unmet_episode_sum;
 	unsigned long unmet_episodes;
 	double min_out, min_peak;	/* the oracle's unavoidable swap, MiB */
+	double min_cold;		/* of it: cold host memory, swapped once */
 };
 
 struct host {
@@ -298,7 +312,7 @@ struct sim {
 	double fault_cost;		/* s per MiB: host fault of a new page */
 	double zram_ratio;
 	double inflate_cost, deflate_cost;
-	bool cpu_bound;
+	unsigned int cpus;
 };
 
 static struct kab_policy_params params;
@@ -512,9 +526,10 @@ static void init_rfc(struct sim_vm *vm, unsigned int i, unsigned int nr)
  */
 static void init_rfc_fit(struct sim_vm *vm, unsigned int i, unsigned int nr)
 {
+	(void)i;
 	(void)nr;
-	job_init(vm, 200, 10, 10.0 * i);
-	vm->dem.io_rate = 4;
+	job_init(vm, 200, 30, 0);
+	vm->dem.io_rate = 16;
 }
 
 /* Anonymous-only, swapless guests running build jobs back to back. */
@@ -571,7 +586,7 @@ static const struct scenario scenarios[] = {
 	  .what = "bench/rfc: 3 swapless guests of 640 MiB, build 400 10 each, host 1463 MiB + 1023 MiB zram",
 	  .init = init_rfc, RFC_MACHINE },
 	{ .name = "rfc-fit",
-	  .what = "as rfc, build 200 10 started 10 s apart, 4 MiB/s of page cache: working sets fit",
+	  .what = "as rfc, build 200 30 and 16 MiB/s of page cache per guest: working sets fit, touched memory does not",
 	  .init = init_rfc_fit, RFC_MACHINE },
 };
 
@@ -622,35 +637,123 @@ static void swap_in(struct sim *s, double mib)
 	s->h.swap -= mib;
 }
 
+/* Free pages join the top of the stack: the allocator hands them out next. */
+static void seg_push(struct sim_vm *vm, double res, double swap, double none)
+{
+	struct free_seg *g;
+
+	if (res + swap + none <= 1e-12)
+		return;
+	vm->free_res += res;
+	vm->free_swap += swap;
+	if (vm->nseg && res + swap + none < 1) {
+		g = &vm->seg[vm->nseg - 1];
+	} else {
+		if (vm->nseg == NSEG) {
+			/* The oldest two runs become one. */
+			vm->seg[0].res += vm->seg[1].res;
+			vm->seg[0].swap += vm->seg[1].swap;
+			vm->seg[0].none += vm->seg[1].none;
+			memmove(&vm->seg[1], &vm->seg[2],
+				(NSEG - 2) * sizeof(vm->seg[0]));
+			vm->nseg--;
+		}
+		g = &vm->seg[vm->nseg++];
+		g->res = g->swap = g->none = 0;
+	}
+	g->res += res;
+	g->swap += swap;
+	g->none += none;
+}
+
+/* Take @x MiB from the top of the stack (hot pages first). */
+static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
+		    double *none)
+{
+	*res = *swap = *none = 0;
+	while (x > 1e-12 && vm->nseg) {
+		struct free_seg *g = &vm->seg[vm->nseg - 1];
+		double tot = g->res + g->swap + g->none, f;
+
+		if (tot <= 1e-12) {
+			vm->nseg--;
+			continue;
+		}
+		f = fmin(1, x / tot);
+		*res += g->res * f;
+		*swap += g->swap * f;
+		*none += g->none * f;
+		g->res -= g->res * f;
+		g->swap -= g->swap * f;
+		g->none -= g->none * f;
+		x -= tot * f;
+		if (f >= 1 - 1e-12)
+			vm->nseg--;
+	}
+	*none += fmax(0, x);
+	vm->free_res = fmax(0, vm->free_res - *res);
+	vm->free_swap = fmax(0, vm->free_swap - *swap);
+}
+
 /*
- * Take @x MiB of the guest's free memory, touched pages first. Returns the
- * MiB the host had to swap in; *fault gets the MiB it had to fault in.
+ * From the bottom of the stack (freed longest ago), turn @x MiB of touched
+ * free memory into swapped (host swap-out, @to_swap) or not backed (free
+ * page reporting). Returns the swapped MiB so reported.
+ */
+static double seg_convert(struct sim_vm *vm, double x, bool to_swap)
+{
+	double swapped = 0;
+	unsigned int i;
+
+	for (i = 0; i < vm->nseg && x > 1e-12; i++) {
+		struct free_seg *g = &vm->seg[i];
+		double y;
+
+		if (to_swap) {
+			y = fmin(x, g->res);
+			g->res -= y;
+			g->swap += y;
+			vm->free_res -= y;
+			vm->free_swap += y;
+		} else {
+			double r = fmin(x, g->res), w = fmin(x - r, g->swap);
+
+			g->res -= r;
+			g->swap -= w;
+			g->none += r + w;
+			vm->free_res -= r;
+			vm->free_swap -= w;
+			swapped += w;
+			y = r + w;
+		}
+		x -= y;
+	}
+	vm->free_res = fmax(0, vm->free_res);
+	vm->free_swap = fmax(0, vm->free_swap);
+	return swapped;
+}
+
+/*
+ * Take @x MiB of the guest's free memory, last freed first. Returns the MiB
+ * the host had to swap in; *fault gets the MiB it had to fault in.
  */
 static double take_free(struct sim *s, struct sim_vm *vm, double x,
 			double *fault)
 {
-	double touched = vm->free_res + vm->free_swap, part, sw = 0;
+	double res, sw;
 
 	*fault = 0;
 	if (x <= 0)
 		return 0;
-	if (touched > 0) {
-		part = fmin(x, touched);
-		sw = part * vm->free_swap / touched;
-		vm->free_swap -= sw;
-		vm->free_res -= part - sw;
-		x -= part;
-		swap_in(s, sw);
-	}
-	*fault = x;
+	seg_pop(vm, x, &res, &sw, fault);
+	swap_in(s, sw);
 	return sw;
 }
 
 /* Freed memory, of which @swapped MiB are on host swap. */
 static void give_free(struct sim_vm *vm, double x, double swapped)
 {
-	vm->free_swap += swapped;
-	vm->free_res += x - swapped;
+	seg_push(vm, x - swapped, swapped, 0);
 	if (vm->fpr_at < 0)
 		vm->fpr_at = -2;	/* armed: the next step schedules it */
 }
@@ -701,6 +804,7 @@ static double guest_alloc(struct sim *s, struct sim_vm *vm, double x,
 			push = fmin(short_, vm->gswap_max - vm->gswap);
 			/* The guest swaps out its own coldest anonymous pages. */
 			vm->gswap += push;
+			seg_push(vm, push, 0, 0);
 			sw = vm->anon > 0 ? push * vm->anon_hswap / vm->anon : 0;
 			vm->anon_hswap -= sw;
 			swap_in(s, sw);	/* read to be written to guest swap */
@@ -750,7 +854,7 @@ static void guest_free_anon(struct sim_vm *vm, double x)
  */
 static void fpr_step(struct sim *s, struct sim_vm *vm, double t)
 {
-	double touched, x, sw;
+	double touched, x;
 
 	if (!s->fpr || vm->fpr_at == -1)
 		return;
@@ -764,12 +868,8 @@ static void fpr_step(struct sim *s, struct sim_vm *vm, double t)
 	touched = vm->free_res + vm->free_swap;
 	x = fmin(fmin(FPR_BATCH, touched),
 		 fmax(0, vm_free(vm) - vm->wm.high - 2));
-	if (x > 0) {
-		sw = x * vm->free_swap / touched;
-		vm->free_swap -= sw;
-		vm->free_res -= x - sw;
-		s->h.swap -= sw;
-	}
+	if (x > 0)
+		s->h.swap -= seg_convert(vm, x, false);
 	vm->fpr_at = vm->free_res + vm->free_swap > 2 ? t + FPR_DELAY : -1;
 }
 
@@ -957,12 +1057,13 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 
 		if (j->pass == 0) {
 			double touched = vm->free_res + vm->free_swap;
-			double from = fmin(4, touched);
+			double free = fmax(vm_free(vm), 1e-9);
 
 			dx = fmin(left, 4);
-			unit = from > 0 ? from * vm->free_swap / touched / 4 : 0;
+			/* An estimate: the mix of the free memory as a whole. */
+			unit = vm->free_swap / free;
 			pm = s->touch_cost + s->page_cost * unit +
-			     s->fault_cost * (4 - from) / 4;
+			     s->fault_cost * fmax(0, free - touched) / free;
 			dx = fmin(dx, c / pm);
 			got = guest_alloc(s, vm, dx, false, &host);
 			c -= got * s->touch_cost + host;
@@ -1033,6 +1134,14 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 		vm->lost += host;
 	}
 	/* The working set is touched within WS_WINDOW. */
+	if (vm->gswap > 0) {
+		double back = fmin(vm->gswap * DT / WS_WINDOW,
+				   fmax(0, vm_free(vm) - vm->wm.high));
+
+		sw = take_free(s, vm, back, &host);
+		vm->gswap -= back;
+		vm->lost += (back + sw) * s->page_cost;
+	}
 	res = vm->anon - vm->gswap;
 	sw = res > 0 ? vm->anon_hswap * DT / WS_WINDOW : 0;
 	vm->anon_hswap -= sw;
@@ -1118,6 +1227,7 @@ static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
 	} else if (d < -1e-9) {
 		x = fmin(-d, c / s->deflate_cost);
 		vm->balloon -= x;
+		seg_push(vm, 0, 0, x);
 		s->m.churn += x;
 	}
 }
@@ -1163,10 +1273,9 @@ static double host_swap_out(struct sim *s, enum host_class k, double need)
 		struct sim_vm *vm = &s->vms[i];
 		double y = f * class_resident(vm, k);
 
-		if (k == CLASS_FREE) {
-			vm->free_res -= y;
-			vm->free_swap += y;
-		} else if (k == CLASS_CACHE) {
+		if (k == CLASS_FREE)
+			seg_convert(vm, y, true);
+		else if (k == CLASS_CACHE) {
 			vm->cache_hswap += y;
 		} else {
 			vm->anon_hswap += y;
@@ -1194,18 +1303,20 @@ static void host_update_free(struct sim *s)
 static void host_step(struct sim *s)
 {
 	struct host *h = &s->h;
-	double need, take, io = h->io_rate, before, out0;
+	double need, take, io = h->io_rate, out0;
 	unsigned int i;
 
-	/* Guest disk I/O goes through the host page cache too (writeback). */
-	for (i = 0; i < s->nr; i++)
+	/*
+	 * Guest disk I/O goes through the host page cache too (writeback),
+	 * except on the test VM, whose guests' disks are cache=none.
+	 */
+	for (i = 0; i < s->nr && !s->sc->ram; i++)
 		io += s->vms[i].dem.io_rate;
 	h->cache += io * DT;
 	host_update_free(s);
 	h->level = KAB_LEVEL_NONE;
 	if (h->free >= h->wm.low)
 		goto out;
-	before = h->free;
 	out0 = s->m.pswpout;
 	need = h->wm.high - h->free;
 	take = fmin(need, h->cache);
@@ -1223,10 +1334,9 @@ static void host_step(struct sim *s)
 	 * More to swap in one step than kswapd's share of the CPUs can
 	 * write: allocations reclaim directly, vmpressure's critical.
 	 */
-	if (s->cpu_bound && s->m.pswpout - out0 >
-	    s->sc->cpus * DT / (s->nr + 1) / s->page_cost)
+	if (s->m.pswpout - out0 > s->cpus * DT / (s->nr + 1) / s->page_cost)
 		h->level = KAB_LEVEL_CRITICAL;
-	if (before < h->wm.min || need > 0)
+	if (need > 0)
 		h->level = KAB_LEVEL_CRITICAL;
 	if (need > 0)
 		s->m.host_short += need * DT;
@@ -1246,7 +1356,7 @@ out:
 static void cpu_share(struct sim *s)
 {
 	unsigned int i, n = s->nr, open, round;
-	double budget = s->sc->cpus * DT, share, left;
+	double budget = s->cpus * DT, share, left;
 	double *need = calloc(n + 1, sizeof(*need));
 	double *got = calloc(n + 1, sizeof(*got));
 	bool *done = calloc(n + 1, sizeof(*done));
@@ -1367,7 +1477,7 @@ static void mom_step(struct sim *s, double t)
 
 /*
  * Xen self-ballooning: every 5 s each guest heads for its committed memory
- * (anonymous memory and kernel) plus a reserve, all the way up at once,
+ * (what its workload has asked for, and its kernel) plus a reserve, all the way up at once,
  * down by 1/8 of the gap (down hysteresis 8). It does not look at the host.
  */
 static void xen_step(struct sim *s, double t)
@@ -1377,7 +1487,10 @@ static void xen_step(struct sim *s, double t)
 	for (i = 0; i < s->nr; i++) {
 		struct sim_vm *vm = &s->vms[i];
 		double cur = vm_avail_size(vm);
-		double goal = vm->kern + vm->anon + 0.01 * vm->size;
+		double committed = vm->has_job ?
+				   (vm->job.running ? vm->job.len : 0) :
+				   vm->dem.ws;
+		double goal = vm->kern + committed + 0.01 * vm->size;
 
 		if (cur > goal)
 			cur -= (cur - goal) / 8;
@@ -1429,13 +1542,15 @@ static void chromeos_step(struct sim *s, double t)
 }
 
 /* The working set an oracle plans for: a trace's 5 s ahead, a job's round. */
-static double oracle_need(const struct sim_vm *vm, double ws_ahead)
+static double oracle_need(const struct sim_vm *vm, double ws_ahead,
+			  double t)
 {
 	if (!vm->has_job)
 		return ws_ahead;
-	if (!vm->job.running)
+	/* The largest round it may start, 10 s before it starts. */
+	if (!vm->job.running && vm->job.restart_at > t + 10)
 		return 0;
-	return vm->job.mib;	/* the largest round it may start */
+	return vm->job.mib;
 }
 
 /* The oracle leaves the kernel, the working set and 2 % of the size. */
@@ -1447,7 +1562,7 @@ static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 		struct sim_vm *vm = &s->vms[i];
 
 		set_target(vm, vm->size - vm->kern -
-			   oracle_need(vm, ws_ahead[i]) - 0.02 * vm->size, t);
+			   oracle_need(vm, ws_ahead[i], t) - 0.02 * vm->size, t);
 	}
 }
 
@@ -1463,7 +1578,7 @@ static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 static void min_swap_account(struct sim *s, const double *need,
 			     const double *period, double *prev)
 {
-	double sum = s->h.base, p = 0, d;
+	double sum = s->h.base, p = 0, d, cold = s->h.base_cold;
 	unsigned int i;
 
 	for (i = 0; i < s->nr; i++) {
@@ -1472,11 +1587,14 @@ static void min_swap_account(struct sim *s, const double *need,
 			p = fmax(p, period[i]);
 	}
 	d = fmax(0, sum - (s->h.ram - s->h.wm.high));
+	s->m.min_peak = fmax(s->m.min_peak, d);
+	/* Cold host memory goes out once and never comes back. */
+	s->m.min_cold = fmax(s->m.min_cold, fmin(d, cold));
+	d = fmax(0, d - cold);
 	if (d > *prev)
 		s->m.min_out += d - *prev;
 	if (p > 0)
 		s->m.min_out += d * DT / p;
-	s->m.min_peak = fmax(s->m.min_peak, d);
 	*prev = d;
 }
 
@@ -1562,8 +1680,10 @@ static void print_header(void)
 
 static void account(struct sim *s, struct sim_vm *vm, double t)
 {
-	bool unmet = vm->gswap > 1e-9 || t < vm->down_until ||
-		     (vm->has_job && !vm->job.running && vm->job.killed);
+	bool unmet = t < vm->down_until ||
+		     (vm->has_job && !vm->job.running && vm->job.killed) ||
+		     (!vm->has_job && vm->kern + vm->dem.ws >
+		      vm_avail_size(vm) - vm->wm.min);
 
 	s->m.reclaimed += vm->balloon * DT;
 	if (unmet) {
@@ -1594,7 +1714,7 @@ static void scenario_machine(struct sim *s, double sum_size)
 		s->inflate_cost = 1 / sc->inflate_rate;
 		s->deflate_cost = 1 / sc->deflate_rate;
 		s->zram_ratio = sc->zram_ratio;
-		s->cpu_bound = true;
+		s->cpus = sc->cpus;
 	} else {
 		/*
 		 * A real host: balloons at the speeds bench/guest measured
@@ -1612,7 +1732,7 @@ static void scenario_machine(struct sim *s, double sum_size)
 		s->inflate_cost = 1 / 95.0;
 		s->deflate_cost = 1 / 475.0;
 		s->zram_ratio = 0.33;	/* zram's usual 3:1 */
-		s->cpu_bound = false;
+		s->cpus = s->nr;	/* a CPU per vCPU: not CPU bound */
 	}
 	h->wm = linux_wmarks(h->ram);
 }
@@ -1658,6 +1778,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 			vm->floor = sc->floor;
 		vm->wm = linux_wmarks(vm->size);
 		vm->fpr_at = -1;
+		seg_push(vm, 0, 0, vm_free(vm));
 		vm->det.eval_at = -1;
 		vm->det.prev_at = -1;
 		vm->stats.at = -1;
@@ -1716,13 +1837,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 			period[i] = WS_WINDOW;
 			trace_step(&s, vm, t);
 		}
-		if (s.cpu_bound) {
-			cpu_share(&s);
-		} else {
-			s.h.cpu_debt = 0;
-			for (i = 0; i < nr; i++)
-				s.vms[i].cpu_balloon = DT;
-		}
+		cpu_share(&s);
 		for (i = 0; i < nr; i++) {
 			struct sim_vm *vm = &s.vms[i];
 
@@ -1818,6 +1933,17 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		}
 		for (k = 0; k < KAB_NR_LEVELS; k++)
 			rings[k] += vm->det.reported[k];
+		if (getenv("KAB_SIM_DEBUG"))
+			fprintf(stderr, "vm%u: inflations %llu deflations %llu "
+				"stalls %llu dropped %llu target %.0f balloon %.0f "
+				"rings %lu/%lu/%lu\n", i,
+				(unsigned long long)vm->pol.inflations,
+				(unsigned long long)vm->pol.deflations,
+				(unsigned long long)vm->pol.stalls,
+				(unsigned long long)vm->pol.guest_dropped,
+				vm->pol.target_pages / PAGES_PER_MIB, vm->balloon,
+				vm->det.reported[0], vm->det.reported[1],
+				vm->det.reported[2]);
 		moved += vm->moved_in;
 		lost += vm->lost;
 		moved_time += vm->moved_in_time;
@@ -1848,7 +1974,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	       s.m.dir_changes, done, done ? rt_sum / done : 0, rt_max,
 	       runtimes, rings[0], rings[1], rings[2],
 	       moved_time > 0 ? moved / moved_time : 0,
-	       s.m.min_out * PAGES_PER_MIB, s.m.min_peak,
+	       (s.m.min_out + s.m.min_cold) * PAGES_PER_MIB, s.m.min_peak,
 	       s.m.host_short / 1024 / 3600, s.m.host_idle / 1024 / 3600);
 	if (trace)
 		fclose(trace);
