@@ -10,7 +10,10 @@
  *	prints one line of metrics (TSV, see print_header()).
  *	-r turns free page reporting on in every guest; -d picks the guest's
  *	pressure detector (default reclaim, the driver of today).
- *   kab_sim -H	prints the header of that line.   kab_sim -l	lists scenarios.
+ *   kab_sim -H	prints the header of that line; -l lists the scenarios;
+ *	-C prints the constants fitted to bench/rfc; -m NAME=VALUE overrides a
+ *	model constant of the rfc machine (base_cold, touch_ms, page_ms,
+ *	fault_ms), to see how much a figure depends on it.
  *   kab_sim -c N -k host|guest [-i ITER]
  *	cost mode: N VMs in a busy state, then ITER host or guest events,
  *	for valgrind --tool=callgrind --toggle-collect=cost_host_events (or
@@ -1675,7 +1678,7 @@ static void print_header(void)
 	       "jobs_done\tjob_mean_s\tjob_max_s\tjob_runtimes_s\t"
 	       "rings_low\trings_medium\trings_critical\tinflate_mibps\t"
 	       "min_pswpout\tmin_swap_peak_mib\thost_short_gibh\t"
-	       "host_idle_gibh\n");
+	       "host_idle_gibh\tinflations\tdeflations\tstalls\n");
 }
 
 static void account(struct sim *s, struct sim_vm *vm, double t)
@@ -1752,6 +1755,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	unsigned long rings[KAB_NR_LEVELS] = { 0 };
 	double moved = 0, moved_time = 0, rt_sum = 0, rt_max = 0, lost = 0;
 	double *need = calloc(nr, sizeof(*need));
+	unsigned long long infl = 0, defl = 0, stalls = 0;
 	unsigned int done = 0, jobs = 0;
 	char runtimes[512] = "";
 	struct sim s = { 0 };
@@ -1946,6 +1950,11 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 				vm->det.reported[2]);
 		moved += vm->moved_in;
 		lost += vm->lost;
+		if (pk == POL_KAB) {
+			infl += vm->pol.inflations;
+			defl += vm->pol.deflations;
+			stalls += vm->pol.stalls;
+		}
 		moved_time += vm->moved_in_time;
 		if (!vm->has_job)
 			continue;
@@ -1964,7 +1973,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		strcpy(runtimes, "-");
 	printf("%s\t%s\t%d\t%s\t%u\t%.3f\t%.2f\t%.4f\t%lu\t%.0f\t%.0f\t%.0f\t"
 	       "%.4f\t%.1f\t%lu\t%u\t%.1f\t%.1f\t%s\t%lu\t%lu\t%lu\t%.2f\t"
-	       "%.0f\t%.0f\t%.3f\t%.2f\n",
+	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\n",
 	       sc->name, policy_names[pk], fpr,
 	       det == DET_EARLY ? "early" : "reclaim", nr, t / 3600,
 	       s.m.reclaimed / 1024 / 3600, 100.0 * s.m.unmet / (nr * t),
@@ -1975,7 +1984,8 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	       runtimes, rings[0], rings[1], rings[2],
 	       moved_time > 0 ? moved / moved_time : 0,
 	       (s.m.min_out + s.m.min_cold) * PAGES_PER_MIB, s.m.min_peak,
-	       s.m.host_short / 1024 / 3600, s.m.host_idle / 1024 / 3600);
+	       s.m.host_short / 1024 / 3600, s.m.host_idle / 1024 / 3600,
+	       infl, defl, stalls);
 	if (trace)
 		fclose(trace);
 	free(s.vms);
@@ -2109,7 +2119,7 @@ int main(int argc, char **argv)
 	bool fpr = false;
 	int opt, pk = -1;
 
-	while ((opt = getopt(argc, argv, "s:p:S:t:Hc:k:i:lo:rd:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:S:t:Hc:k:i:lo:rd:m:C")) != -1) {
 		switch (opt) {
 		case 's':
 			scenario = optarg;
@@ -2148,6 +2158,10 @@ int main(int argc, char **argv)
 		case 'r':
 			fpr = true;
 			break;
+		case 'C':
+			printf("base_cold\t%g\ntouch_ms\t%g\npage_ms\t%.1f\n",
+			       (double)RFC_BASE_COLD, RFC_TOUCH_MS, 1000.0 / 22);
+			return 0;
 		case 'd':
 			if (!strcmp(optarg, "reclaim"))
 				det = DET_RECLAIM;
