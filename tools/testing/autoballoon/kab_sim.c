@@ -26,14 +26,25 @@
  * trace, or a build job's region), page cache, and free memory. Free memory
  * is of three kinds, as the host sees it: touched and resident on the host,
  * touched and swapped out by the host, and not backed (never touched,
- * returned by free page reporting, or just deflated). The guest allocates
- * touched free pages first (the buddy allocator hands out hot pages first),
- * so reusing a page the host swapped out costs a host swap-in. Zone
+ * returned by free page reporting, or just deflated). Free memory is a stack
+ * of runs by recency (struct free_seg): the guest allocates the pages it
+ * freed last first, as the buddy allocator hands out hot pages first, so a
+ * job's next round reuses its last round's pages (a host swap-in where the
+ * host swapped them out) and pages just deflated are faulted in before old
+ * free pages are reused; the host swaps free pages out, and free page
+ * reporting reports them, oldest first. Zone
  * watermarks follow Linux (min_free_kbytes = 4 sqrt(KiB), low/high from
  * watermark_scale_factor 10). Free memory under the low watermark wakes
  * kswapd, which reclaims page cache; an allocation under the min watermark
  * stalls in direct reclaim; an allocation that still does not fit goes to the
- * guest's swap if it has one, else the OOM killer kills the job.
+ * guest's swap if it has one (trace guests: 5 % of S), else the OOM killer
+ * kills the workload (a job restarts from its first round, as kab_guest's
+ * does, 0.2 s later; a trace workload comes back after 1 s). The balloon
+ * takes free pages above the low watermark, reclaiming page cache for them,
+ * never anonymous memory. Free page reporting (-r) reports up to 64 MiB of
+ * free touched memory every 2 s once memory was freed (Linux's
+ * PAGE_REPORTING_DELAY and one batch of 32 pageblocks), keeping free memory
+ * above the high watermark.
  *
  * Guest pressure signals come from one function, detect(), which models a
  * detector (-d):
@@ -53,39 +64,54 @@
  * once a second (struct guest_stats); MOM and ChromeOS read them, the
  * kvm_autoballoon policy of today takes none.
  *
- * Host memory. The host has RAM H, a base use (its kernel, QEMU), its own
- * page cache (grown by host and guest disk I/O), and each guest's resident
+ * Host memory. The host has RAM H, a base use (its kernel, QEMU; on the
+ * rfc machine partly cold, base_cold), its own page cache (grown by host and
+ * guest disk I/O, except on the rfc machine), and each guest's resident
  * memory: what the guest has touched (its high-water mark) minus what the
  * balloon or free page reporting took back and what the host swapped out.
  * Free memory a guest does not report stays resident. Under the low
  * watermark the host reclaims to its high watermark: its page cache, then
- * guest memory to swap, coldest first (guest free pages, guest page cache,
- * then the anonymous memory the guests touch). Host pressure for the policy:
- * low while cold memory suffices, medium when hot guest memory goes to swap,
- * critical under the min watermark or with swap full. Swap is zram: each MiB
+ * memory to swap, coldest first (its own cold memory, guest free pages,
+ * guest page cache, then the anonymous memory the guests touch), each class
+ * from all guests in proportion. Host pressure, sent to the policy every
+ * 0.5 s as the highest level seen: low while page cache and cold memory
+ * suffice, medium when hot guest memory goes to swap, critical when one
+ * step swaps out more than kswapd's share of the CPUs can write (the
+ * allocating tasks reclaim directly) or swap is full. Swap is zram: each MiB
  * swapped costs zram_ratio MiB of RAM. pswpout/pswpin count pages moved; a
  * guest touching swapped-out memory (a job's next pass, a trace's working
  * set within ws_window, a reused free page, a page the balloon zeroes under
  * init_on_alloc=1) swaps it in.
  *
- * Time. A scenario with host CPUs (cpus) shares them among the guests'
- * vCPUs: host work (swap-out) first, the rest split evenly among the VMs
- * with work, and within a VM evenly between the job and the balloon. A job
- * pays touch_ms per MiB per pass, and page_ms per MiB of host fault,
- * swap-in or swap-out; the balloon pays 1/inflate_rate or 1/deflate_rate
- * seconds per MiB of its vCPU. An OOM kill restarts the job from its first
- * round, as kab_guest does. Trace scenarios are not CPU bound: their
- * balloons run at the full measured speed and the time they lose is the
- * swap-in time.
+ * Time. The host's CPUs (cpus: 1 on the rfc machine, one per VM elsewhere)
+ * are shared evenly, each taking at most one CPU, among the host's swap
+ * work (kswapd, page_ms per MiB swapped out; what it cannot do in a step is
+ * owed to the next) and the VMs with work; within a VM the job and the
+ * balloon share its vCPU evenly, and what one does not need goes to the
+ * others. A job pays touch_ms per MiB per pass (rfc machine: fitted;
+ * elsewhere 1, assumed), page_ms per MiB it swaps in (rfc machine: 1/22 s,
+ * assumed equal to a balloon page; elsewhere 1 ms, zram on hardware) and
+ * fault_ms per MiB the host faults in (0: taken as part of the touch); the
+ * balloon pays 1/inflate_rate or 1/deflate_rate seconds of its vCPU per
+ * MiB (rfc machine: 22 and 121 MiB/s, the nested guest; elsewhere 95 and
+ * 475 MiB/s, bench/guest), plus page_ms per MiB it swaps in. A trace
+ * workload is not CPU bound: the time it loses is its swap-in time (lost).
  *
  * The unavoidable minimum host swap-out of a workload (min_pswpout) is what
  * an oracle knowing every working set would still have to swap: with
  * instant, free ballooning and reporting, the host holds exactly K plus the
  * working set of each guest, and whatever of that exceeds its RAM must be on
- * swap; every increase of that deficit is swapped out, and a working set
- * touched every T seconds re-faults its swapped part once per T (the best a
- * cyclic access allows). It is integrated along the jobs' unimpeded
- * timeline.
+ * swap: cold host memory first, swapped out once; every increase of the
+ * rest is swapped out, and a working set touched every T seconds re-faults
+ * its swapped part once per T (the best a cyclic access allows). It is
+ * integrated along the jobs' unimpeded timeline (touch_ms only). Page cache
+ * is not working set.
+ *
+ * Policies: kab (policy.c, fed as the module feeds it: host events, guest
+ * rings, ticks, the balloon's actual size), static (no balloon), mom
+ * (bench/reaction/baseline.py's MOM rules), xen (self-ballooning), chromeos
+ * (its blocking, 10 s after high-priority and 100 s after low-priority
+ * resizes), oracle (knows each working set 5 s ahead).
  *
  * Demand comes from per-VM random streams seeded by scenario and seed only,
  * so every policy sees the same demand and every run with the same seed
