@@ -137,14 +137,15 @@ else
 		     "$(t xen)" using 1:6 skip 1 with lines lc rgb "dark-green" title "Xen", \
 		     "$(t chromeos)" using 1:6 skip 1 with lines lc rgb "orange" title "ChromeOS", \
 		     "$(t oracle)" using 1:6 skip 1 with lines dt 2 lc rgb "gray40" title "oracle"
-		set title "host free memory (below 0: the host would swap)"
+		set title "host swap in use (zram)"
 		set xlabel "minutes"
-		plot "$(t static)" using 1:4 skip 1 with lines lc rgb "gray60" title "static", \
-		     "$(t kab)" using 1:4 skip 1 with lines lw 1.5 lc rgb "red" title "kab", \
-		     "$(t mom)" using 1:4 skip 1 with lines lc rgb "blue" title "MOM", \
-		     "$(t xen)" using 1:4 skip 1 with lines lc rgb "dark-green" title "Xen", \
-		     "$(t chromeos)" using 1:4 skip 1 with lines lc rgb "orange" title "ChromeOS", \
-		     "$(t oracle)" using 1:4 skip 1 with lines dt 2 lc rgb "gray40" title "oracle"
+		plot "$(t static)" using 1:7 skip 1 with lines lc rgb "gray60" title "static", \
+		     "$(t static+fpr)" using 1:7 skip 1 with lines dt 3 lc rgb "gray30" title "static+FPR", \
+		     "$(t kab)" using 1:7 skip 1 with lines lw 1.5 lc rgb "red" title "kab", \
+		     "$(t mom)" using 1:7 skip 1 with lines lc rgb "blue" title "MOM", \
+		     "$(t xen)" using 1:7 skip 1 with lines lc rgb "dark-green" title "Xen", \
+		     "$(t chromeos)" using 1:7 skip 1 with lines lc rgb "orange" title "ChromeOS", \
+		     "$(t oracle)" using 1:7 skip 1 with lines dt 2 lc rgb "gray40" title "oracle"
 		unset multiplot
 		EOF
 	done
