@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Policy benchmark: runs the simulator (tools/testing/autoballoon/kab_sim)
-# for every scenario and policy, measures the policy's cost per event with
-# callgrind, and writes bench/policy/results.md and one PNG per scenario.
+# for every scenario and arm, checks it against the real benchmark
+# (bench/rfc), measures the policy's cost per event with callgrind, and
+# writes bench/policy/results.md (bench/policy/report.py) and one PNG per
+# trace scenario.
 # Raw traces and callgrind files stay in build/bench/policy/.
 #
 #   bench/policy/run.sh            (or: make bench)
@@ -16,24 +18,33 @@ DOC=$TOP/bench/policy
 OUT=$TOP/build/bench/policy
 SIM=$TOP/build/autoballoon/kab_sim
 SEED=${SEED:-1}
-POLICIES="kab static mom xen chromeos oracle"
 COST_NS="1 2 4 8 16 32 64 128 256 512 1024"
 
 make -s -C "$TOP/tools/testing/autoballoon" "$SIM"
 mkdir -p "$OUT"
 SCENARIOS=$("$SIM" -l | cut -f1)
+TRACE_SCENARIOS=$(echo "$SCENARIOS" | grep -v -x -e anon -e rfc -e rfc-fit)
 
 # ---- simulations, two at a time ----
-# (the inner sh expands $SEED and $OUT from the environment)
-export SEED OUT
+# Each arm is a policy with options: kab+early is -d early, static+fpr is -r.
+ARMS="kab kab+early static static+fpr mom xen chromeos oracle"
+arm_args() {
+	case $1 in
+	kab+early) echo "-p kab -d early" ;;
+	static+fpr) echo "-p static -r" ;;
+	*) echo "-p $1" ;;
+	esac
+}
+export SEED OUT SIM
+export -f arm_args
 # shellcheck disable=SC2016
 for sc in $SCENARIOS; do
-	for p in $POLICIES; do
-		echo "$sc $p"
+	for a in $ARMS; do
+		echo "$sc $a"
 	done
-done | xargs -P 2 -n 2 sh -c \
-	'"$0" -s "$1" -p "$2" -S "$SEED" -t "$OUT/trace-$1-$2.tsv" > "$OUT/result-$1-$2.tsv"' \
-	"$SIM"
+done | xargs -P 2 -n 2 bash -c \
+	'"$SIM" -s "$0" $(arm_args "$1") -S "$SEED" -t "$OUT/trace-$0-$1.tsv" |
+	 sed "s/^/$1\t/" > "$OUT/result-$0-$1.tsv"'
 
 # Ablation: the same policy with every anti-oscillation time off.
 ABLATE="-o cooldown_ms=0 -o mark_ms=0 -o block_after_inflate_ms=0
@@ -41,18 +52,33 @@ ABLATE="-o cooldown_ms=0 -o mark_ms=0 -o block_after_inflate_ms=0
 	-o relax_after_ms=0"
 for sc in $SCENARIOS; do
 	# shellcheck disable=SC2086
-	"$SIM" -s "$sc" -p kab -S "$SEED" $ABLATE
-done | sed 's/\tkab\t/\tkab_noblock\t/' > "$OUT/ablation.tsv"
+	"$SIM" -s "$sc" -p kab -S "$SEED" $ABLATE | sed 's/^/kab_noblock\t/'
+done > "$OUT/ablation.tsv"
 
 {
+	printf 'arm\t'
 	"$SIM" -H
 	for sc in $SCENARIOS; do
-		for p in $POLICIES; do
-			cat "$OUT/result-$sc-$p.tsv"
+		for a in $ARMS; do
+			cat "$OUT/result-$sc-$a.tsv"
 		done
 	done
 	cat "$OUT/ablation.tsv"
 } > "$OUT/results.tsv"
+
+# How much the rfc verdicts depend on the fitted cold memory.
+{
+	printf 'model\tarm\t'
+	"$SIM" -H
+	for bc in 0 60 100 120; do
+		for a in static static+fpr kab; do
+			# shellcheck disable=SC2046
+			"$SIM" -s rfc $(arm_args $a) -S "$SEED" -m base_cold=$bc |
+				sed "s/^/base_cold=$bc\t$a\t/"
+		done
+	done
+} > "$OUT/sensitivity.tsv"
+"$SIM" -C > "$OUT/constants.tsv"
 
 # ---- cost per event under callgrind ----
 : > "$OUT/cost.tsv"
@@ -86,7 +112,7 @@ if [ -n "${NO_PLOTS:-}" ]; then
 elif ! command -v gnuplot > /dev/null; then
 	plot_note="Plots not made: gnuplot is not installed."
 else
-	for sc in $SCENARIOS; do
+	for sc in $TRACE_SCENARIOS; do
 		t() { echo "$OUT/trace-$sc-$1.tsv"; }
 		gnuplot <<-EOF
 		set terminal png size 860,800 font "DejaVuSans,8"
@@ -111,14 +137,15 @@ else
 		     "$(t xen)" using 1:6 skip 1 with lines lc rgb "dark-green" title "Xen", \
 		     "$(t chromeos)" using 1:6 skip 1 with lines lc rgb "orange" title "ChromeOS", \
 		     "$(t oracle)" using 1:6 skip 1 with lines dt 2 lc rgb "gray40" title "oracle"
-		set title "host free memory (below 0: the host would swap)"
+		set title "host swap in use (zram)"
 		set xlabel "minutes"
-		plot "$(t static)" using 1:4 skip 1 with lines lc rgb "gray60" title "static", \
-		     "$(t kab)" using 1:4 skip 1 with lines lw 1.5 lc rgb "red" title "kab", \
-		     "$(t mom)" using 1:4 skip 1 with lines lc rgb "blue" title "MOM", \
-		     "$(t xen)" using 1:4 skip 1 with lines lc rgb "dark-green" title "Xen", \
-		     "$(t chromeos)" using 1:4 skip 1 with lines lc rgb "orange" title "ChromeOS", \
-		     "$(t oracle)" using 1:4 skip 1 with lines dt 2 lc rgb "gray40" title "oracle"
+		plot "$(t static)" using 1:7 skip 1 with lines lc rgb "gray60" title "static", \
+		     "$(t static+fpr)" using 1:7 skip 1 with lines dt 3 lc rgb "gray30" title "static+FPR", \
+		     "$(t kab)" using 1:7 skip 1 with lines lw 1.5 lc rgb "red" title "kab", \
+		     "$(t mom)" using 1:7 skip 1 with lines lc rgb "blue" title "MOM", \
+		     "$(t xen)" using 1:7 skip 1 with lines lc rgb "dark-green" title "Xen", \
+		     "$(t chromeos)" using 1:7 skip 1 with lines lc rgb "orange" title "ChromeOS", \
+		     "$(t oracle)" using 1:7 skip 1 with lines dt 2 lc rgb "gray40" title "oracle"
 		unset multiplot
 		EOF
 	done
@@ -126,130 +153,7 @@ fi
 
 # ---- the Markdown report ----
 "$SIM" -l > "$OUT/scenarios.tsv"
-awk -F'\t' -v seed="$SEED" -v cost_note="$cost_note" -v plot_note="$plot_note" \
-    -v costfile="$OUT/cost.tsv" -v scfile="$OUT/scenarios.tsv" '
-function pct(a, b) { return b > 0 ? sprintf("%.1f", 100 * a / b) : "-" }
-function verdict(ok) { return ok ? "met" : "**missed**" }
-BEGIN {
-	while ((getline line < scfile) > 0) {
-		split(line, f, "\t")
-		nsc++; scs[nsc] = f[1]; what[f[1]] = f[3]
-	}
-	npol = split("kab static mom xen chromeos oracle", pols, " ")
-	name["kab"] = "kvm_autoballoon"; name["static"] = "static (no balloon)"
-	name["mom"] = "oVirt MOM rules"; name["xen"] = "Xen self-ballooning"
-	name["chromeos"] = "ChromeOS-style blocking"; name["oracle"] = "oracle"
-}
-NR > 1 {
-	k = $1 SUBSEP $2
-	rec[k] = $5; unmet[k] = $6; ooms[k] = $7; short[k] = $8
-	churn[k] = $9; dirs[k] = $10; react[k] = $11; idle[k] = $12
-	hours[$1] = $4; nvm[$1] = $3
-}
-END {
-	print "# kvm_autoballoon policy benchmark"
-	print ""
-	print "Generated by `make bench` (bench/policy/run.sh) from the simulator"
-	print "`tools/testing/autoballoon/kab_sim.c`, which runs"
-	print "`kernel/virt/autoballoon/policy.c` unchanged with its default tunables."
-	print "Demand seed " seed "; every run with the same seed gives the same figures."
-	print "The model, the baselines and the metrics are described at the top of"
-	print "kab_sim.c and in Documentation/virt/kvm/autoballoon.rst."
-	print ""
-	print "Metrics: *reclaimed* is the balloons actual size integrated over time;"
-	print "*unmet* is the share of guest-time whose working set did not fit in the"
-	print "memory the balloon left; a *would-be OOM* is a working set above that"
-	print "memory by more than 5 % of the VM size (small zram swap); *host"
-	print "shortfall* is memory the host lacked after reclaiming its own cache"
-	print "(it would swap); *host idle* is host memory left free above its high"
-	print "watermark, reclaimed for no use; *churn* is memory moved by balloons; *direction"
-	print "changes* count reversals of a VM balloon; *reaction* is the mean length"
-	print "of an unmet-demand episode."
-	print ""
-	for (s = 1; s <= nsc; s++) {
-		sc = scs[s]; o = rec[sc SUBSEP "oracle"]
-		printf "## %s: %s (%s VMs, %s h)\n\n", sc, what[sc], nvm[sc], hours[sc]
-		print "| policy | reclaimed GiB·h | % of oracle | unmet % guest-time | would-be OOMs | host shortfall GiB·h | host idle GiB·h | churn GiB | direction changes | reaction s |"
-		print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
-		for (p = 1; p <= npol; p++) {
-			k = sc SUBSEP pols[p]
-			printf "| %s | %.1f | %s | %.4f | %d | %.3f | %.1f | %.0f | %d | %.2f |\n", \
-			       name[pols[p]], rec[k], pct(rec[k], o), unmet[k], ooms[k], \
-			       short[k], idle[k], churn[k], dirs[k], react[k]
-		}
-		print ""
-		if (plot_note == "")
-			printf "![%s](%s.png)\n\n", sc, sc
-	}
-	if (plot_note != "")
-		print plot_note "\n"
-
-	print "## Cost per event (callgrind, instructions, userspace build)"
-	print ""
-	if (cost_note != "") {
-		print cost_note
-	} else {
-		print "| VMs | per host event (all VMs) | per host event per VM | per guest event |"
-		print "|--:|--:|--:|--:|"
-		while ((getline line < costfile) > 0) {
-			split(line, c, " ")
-			hv = c[2] / c[3]; gv = c[4] / c[5]
-			printf "| %d | %.0f | %.1f | %.0f |\n", c[1], hv, hv / c[1], gv
-			if (gv > gmax) gmax = gv
-			if (c[1] >= 16 && hv / c[1] > hmax) hmax = hv / c[1]
-			last_n = c[1]; last_pv = hv / c[1]
-		}
-		print ""
-		print "Counted: the measured loop only (warm-up excluded), set up so that"
-		print "every host event inflates every VM and every guest event passes the"
-		print "rate limit and deflates: the longest paths of the policy. The loop"
-		print "itself (a few instructions per event) is included."
-		print "Userspace has no single-instruction 128-bit divide helper, so the"
-		print "weighted share (mul_u64_u64_div_u64) costs more here than in the"
-		print "kernel, where x86-64 does it with one mulq/divq pair."
-	}
-	print ""
-
-	print "## Goals of issue 4, from this run"
-	print ""
-	print "| scenario | kab % of oracle reclaimed (goal ≥ 95) | kab unmet % (goal ≤ 1) | kab would-be OOMs (goal 0) | unmet vs. MOM (goal ≥ 2× less) | reclaimed vs. MOM (goal ≥) |"
-	print "|---|--:|--:|--:|--:|--:|"
-	for (s = 1; s <= nsc; s++) {
-		sc = scs[s]; k = sc SUBSEP "kab"; m = sc SUBSEP "mom"
-		o = rec[sc SUBSEP "oracle"]
-		ratio = unmet[k] > 0 ? sprintf("%.0f× less", unmet[m] / unmet[k]) : \
-			(unmet[m] > 0 ? "none vs. " unmet[m] " %" : "both 0")
-		printf "| %s | %s (%s) | %.4f (%s) | %d (%s) | %s (%s) | %.1f vs. %.1f (%s) |\n", sc, \
-		       pct(rec[k], o), verdict(100 * rec[k] >= 95 * o), \
-		       unmet[k], verdict(unmet[k] <= 1), ooms[k], verdict(ooms[k] == 0), \
-		       ratio, verdict(unmet[k] * 2 <= unmet[m]), \
-		       rec[k], rec[m], verdict(rec[k] >= rec[m])
-	}
-	print ""
-	print "What limits the reclaim figure: the policy takes memory when host"
-	print "reclaim asks for it (host pressure), at the pace the host fills what"
-	print "it gets, while the oracle takes every idle page at once, needed or"
-	print "not (*reinflate* and *kbuild*: after a drop in demand the freed guest"
-	print "memory comes back over minutes, as the host page cache grows into it);"
-	print "each guest keeps the page cache its own reclaim needs before it reports"
-	print "medium pressure, plus the hysteresis gap; and the blocking times keep"
-	print "balloons from chasing every spike. The same policy with every"
-	print "anti-oscillation time at 0 (cooldown, mark, blocks, relax):"
-	print ""
-	print "| scenario | reclaimed % of oracle | unmet % | would-be OOMs | direction changes (defaults) |"
-	print "|---|--:|--:|--:|--:|"
-	for (s = 1; s <= nsc; s++) {
-		sc = scs[s]; k = sc SUBSEP "kab_noblock"
-		printf "| %s | %s | %.4f | %d | %d (%d) |\n", sc, \
-		       pct(rec[k], rec[sc SUBSEP "oracle"]), unmet[k], ooms[k], \
-		       dirs[k], dirs[sc SUBSEP "kab"]
-	}
-	print ""
-	if (cost_note == "") {
-		printf "Cost: at most %.0f instructions per guest event (goal ≤ 2,000: %s); ", gmax, verdict(gmax <= 2000)
-		printf "host events cost at most %.0f instructions per VM from 16 VMs up (goal ≤ 300: %s), ", hmax, verdict(hmax <= 300)
-		printf "%.0f per VM at %d VMs.\n", last_pv, last_n
-	}
-}' "$OUT/results.tsv" > "$DOC/results.md"
+python3 "$DOC/report.py" "$OUT" "$SEED" "$cost_note" "$plot_note" \
+	> "$DOC/results.md"
 
 echo "bench/policy: wrote $DOC/results.md"

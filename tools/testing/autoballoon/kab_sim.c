@@ -1,45 +1,121 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kab_sim: a trace-driven simulator of one host and N VMs, to measure the
- * kvm_autoballoon policy (kernel/virt/autoballoon/policy.c, built
- * unchanged) against published baselines and an oracle.
+ * kab_sim: a simulator of one host and N VMs, to measure the kvm_autoballoon
+ * policy (kernel/virt/autoballoon/policy.c, built unchanged) against
+ * baselines, and to be checked against the real benchmark (bench/rfc) before
+ * its figures are trusted (bench/policy/run.sh does both).
  *
- *   kab_sim -s SCENARIO -p POLICY [-S SEED] [-t TRACE.tsv]
+ *   kab_sim -s SCENARIO -p POLICY [-r] [-d reclaim|early] [-S SEED]
+ *	   [-t TRACE.tsv] [-o TUNABLE=VALUE]...
  *	prints one line of metrics (TSV, see print_header()).
- *   kab_sim -H	prints the header of that line.
+ *	-r turns free page reporting on in every guest; -d picks the guest's
+ *	pressure detector (default reclaim, the driver of today).
+ *   kab_sim -H	prints the header of that line; -l lists the scenarios;
+ *	-C prints the constants fitted to bench/rfc; -m NAME=VALUE overrides a
+ *	model constant of the rfc machine (base_cold, touch_ms, page_ms,
+ *	fault_ms), to see how much a figure depends on it.
  *   kab_sim -c N -k host|guest [-i ITER]
  *	cost mode: N VMs in a busy state, then ITER host or guest events,
  *	for valgrind --tool=callgrind --toggle-collect=cost_host_events (or
  *	cost_guest_events).
  *
- * The model, in 100 ms steps (sizes in MiB):
+ * The model runs in 100 ms steps; sizes are MiB, outputs in pages are 4 KiB.
  *
- * Guest i has size S, a balloon B (its actual size; A = S - B is what the
- * guest has), a working set W(t) from the scenario and a page cache C that
- * grows by the scenario's I/O rate into free memory. The guest keeps
- * min_free = 1 % of S free. When W + C no longer fits in A - min_free the
- * guest reclaims cache, as its vmpressure would see it: reclaim with
- * cache left is pressure "low", with less than 3 % of A in cache it is
- * "medium", and a working set that no longer fits in A - min_free is
- * "critical". W > A is unmet demand (the guest thrashes or swaps); W above
- * A by more than 5 % of S (a small zram swap) is a would-be OOM kill.
+ * Guest memory. A guest of size S with a balloon B has A = S - B. It holds
+ * its kernel K (never given up), anonymous memory (a working set from a
+ * trace, or a build job's region), page cache, and free memory. Free memory
+ * is of three kinds, as the host sees it: touched and resident on the host,
+ * touched and swapped out by the host, and not backed (never touched,
+ * returned by free page reporting, or just deflated). Free memory is a stack
+ * of runs by recency (struct free_seg): the guest allocates the pages it
+ * freed last first, as the buddy allocator hands out hot pages first, so a
+ * job's next round reuses its last round's pages (a host swap-in where the
+ * host swapped them out) and pages just deflated are faulted in before old
+ * free pages are reused; the host swaps free pages out, and free page
+ * reporting reports them, oldest first. Zone
+ * watermarks follow Linux (min_free_kbytes = 4 sqrt(KiB), low/high from
+ * watermark_scale_factor 10). Free memory under the low watermark wakes
+ * kswapd, which reclaims page cache; an allocation under the min watermark
+ * stalls in direct reclaim; an allocation that still does not fit goes to the
+ * guest's swap if it has one (trace guests: 5 % of S), else the OOM killer
+ * kills the workload (a job restarts from its first round, as kab_guest's
+ * does, 0.2 s later; a trace workload comes back after 1 s). The balloon
+ * takes free pages above the low watermark, reclaiming page cache for them,
+ * never anonymous memory. Free page reporting (-r) reports up to 64 MiB of
+ * free touched memory every 2 s once memory was freed (Linux's
+ * PAGE_REPORTING_DELAY and one batch of 32 pageblocks), keeping free memory
+ * above the high watermark.
  *
- * The host has RAM H, a fixed base (kernel, QEMU overhead), each guest's
- * resident memory min(A, W + C + min_free) and its own page cache, which
- * grows with the host's own I/O (20 MiB/s) plus the guests' disk I/O (QEMU's
- * default cache=writeback caches guest I/O on the host too): the host has a
- * use for memory a balloon frees, as long as guests do I/O. When host free memory drops under the low watermark,
- * kswapd reclaims host cache (pressure low); when that cache is nearly gone
- * reclaim becomes costly (medium), and under the min watermark critical.
- * Memory the host still lacks after reclaim is a would-be host swap
- * (host shortfall).
+ * Guest pressure signals come from one function, detect(), which models a
+ * detector (-d):
+ * - reclaim: the real driver (guest/drivers/virtio/pressure.c). Only reclaim
+ *   (a shrinker call) arms an evaluation 100 ms later; available memory
+ *   under 10 % of the guest's RAM gates every level; low = reclaim ran,
+ *   medium = a stall or reclaim efficiency < 40 %, critical = a stall under
+ *   2 % available or efficiency < 5 %; an OOM kill since the last
+ *   evaluation, and the OOM notifier, report critical. Rate limit per
+ *   level: one report per 10 s / 2 s / 0.5 s.
+ * - early: a periodic detector that does not wait for reclaim: every 500 ms
+ *   it compares free memory with the watermarks, MemAvailable with 10 / 5 /
+ *   2 % of RAM and the time to exhaustion at the current rate of
+ *   consumption (< 30 / 10 / 2 s), and rings low / medium / critical;
+ *   rate limit 2 s / 1 s / 0.5 s; the OOM notifier as above.
+ * Guest statistics (available, free, cache, total) reach the policy side
+ * once a second (struct guest_stats); MOM and ChromeOS read them, the
+ * kvm_autoballoon policy of today takes none.
  *
- * The balloon follows its target after a hand-off delay at a limited speed
- * (inflate 256 MiB/s, deflate 1 GiB/s per VM).
+ * Host memory. The host has RAM H, a base use (its kernel, QEMU; on the
+ * rfc machine partly cold, base_cold), its own page cache (grown by host and
+ * guest disk I/O, except on the rfc machine), and each guest's resident
+ * memory: what the guest has touched (its high-water mark) minus what the
+ * balloon or free page reporting took back and what the host swapped out.
+ * Free memory a guest does not report stays resident. Under the low
+ * watermark the host reclaims to its high watermark: its page cache, then
+ * memory to swap, coldest first (its own cold memory, guest free pages,
+ * guest page cache, then the anonymous memory the guests touch), each class
+ * from all guests in proportion. Host pressure, sent to the policy every
+ * 0.5 s as the highest level seen: low while page cache and cold memory
+ * suffice, medium when hot guest memory goes to swap, critical when one
+ * step swaps out more than kswapd's share of the CPUs can write (the
+ * allocating tasks reclaim directly) or swap is full. Swap is zram: each MiB
+ * swapped costs zram_ratio MiB of RAM. pswpout/pswpin count pages moved; a
+ * guest touching swapped-out memory (a job's next pass, a trace's working
+ * set within ws_window, a reused free page, a page the balloon zeroes under
+ * init_on_alloc=1) swaps it in.
  *
- * Demand is generated from per-VM random streams seeded by scenario and
- * seed only, so every policy sees exactly the same demand, and every run
- * with the same seed prints the same numbers.
+ * Time. The host's CPUs (cpus: 1 on the rfc machine, one per VM elsewhere)
+ * are shared evenly, each taking at most one CPU, among the host's swap
+ * work (kswapd, page_ms per MiB swapped out; what it cannot do in a step is
+ * owed to the next) and the VMs with work; within a VM the job and the
+ * balloon share its vCPU evenly, and what one does not need goes to the
+ * others. A job pays touch_ms per MiB per pass (rfc machine: fitted;
+ * elsewhere 1, assumed), page_ms per MiB it swaps in (rfc machine: 1/22 s,
+ * assumed equal to a balloon page; elsewhere 1 ms, zram on hardware) and
+ * fault_ms per MiB the host faults in (0: taken as part of the touch); the
+ * balloon pays 1/inflate_rate or 1/deflate_rate seconds of its vCPU per
+ * MiB (rfc machine: 22 and 121 MiB/s, the nested guest; elsewhere 95 and
+ * 475 MiB/s, bench/guest), plus page_ms per MiB it swaps in. A trace
+ * workload is not CPU bound: the time it loses is its swap-in time (lost).
+ *
+ * The unavoidable minimum host swap-out of a workload (min_pswpout) is what
+ * an oracle knowing every working set would still have to swap: with
+ * instant, free ballooning and reporting, the host holds exactly K plus the
+ * working set of each guest, and whatever of that exceeds its RAM must be on
+ * swap: cold host memory first, swapped out once; every increase of the
+ * rest is swapped out, and a working set touched every T seconds re-faults
+ * its swapped part once per T (the best a cyclic access allows). It is
+ * integrated along the jobs' unimpeded timeline (touch_ms only). Page cache
+ * is not working set.
+ *
+ * Policies: kab (policy.c, fed as the module feeds it: host events, guest
+ * rings, ticks, the balloon's actual size), static (no balloon), mom
+ * (bench/reaction/baseline.py's MOM rules), xen (self-ballooning), chromeos
+ * (its blocking, 10 s after high-priority and 100 s after low-priority
+ * resizes), oracle (knows each working set 5 s ahead).
+ *
+ * Demand comes from per-VM random streams seeded by scenario and seed only,
+ * so every policy sees the same demand and every run with the same seed
+ * prints the same numbers.
  */
 #include <getopt.h>
 #include <math.h>
@@ -51,17 +127,20 @@
 
 #define DT		0.1		/* s per step */
 #define PAGES_PER_MIB	256.0
-#define INFLATE_RATE	256.0		/* MiB/s */
-#define DEFLATE_RATE	1024.0		/* MiB/s */
 #define HANDOFF		0.05		/* s from decision to VMM */
-#define GUEST_MIN_FREE	0.01		/* of S */
-#define GUEST_SWAP	0.05		/* of S, before a would-be OOM */
-#define MEDIUM_CACHE	0.03		/* of A: less cache is medium */
 #define HOST_PERIOD	0.5		/* s between host pressure events */
 #define TICK_PERIOD	1.0		/* s between policy ticks */
-#define REPORT_LOW	1.0		/* s between guest low reports */
-#define REPORT_HIGH	0.2		/* s between medium/critical reports */
+#define STATS_PERIOD	1.0		/* s between guest statistics */
 #define TRACE_PERIOD	10.0		/* s between trace lines */
+#define FPR_DELAY	2.0		/* s: page reporting's delay (Linux) */
+#define FPR_BATCH	64.0		/* MiB per pass: 32 blocks of 2 MiB */
+#define RESTART_DELAY	0.2		/* s: kab_guest restarts a killed job */
+#define WS_WINDOW	10.0		/* s: a trace's working set is touched */
+#define CACHE_EFFICIENCY 0.9		/* reclaimed / scanned for page cache */
+/* ms per MiB per pass of the rfc job: fitted, see bench/policy/run.sh. */
+#define RFC_TOUCH_MS	1.62
+/* MiB of the test VM's base use that is cold: fitted, see run.sh. */
+#define RFC_BASE_COLD	137
 #define NSEC		1000000000ULL
 
 enum policy_kind { POL_KAB, POL_STATIC, POL_MOM, POL_XEN, POL_CHROMEOS,
@@ -71,7 +150,9 @@ static const char * const policy_names[NR_POLICIES] = {
 	"kab", "static", "mom", "xen", "chromeos", "oracle",
 };
 
-enum demand_kind { DEM_PHASE, DEM_KBUILD, DEM_IDLE, DEM_CYCLE };
+enum demand_kind { DEM_PHASE, DEM_KBUILD, DEM_IDLE, DEM_CYCLE, DEM_JOB };
+
+enum detector_kind { DET_RECLAIM, DET_EARLY };
 
 struct rng {
 	unsigned long long s;
@@ -96,7 +177,7 @@ static double rng_lognormal(struct rng *r, double median, double sigma)
 	return median * exp(sigma * z);
 }
 
-/* Working set generator of one VM: a function of time only. */
+/* Working set generator of one trace VM: a function of time only. */
 struct demand {
 	enum demand_kind kind;
 	struct rng rng;
@@ -110,20 +191,92 @@ struct demand {
 	double ws;			/* current working set */
 };
 
+/*
+ * A build job as kab_guest runs it: @rounds rounds, each allocating a
+ * pseudo-random mib/4..mib MiB (its LCG), writing every page four times,
+ * then freeing it. A killed job starts over from its first round.
+ */
+struct job {
+	unsigned int mib, rounds;
+	double start;			/* s, first start */
+	double gap_lo, gap_hi;		/* idle between jobs; 0: only one */
+	unsigned int seed, round, pass;
+	double len, pos;		/* this round's MiB, progress in a pass */
+	double began, restart_at;
+	bool running, killed;
+	unsigned int finished, ooms;
+	double runtime_sum, runtime_max;
+	struct rng rng;
+};
+
+/* What the guest's balloon statistics tell the host, once a second. */
+struct guest_stats {
+	double avail, free, cache, total;	/* MiB */
+	double at;				/* s, -1 before the first */
+};
+
+struct wmarks {
+	double min, low, high;
+};
+
+/* The guest's pressure detector: counters since its last evaluation. */
+struct detector {
+	double eval_at;			/* reclaim: pending evaluation, or -1 */
+	double next_eval;		/* early: next periodic evaluation */
+	bool reclaim_ran;
+	double stalls, scanned, reclaimed;
+	unsigned int ooms;
+	double last_report[KAB_NR_LEVELS];
+	double prev_avail, prev_at;
+	unsigned long reported[KAB_NR_LEVELS];
+};
+
+/*
+ * A run of free guest pages freed at about the same time: how much of it
+ * is resident on the host, in host swap, not backed.
+ */
+struct free_seg {
+	double res, swap, none;
+};
+
+#define NSEG		32
+
 struct sim_vm {
 	struct demand dem;
-	double size, floor;
-	double ws, cache, balloon;
-	double target;			/* as applied by the VMM */
-	double pending, pending_at;	/* hand-off */
+	struct job job;
+	bool has_job;
+	double size, floor, kern;
+	double gswap_max;		/* guest swap, MiB; 0: swapless */
+	struct wmarks wm;
+	/* guest memory, MiB */
+	double anon, gswap, cache;
+	/* free memory, a stack by recency (top: freed last) */
+	struct free_seg seg[NSEG];
+	unsigned int nseg;
+	double free_res, free_swap;	/* touched free: resident, swapped */
+	double anon_hswap, cache_hswap;	/* host-swapped parts */
+	double balloon;			/* actual */
+	double fpr_at;			/* next reporting pass, or -1 */
+	double down_until;		/* trace workload killed: back then */
+	/* the VMM */
+	double target, pending, pending_at;
 	unsigned long long seen_seq;
-	unsigned int level;
-	double last_report;
 	int last_dir;
-	bool unmet, oom;
+	/* signals */
+	struct detector det;
+	unsigned int ring;		/* level reported this step */
+	struct guest_stats stats;
+	unsigned int level;		/* current level for the baselines */
+	double level_at;
+	/* accounting */
+	bool unmet;
 	double unmet_since;
+	double lost;			/* s of stalls on swap-in (traces) */
+	double moved_in, moved_in_time;	/* balloon inflation: MiB, s */
+	double cpu_job, cpu_balloon;	/* CPU given this step, s */
 	/* baselines */
 	double block_inflate_until, block_deflate_until;
+	unsigned int block_inflate_prio, block_deflate_prio;
 	struct kab_policy_vm pol;
 };
 
@@ -131,29 +284,64 @@ struct scenario {
 	const char *name;
 	const char *what;
 	unsigned int nr;
-	double duration;		/* s */
+	double duration;		/* s; for jobs: a time limit */
 	double vm_size[3];		/* sizes cycled over VMs, MiB */
-	double host_ratio;		/* H - base = ratio * sum(S) */
+	double host_ratio;		/* H - base = ratio * sum(S), if no ram */
 	void (*init)(struct sim_vm *vm, unsigned int i, unsigned int nr);
+	/* the machine; 0 picks the trace defaults */
+	double ram, base, swap;		/* MiB */
+	double base_cold;		/* MiB of base that is cold anon */
+	double kern;			/* guest kernel, MiB */
+	double floor;			/* MiB */
+	unsigned int cpus;
+	double inflate_rate, deflate_rate;	/* MiB/s of a whole vCPU */
+	double page_ms;			/* ms per MiB of swap-in or -out */
+	double fault_ms;		/* ms per MiB of host fault */
+	double touch_ms;		/* ms per MiB per pass of a job */
+	double zram_ratio;
+	double host_io;			/* MiB/s into the host page cache */
 };
 
 struct metrics {
 	double reclaimed;		/* MiB * s */
 	double unmet;			/* VM * s */
 	unsigned long ooms;
-	double shortfall;		/* MiB * s */
+	double pswpout, pswpin;		/* MiB */
+	double swap_peak;		/* MiB */
+	double host_short;		/* MiB * s host lacked with swap full */
 	double host_idle;		/* MiB * s of host memory nobody used */
 	double churn;			/* MiB */
 	unsigned long dir_changes;
 	double unmet_episode_sum;
 	unsigned long unmet_episodes;
+	double min_out, min_peak;	/* the oracle's unavoidable swap, MiB */
+	double min_cold;		/* of it: cold host memory, swapped once */
 };
 
 struct host {
-	double ram, base, cache, io_rate;
+	double ram, base, cache, io_rate, swap_max, swap;
+	double base_cold;		/* of base: cold anonymous memory */
+	struct wmarks wm;
 	double free;
+	double cpu_debt;		/* s of host work not yet run */
 	unsigned int level;		/* of this step */
 	unsigned int window_level;	/* highest since the last event */
+};
+
+struct sim {
+	const struct scenario *sc;
+	struct sim_vm *vms;
+	unsigned int nr;
+	struct host h;
+	struct metrics m;
+	enum policy_kind pk;
+	enum detector_kind det;
+	bool fpr;
+	double page_cost, touch_cost;	/* s per MiB: swap, job touch */
+	double fault_cost;		/* s per MiB: host fault of a new page */
+	double zram_ratio;
+	double inflate_cost, deflate_cost;
+	unsigned int cpus;
 };
 
 static struct kab_policy_params params;
@@ -162,6 +350,22 @@ static struct kab_policy_params params;
 #define MAX_OVERRIDES	32
 static const char *overrides[MAX_OVERRIDES];
 static unsigned int nr_overrides;
+
+/* -m name=value overrides of the model's constants (calibration). */
+static const char *model_overrides[MAX_OVERRIDES];
+static unsigned int nr_model_overrides;
+
+static double model_or(const char *name, double def)
+{
+	size_t len = strlen(name);
+	unsigned int k;
+
+	for (k = 0; k < nr_model_overrides; k++)
+		if (!strncmp(model_overrides[k], name, len) &&
+		    model_overrides[k][len] == '=')
+			return strtod(model_overrides[k] + len + 1, NULL);
+	return def;
+}
 
 static int apply_overrides(void)
 {
@@ -264,6 +468,8 @@ static void demand_step(struct demand *d, double t)
 	case DEM_IDLE:
 		d->ws = 0.08 * d->size;
 		break;
+	case DEM_JOB:
+		break;
 	case DEM_CYCLE:
 		period = 1200;
 		phase = fmod(t + d->cycle_offset, period);
@@ -283,6 +489,7 @@ static void vm_common_init(struct sim_vm *vm, double size)
 	vm->size = size;
 	vm->dem.size = size;
 	vm->floor = fmax(256, 0.1 * size);
+	vm->gswap_max = 0.05 * size;	/* a small zram swap in the guest */
 }
 
 static void init_phase(struct sim_vm *vm, unsigned int i, unsigned int nr)
@@ -320,20 +527,676 @@ static void init_cycle(struct sim_vm *vm, unsigned int i, unsigned int nr)
 	vm->dem.io_rate = 4;
 }
 
+static void job_init(struct sim_vm *vm, unsigned int mib, unsigned int rounds,
+		     double start)
+{
+	vm->has_job = true;
+	vm->dem.kind = DEM_JOB;
+	vm->dem.io_rate = 0;
+	vm->gswap_max = 0;
+	vm->job.mib = mib;
+	vm->job.rounds = rounds;
+	vm->job.start = start;
+	vm->job.restart_at = start;
+}
+
+/* bench/rfc: `build 400 10` in each guest, all started at once. */
+static void init_rfc(struct sim_vm *vm, unsigned int i, unsigned int nr)
+{
+	(void)i;
+	(void)nr;
+	job_init(vm, 400, 10, 0);
+}
+
+/*
+ * RFC-like: the guests are overcommitted in size, but their working sets fit
+ * together; what the host lacks is what they touched (page cache of a build
+ * reading its sources, and freed memory), as in the 2013 RFC's kernel builds.
+ */
+static void init_rfc_fit(struct sim_vm *vm, unsigned int i, unsigned int nr)
+{
+	(void)i;
+	(void)nr;
+	job_init(vm, 200, 30, 0);
+	vm->dem.io_rate = 16;
+}
+
+/* Anonymous-only, swapless guests running build jobs back to back. */
+static void init_anon(struct sim_vm *vm, unsigned int i, unsigned int nr)
+{
+	(void)nr;
+	job_init(vm, (unsigned int)(0.7 * vm->size), 10, 30.0 * i);
+	vm->job.gap_lo = 30;
+	vm->job.gap_hi = 300;
+}
+
 static const struct scenario scenarios[] = {
-	{ "phase", "16 VMs, phase changes every ~10 min, overloads of +15-35 % mostly < 2 min",
-	  16, 7200, { 4096, 8192, 2048 }, 0.62, init_phase },
-	{ "kbuild", "8 VMs, kernel-build-like ramps to 50-75 % then a drop",
-	  8, 7200, { 4096, 8192, 4096 }, 0.72, init_kbuild },
-	{ "idle", "16 VMs, half idle hoarding 75 % of their RAM as page cache",
-	  16, 7200, { 4096, 4096, 8192 }, 0.50, init_idle },
-	{ "reinflate", "4 VMs, 10 min at 15 %, 10 min at 75 %: deflate and re-inflate with demand",
-	  4, 7200, { 8192, 8192, 8192 }, 0.80, init_cycle },
-	{ "n1024", "1024 VMs of 2-4 GiB, phase changes and overloads",
-	  1024, 3600, { 2048, 4096, 2048 }, 0.62, init_phase },
+	{ .name = "phase",
+	  .what = "16 VMs, phase changes every ~10 min, overloads of +15-35 % mostly < 2 min",
+	  .nr = 16, .duration = 7200, .vm_size = { 4096, 8192, 2048 },
+	  .host_ratio = 0.62, .init = init_phase },
+	{ .name = "kbuild",
+	  .what = "8 VMs, kernel-build-like ramps to 50-75 % then a drop",
+	  .nr = 8, .duration = 7200, .vm_size = { 4096, 8192, 4096 },
+	  .host_ratio = 0.72, .init = init_kbuild },
+	{ .name = "idle",
+	  .what = "16 VMs, half idle hoarding 75 % of their RAM as page cache",
+	  .nr = 16, .duration = 7200, .vm_size = { 4096, 4096, 8192 },
+	  .host_ratio = 0.5, .init = init_idle },
+	{ .name = "reinflate",
+	  .what = "4 VMs, 10 min at 15 %, 10 min at 75 %: deflate and re-inflate with demand",
+	  .nr = 4, .duration = 7200, .vm_size = { 8192, 8192, 8192 },
+	  .host_ratio = 0.8, .init = init_cycle },
+	{ .name = "n1024",
+	  .what = "1024 VMs of 2-4 GiB, phase changes and overloads",
+	  .nr = 1024, .duration = 3600, .vm_size = { 2048, 4096, 2048 },
+	  .host_ratio = 0.62, .init = init_phase },
+	{ .name = "anon",
+	  .what = "8 swapless VMs, anonymous-only build jobs back to back, OOM restarts the job",
+	  .nr = 8, .duration = 3600, .vm_size = { 4096, 4096, 4096 },
+	  .host_ratio = 0.62, .init = init_anon },
+	/*
+	 * bench/rfc: the test VM (1463 MiB, 1023 MiB zram, 1 vCPU under TCG)
+	 * and 3 nested guests of 640 MiB. base + 3 kern = 528 MiB is the
+	 * measured MemAvailable of 928-945 MiB with the guests up; the split
+	 * (40 MiB per guest) is assumed. Balloon speeds: 22 MiB/s inflating
+	 * in an idle nested guest (DESIGN.md); deflation 5.5x faster, the
+	 * ratio measured in the first-level VM (4.5-6.5 s vs ~1 s per GiB).
+	 * page_ms: a host page operation costs what a balloon page costs
+	 * (1/22 s per MiB). touch_ms: fitted, see bench/policy/run.sh. The
+	 * job's pages hold one non-zero byte each: zram stores them in ~2 %.
+	 */
+#define RFC_MACHINE							\
+	.nr = 3, .duration = 1800, .vm_size = { 640, 640, 640 },	\
+	.ram = 1463, .base = 408, .base_cold = RFC_BASE_COLD, .swap = 1023, .kern = 40, .floor = 160, \
+	.cpus = 1, .inflate_rate = 22, .deflate_rate = 121,		\
+	.page_ms = 1000.0 / 22, .fault_ms = 0, .touch_ms = RFC_TOUCH_MS, .zram_ratio = 0.02
+	{ .name = "rfc",
+	  .what = "bench/rfc: 3 swapless guests of 640 MiB, build 400 10 each, host 1463 MiB + 1023 MiB zram",
+	  .init = init_rfc, RFC_MACHINE },
+	{ .name = "rfc-fit",
+	  .what = "as rfc, build 200 30 and 16 MiB/s of page cache per guest: working sets fit, touched memory does not",
+	  .init = init_rfc_fit, RFC_MACHINE },
 };
 
-/* ---- policies ---- */
+/* ---- guest memory ---- */
+
+/* Linux's zone watermarks for a zone of @mib MiB. */
+static struct wmarks linux_wmarks(double mib)
+{
+	double min_kb = fmin(fmax(4 * sqrt(mib * 1024), 128), 262144);
+	struct wmarks w;
+	double gap;
+
+	w.min = min_kb / 1024;
+	gap = fmax(w.min / 4, 0.001 * mib);
+	w.low = w.min + gap;
+	w.high = w.min + 2 * gap;
+	return w;
+}
+
+static double vm_avail_size(const struct sim_vm *vm)
+{
+	return vm->size - vm->balloon;
+}
+
+static double vm_free(const struct sim_vm *vm)
+{
+	return vm_avail_size(vm) - vm->kern - (vm->anon - vm->gswap) -
+	       vm->cache;
+}
+
+/* si_mem_available(): free above the reserves, plus most of the cache. */
+static double vm_mem_available(const struct sim_vm *vm)
+{
+	return fmax(0, vm_free(vm) - vm->wm.high) + vm->cache -
+	       fmin(vm->cache / 2, vm->wm.low);
+}
+
+/* Host RAM the guest's memory holds. */
+static double vm_resident(const struct sim_vm *vm)
+{
+	return vm->kern + (vm->anon - vm->gswap - vm->anon_hswap) +
+	       (vm->cache - vm->cache_hswap) + vm->free_res;
+}
+
+static void swap_in(struct sim *s, double mib)
+{
+	s->m.pswpin += mib;
+	s->h.swap -= mib;
+}
+
+/* Free pages join the top of the stack: the allocator hands them out next. */
+static void seg_push(struct sim_vm *vm, double res, double swap, double none)
+{
+	struct free_seg *g;
+
+	if (res + swap + none <= 1e-12)
+		return;
+	vm->free_res += res;
+	vm->free_swap += swap;
+	if (vm->nseg && res + swap + none < 1) {
+		g = &vm->seg[vm->nseg - 1];
+	} else {
+		if (vm->nseg == NSEG) {
+			/* The oldest two runs become one. */
+			vm->seg[0].res += vm->seg[1].res;
+			vm->seg[0].swap += vm->seg[1].swap;
+			vm->seg[0].none += vm->seg[1].none;
+			memmove(&vm->seg[1], &vm->seg[2],
+				(NSEG - 2) * sizeof(vm->seg[0]));
+			vm->nseg--;
+		}
+		g = &vm->seg[vm->nseg++];
+		g->res = g->swap = g->none = 0;
+	}
+	g->res += res;
+	g->swap += swap;
+	g->none += none;
+}
+
+/* Take @x MiB from the top of the stack (hot pages first). */
+static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
+		    double *none)
+{
+	*res = *swap = *none = 0;
+	while (x > 1e-12 && vm->nseg) {
+		struct free_seg *g = &vm->seg[vm->nseg - 1];
+		double tot = g->res + g->swap + g->none, f;
+
+		if (tot <= 1e-12) {
+			vm->nseg--;
+			continue;
+		}
+		f = fmin(1, x / tot);
+		*res += g->res * f;
+		*swap += g->swap * f;
+		*none += g->none * f;
+		g->res -= g->res * f;
+		g->swap -= g->swap * f;
+		g->none -= g->none * f;
+		x -= tot * f;
+		if (f >= 1 - 1e-12)
+			vm->nseg--;
+	}
+	*none += fmax(0, x);
+	vm->free_res = fmax(0, vm->free_res - *res);
+	vm->free_swap = fmax(0, vm->free_swap - *swap);
+}
+
+/*
+ * From the bottom of the stack (freed longest ago), turn @x MiB of touched
+ * free memory into swapped (host swap-out, @to_swap) or not backed (free
+ * page reporting). Returns the swapped MiB so reported.
+ */
+static double seg_convert(struct sim_vm *vm, double x, bool to_swap)
+{
+	double swapped = 0;
+	unsigned int i;
+
+	for (i = 0; i < vm->nseg && x > 1e-12; i++) {
+		struct free_seg *g = &vm->seg[i];
+		double y;
+
+		if (to_swap) {
+			y = fmin(x, g->res);
+			g->res -= y;
+			g->swap += y;
+			vm->free_res -= y;
+			vm->free_swap += y;
+		} else {
+			double r = fmin(x, g->res), w = fmin(x - r, g->swap);
+
+			g->res -= r;
+			g->swap -= w;
+			g->none += r + w;
+			vm->free_res -= r;
+			vm->free_swap -= w;
+			swapped += w;
+			y = r + w;
+		}
+		x -= y;
+	}
+	vm->free_res = fmax(0, vm->free_res);
+	vm->free_swap = fmax(0, vm->free_swap);
+	return swapped;
+}
+
+/*
+ * Take @x MiB of the guest's free memory, last freed first. Returns the MiB
+ * the host had to swap in; *fault gets the MiB it had to fault in.
+ */
+static double take_free(struct sim *s, struct sim_vm *vm, double x,
+			double *fault)
+{
+	double res, sw;
+
+	*fault = 0;
+	if (x <= 0)
+		return 0;
+	seg_pop(vm, x, &res, &sw, fault);
+	swap_in(s, sw);
+	return sw;
+}
+
+/* Freed memory, of which @swapped MiB are on host swap. */
+static void give_free(struct sim_vm *vm, double x, double swapped)
+{
+	seg_push(vm, x - swapped, swapped, 0);
+	if (vm->fpr_at < 0)
+		vm->fpr_at = -2;	/* armed: the next step schedules it */
+}
+
+/* Guest reclaim of up to @want MiB of page cache (kswapd or direct). */
+static void guest_reclaim(struct sim_vm *vm, double want)
+{
+	double x = fmin(want, vm->cache), sw;
+
+	vm->det.reclaim_ran = true;
+	if (x > 0) {
+		sw = vm->cache > 0 ? x * vm->cache_hswap / vm->cache : 0;
+		vm->cache -= x;
+		vm->cache_hswap -= sw;
+		give_free(vm, x, sw);
+		vm->det.reclaimed += x;
+		vm->det.scanned += x / CACHE_EFFICIENCY;
+	}
+	/* Nothing left to reclaim: reclaim scans and frees nothing. */
+	if (x < want)
+		vm->det.scanned += want - x;
+}
+
+/*
+ * The guest allocates @x MiB of anonymous memory (or page cache, @cache).
+ * Returns how much it got; less means the OOM killer ran (anonymous) or the
+ * cache did not grow. *cost gets the time the host's faults and swap-ins
+ * cost the guest, s.
+ */
+static double guest_alloc(struct sim *s, struct sim_vm *vm, double x,
+			  bool cache, double *cost)
+{
+	double free = vm_free(vm), short_, got, fault, sw, push;
+
+	*cost = 0;
+	if (x <= 0)
+		return 0;
+	if (free - x < vm->wm.low)
+		guest_reclaim(vm, vm->wm.high + x - free);
+	free = vm_free(vm);
+	if (cache) {
+		got = fmax(0, fmin(x, free - vm->wm.high));
+	} else {
+		if (free - x < vm->wm.min)
+			vm->det.stalls += 1;
+		short_ = vm->wm.min + x - free;
+		if (short_ > 0 && vm->gswap < vm->gswap_max) {
+			push = fmin(short_, vm->gswap_max - vm->gswap);
+			/* The guest swaps out its own coldest anonymous pages. */
+			vm->gswap += push;
+			seg_push(vm, push, 0, 0);
+			sw = vm->anon > 0 ? push * vm->anon_hswap / vm->anon : 0;
+			vm->anon_hswap -= sw;
+			swap_in(s, sw);	/* read to be written to guest swap */
+			*cost += sw * s->page_cost;
+			short_ -= push;
+		}
+		got = short_ > 0 ? fmax(0, x - short_) : x;
+	}
+	sw = take_free(s, vm, got, &fault);
+	*cost += sw * s->page_cost + fault * s->fault_cost;
+	if (cache)
+		vm->cache += got;
+	else
+		vm->anon += got;
+	return got;
+}
+
+/* The guest frees @x MiB of anonymous memory. */
+static void guest_free_anon(struct sim_vm *vm, double x)
+{
+	double res = vm->anon - vm->gswap, sw;
+
+	x = fmin(x, vm->anon);
+	if (x <= 0)
+		return;
+	/* Swapped-out guest pages are freed first (their slot goes). */
+	if (vm->gswap > 0) {
+		double g = fmin(x, vm->gswap);
+
+		vm->gswap -= g;
+		vm->anon -= g;
+		x -= g;
+		res = vm->anon - vm->gswap;
+	}
+	if (x <= 0)
+		return;
+	sw = res > 0 ? x * vm->anon_hswap / res : 0;
+	vm->anon -= x;
+	vm->anon_hswap -= sw;
+	give_free(vm, x, sw);
+}
+
+/*
+ * Free page reporting: FPR_DELAY after memory was freed, report up to
+ * FPR_BATCH of the touched free memory; the host discards it (resident or
+ * in swap). Repeats while there is more.
+ */
+static void fpr_step(struct sim *s, struct sim_vm *vm, double t)
+{
+	double touched, x;
+
+	if (!s->fpr || vm->fpr_at == -1)
+		return;
+	if (vm->fpr_at == -2) {
+		vm->fpr_at = t + FPR_DELAY;
+		return;
+	}
+	if (t < vm->fpr_at)
+		return;
+	/* Reported memory stays above the high watermark, in 2 MiB blocks. */
+	touched = vm->free_res + vm->free_swap;
+	x = fmin(fmin(FPR_BATCH, touched),
+		 fmax(0, vm_free(vm) - vm->wm.high - 2));
+	if (x > 0)
+		s->h.swap -= seg_convert(vm, x, false);
+	vm->fpr_at = vm->free_res + vm->free_swap > 2 ? t + FPR_DELAY : -1;
+}
+
+/* ---- guest pressure detection ---- */
+
+/*
+ * The driver's per-level rate limit, then the doorbell: the level rung in
+ * this step is the highest that passed.
+ */
+static const double quota_reclaim[KAB_NR_LEVELS] = { 10, 2, 0.5 };
+static const double quota_early[KAB_NR_LEVELS] = { 2, 1, 0.5 };
+
+static void guest_report(struct sim *s, struct sim_vm *vm, unsigned int level,
+			 double t)
+{
+	const double *q = s->det == DET_EARLY ? quota_early : quota_reclaim;
+	struct detector *d = &vm->det;
+
+	if (t - d->last_report[level - 1] < q[level - 1] - 1e-9)
+		return;
+	d->last_report[level - 1] = t;
+	d->reported[level - 1]++;
+	if (level > vm->ring)
+		vm->ring = level;
+}
+
+/* pressure.c's vab_evaluate(): the counters since the last evaluation. */
+static unsigned int evaluate_reclaim(const struct sim_vm *vm)
+{
+	const struct detector *d = &vm->det;
+	double avail = vm_mem_available(vm), total = vm_avail_size(vm);
+	bool window = d->scanned >= 512 / PAGES_PER_MIB;
+
+	if (d->ooms)
+		return KAB_LEVEL_CRITICAL;
+	if (avail >= 0.10 * total)
+		return KAB_LEVEL_NONE;
+	if ((d->stalls && avail < 0.02 * total) ||
+	    (window && d->reclaimed < 0.05 * d->scanned))
+		return KAB_LEVEL_CRITICAL;
+	if (d->stalls || (window && d->reclaimed < 0.40 * d->scanned))
+		return KAB_LEVEL_MEDIUM;
+	if (d->scanned > 0)
+		return KAB_LEVEL_LOW;
+	return KAB_LEVEL_NONE;
+}
+
+/*
+ * The early-warning detector: no reclaim needed. Free memory against the
+ * watermarks, MemAvailable against 10/5/2 % of RAM, and the time until it
+ * runs out at the rate it fell since the last evaluation.
+ */
+static unsigned int evaluate_early(struct sim_vm *vm, double t)
+{
+	struct detector *d = &vm->det;
+	double avail = vm_mem_available(vm), total = vm_avail_size(vm);
+	double rate = 0, tte = 1e18, free = vm_free(vm);
+	unsigned int level = KAB_LEVEL_NONE;
+
+	if (d->prev_at >= 0 && t > d->prev_at)
+		rate = (d->prev_avail - avail) / (t - d->prev_at);
+	if (rate > 0)
+		tte = avail / rate;
+	d->prev_avail = avail;
+	d->prev_at = t;
+	if (d->ooms || free < vm->wm.min || avail < 0.02 * total || tte < 2)
+		level = KAB_LEVEL_CRITICAL;
+	else if (free < vm->wm.low || avail < 0.05 * total || tte < 10)
+		level = KAB_LEVEL_MEDIUM;
+	else if ((avail < 0.10 * total && rate > 0) || tte < 30)
+		level = KAB_LEVEL_LOW;
+	return level;
+}
+
+static void detector_reset(struct detector *d)
+{
+	d->reclaim_ran = false;
+	d->stalls = d->scanned = d->reclaimed = 0;
+	d->ooms = 0;
+}
+
+/*
+ * The guest's detector, once per step, after the guest has run: returns
+ * with vm->ring set to the level the doorbell rang (0: none).
+ */
+static void detect(struct sim *s, struct sim_vm *vm, double t)
+{
+	struct detector *d = &vm->det;
+	unsigned int level = KAB_LEVEL_NONE;
+
+	if (s->det == DET_RECLAIM) {
+		/* The shrinker call queues one evaluation, 100 ms later. */
+		if (d->reclaim_ran && d->eval_at < 0)
+			d->eval_at = t + 0.1;
+		d->reclaim_ran = false;
+		if (d->eval_at < 0 || t < d->eval_at - 1e-9)
+			return;
+		d->eval_at = -1;
+		level = evaluate_reclaim(vm);
+	} else {
+		if (t < d->next_eval - 1e-9)
+			return;
+		d->next_eval = t + 0.5;
+		level = evaluate_early(vm, t);
+	}
+	detector_reset(d);
+	if (level)
+		guest_report(s, vm, level, t);
+}
+
+/* The OOM notifier runs before the OOM killer and reports critical. */
+static void guest_oom(struct sim *s, struct sim_vm *vm, double t)
+{
+	vm->det.ooms++;
+	s->m.ooms++;
+	guest_report(s, vm, KAB_LEVEL_CRITICAL, t);
+}
+
+static void stats_step(struct sim_vm *vm, double t)
+{
+	if (vm->stats.at >= 0 && t - vm->stats.at < STATS_PERIOD - 1e-9)
+		return;
+	vm->stats.avail = vm_mem_available(vm);
+	vm->stats.free = vm_free(vm);
+	vm->stats.cache = vm->cache;
+	vm->stats.total = vm_avail_size(vm);
+	vm->stats.at = t;
+}
+
+/* ---- workloads ---- */
+
+/* kab_guest's build_job(): the size of the next round. */
+static double job_next_len(struct job *j)
+{
+	j->seed = j->seed * 1103515245 + 12345;
+	return j->mib / 4 + (j->seed >> 8) % (j->mib - j->mib / 4 + 1);
+}
+
+static void job_begin(struct job *j, double t, bool fresh)
+{
+	j->seed = 1;
+	j->round = 0;
+	j->pass = 0;
+	j->pos = 0;
+	j->len = job_next_len(j);
+	j->running = true;
+	if (fresh)
+		j->began = t;
+}
+
+static double job_gap(struct job *j)
+{
+	if (!j->gap_hi)
+		return 1e18;
+	return j->gap_lo + (j->gap_hi - j->gap_lo) * rng_uniform(&j->rng);
+}
+
+static bool job_busy(const struct sim_vm *vm)
+{
+	return vm->has_job && vm->job.running;
+}
+
+/* The OOM killer took the job: its memory is free, it starts over. */
+static void job_killed(struct sim *s, struct sim_vm *vm, double t)
+{
+	guest_oom(s, vm, t);
+	guest_free_anon(vm, vm->anon);
+	vm->job.running = false;
+	vm->job.ooms++;
+	vm->job.killed = true;
+	vm->job.restart_at = t + RESTART_DELAY;
+}
+
+/*
+ * Run the job for @c seconds of CPU: the first pass of a round allocates
+ * (touched free pages first, else a host fault), the other three touch
+ * what is there (swapping in what the host swapped out).
+ */
+static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
+{
+	struct job *j = &vm->job;
+
+	while (c > 1e-9 && j->running) {
+		double left = j->len - j->pos, dx, pm, host, got, res, unit;
+
+		if (j->pass == 0) {
+			double touched = vm->free_res + vm->free_swap;
+			double free = fmax(vm_free(vm), 1e-9);
+
+			dx = fmin(left, 4);
+			/* An estimate: the mix of the free memory as a whole. */
+			unit = vm->free_swap / free;
+			pm = s->touch_cost + s->page_cost * unit +
+			     s->fault_cost * fmax(0, free - touched) / free;
+			dx = fmin(dx, c / pm);
+			got = guest_alloc(s, vm, dx, false, &host);
+			c -= got * s->touch_cost + host;
+			j->pos += got;
+			if (got < dx - 1e-9) {
+				job_killed(s, vm, t);
+				break;
+			}
+		} else {
+			res = vm->anon - vm->gswap;
+			unit = res > 0 ? vm->anon_hswap / res : 0;
+			pm = s->touch_cost + s->page_cost * unit;
+			dx = fmin(left, c / pm);
+			host = dx * unit;
+			vm->anon_hswap -= host;
+			swap_in(s, host);
+			c -= dx * pm;
+			j->pos += dx;
+		}
+		if (j->pos < j->len - 1e-9)
+			continue;
+		j->pos = 0;
+		if (++j->pass < 4)
+			continue;
+		guest_free_anon(vm, vm->anon);
+		j->pass = 0;
+		if (++j->round < j->rounds) {
+			j->len = job_next_len(j);
+			continue;
+		}
+		j->running = false;
+		j->finished++;
+		j->runtime_sum += t - j->began;
+		j->runtime_max = fmax(j->runtime_max, t - j->began);
+		j->restart_at = t + job_gap(j);
+	}
+}
+
+static void job_step(struct sim_vm *vm, double t)
+{
+	struct job *j = &vm->job;
+
+	if (j->running || t < j->restart_at - 1e-9)
+		return;
+	/* A restart after an OOM kill keeps the job's start time. */
+	job_begin(j, t, !j->killed);
+	j->killed = false;
+}
+
+/* A trace VM: its anonymous memory follows the working set. */
+static void trace_step(struct sim *s, struct sim_vm *vm, double t)
+{
+	double ws = t < vm->down_until ? 0 : vm->dem.ws, host, got, sw, res;
+
+	if (ws > vm->anon) {
+		got = guest_alloc(s, vm, ws - vm->anon, false, &host);
+		vm->lost += host;
+		if (got < ws - vm->anon - 1e-9) {
+			guest_oom(s, vm, t);
+			guest_free_anon(vm, vm->anon);
+			vm->down_until = t + 1;
+		}
+	} else if (ws < vm->anon) {
+		guest_free_anon(vm, vm->anon - ws);
+	}
+	if (vm->dem.io_rate > 0) {
+		guest_alloc(s, vm, vm->dem.io_rate * DT, true, &host);
+		vm->lost += host;
+	}
+	/* The working set is touched within WS_WINDOW. */
+	if (vm->gswap > 0) {
+		double back = fmin(vm->gswap * DT / WS_WINDOW,
+				   fmax(0, vm_free(vm) - vm->wm.high));
+
+		sw = take_free(s, vm, back, &host);
+		vm->gswap -= back;
+		vm->lost += (back + sw) * s->page_cost;
+	}
+	res = vm->anon - vm->gswap;
+	sw = res > 0 ? vm->anon_hswap * DT / WS_WINDOW : 0;
+	vm->anon_hswap -= sw;
+	swap_in(s, sw);
+	vm->lost += sw * s->page_cost;
+}
+
+/* A job VM's page cache: its build reads sources at io_rate. */
+static void job_cache_step(struct sim *s, struct sim_vm *vm)
+{
+	double host;
+
+	if (vm->dem.io_rate > 0 && job_busy(vm))
+		guest_alloc(s, vm, vm->dem.io_rate * DT, true, &host);
+}
+
+/* kswapd: free memory under the low watermark is reclaimed to high. */
+static void kswapd_step(struct sim_vm *vm)
+{
+	double free = vm_free(vm);
+
+	if (free < vm->wm.low)
+		guest_reclaim(vm, vm->wm.high - free);
+}
+
+/* ---- the balloon ---- */
 
 static void set_target(struct sim_vm *vm, double target, double now)
 {
@@ -346,26 +1209,258 @@ static void set_target(struct sim_vm *vm, double target, double now)
 	vm->pending = target;
 }
 
+static void balloon_apply(struct sim_vm *vm, double t, struct metrics *m)
+{
+	int dir;
+
+	if (t < vm->pending_at || vm->target == vm->pending)
+		return;
+	dir = vm->pending > vm->target ? 1 : -1;
+	if (vm->last_dir && dir != vm->last_dir)
+		m->dir_changes++;
+	vm->last_dir = dir;
+	vm->target = vm->pending;
+}
+
+/* CPU the balloon would use to reach its target, s. */
+static double balloon_need(const struct sim *s, const struct sim_vm *vm)
+{
+	double d = vm->target - vm->balloon;
+
+	return d > 0 ? d * s->inflate_cost : -d * s->deflate_cost;
+}
+
+/*
+ * Move the balloon with @c seconds of its vCPU. Inflation takes free pages
+ * (touched ones first; init_on_alloc=1 zeroes each, so a page the host
+ * swapped out is swapped in to be discarded) and reclaims page cache for
+ * them, but never takes the guest under its low watermark.
+ */
+static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
+{
+	double d = vm->target - vm->balloon, x, room, fault, sw;
+
+	if (d > 1e-9) {
+		x = fmin(d, c / s->inflate_cost);
+		room = vm_free(vm) - vm->wm.low;
+		if (room < x && vm->cache > 0) {
+			guest_reclaim(vm, x - room);
+			room = vm_free(vm) - vm->wm.low;
+		}
+		x = fmax(0, fmin(x, room));
+		sw = take_free(s, vm, x, &fault);
+		vm->balloon += x;
+		vm->moved_in += x;
+		s->h.cpu_debt += sw * s->page_cost;
+		s->m.churn += x;
+	} else if (d < -1e-9) {
+		x = fmin(-d, c / s->deflate_cost);
+		vm->balloon -= x;
+		seg_push(vm, 0, 0, x);
+		s->m.churn += x;
+	}
+}
+
+/* ---- the host ---- */
+
+enum host_class { CLASS_BASE, CLASS_FREE, CLASS_CACHE, CLASS_ANON };
+
+static double class_resident(const struct sim_vm *vm, enum host_class k)
+{
+	switch (k) {
+	case CLASS_FREE:
+		return vm->free_res;
+	case CLASS_CACHE:
+		return vm->cache - vm->cache_hswap;
+	default:
+		return vm->anon - vm->gswap - vm->anon_hswap;
+	}
+}
+
+/* Swap out guest memory of class @k to free @need MiB of RAM; returns the rest. */
+static double host_swap_out(struct sim *s, enum host_class k, double need)
+{
+	double total = 0, x, f, zr = s->zram_ratio;
+	unsigned int i;
+
+	if (k == CLASS_BASE) {
+		x = fmin(fmin(need / (1 - zr), s->h.base_cold),
+			 s->h.swap_max - s->h.swap);
+		if (x <= 0)
+			return need;
+		s->h.base_cold -= x;
+		s->h.base -= x;
+		goto out;
+	}
+	for (i = 0; i < s->nr; i++)
+		total += class_resident(&s->vms[i], k);
+	x = fmin(fmin(need / (1 - zr), total), s->h.swap_max - s->h.swap);
+	if (x <= 0)
+		return need;
+	f = x / total;
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+		double y = f * class_resident(vm, k);
+
+		if (k == CLASS_FREE)
+			seg_convert(vm, y, true);
+		else if (k == CLASS_CACHE) {
+			vm->cache_hswap += y;
+		} else {
+			vm->anon_hswap += y;
+		}
+	}
+out:
+	s->h.swap += x;
+	s->m.pswpout += x;
+	s->h.cpu_debt += x * s->page_cost;
+	return fmax(0, need - x * (1 - zr));
+}
+
+static void host_update_free(struct sim *s)
+{
+	struct host *h = &s->h;
+	double resident = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		resident += vm_resident(&s->vms[i]);
+	h->free = h->ram - h->base - resident - h->cache -
+		  s->zram_ratio * h->swap;
+}
+
+static void host_step(struct sim *s)
+{
+	struct host *h = &s->h;
+	double need, take, io = h->io_rate, out0;
+	unsigned int i;
+
+	/*
+	 * Guest disk I/O goes through the host page cache too (writeback),
+	 * except on the test VM, whose guests' disks are cache=none.
+	 */
+	for (i = 0; i < s->nr && !s->sc->ram; i++)
+		io += s->vms[i].dem.io_rate;
+	h->cache += io * DT;
+	host_update_free(s);
+	h->level = KAB_LEVEL_NONE;
+	if (h->free >= h->wm.low)
+		goto out;
+	out0 = s->m.pswpout;
+	need = h->wm.high - h->free;
+	take = fmin(need, h->cache);
+	h->cache -= take;
+	need -= take;
+	h->level = KAB_LEVEL_LOW;
+	need = host_swap_out(s, CLASS_BASE, need);
+	need = host_swap_out(s, CLASS_FREE, need);
+	need = host_swap_out(s, CLASS_CACHE, need);
+	if (need > 0) {
+		h->level = KAB_LEVEL_MEDIUM;
+		need = host_swap_out(s, CLASS_ANON, need);
+	}
+	/*
+	 * More to swap in one step than kswapd's share of the CPUs can
+	 * write: allocations reclaim directly, vmpressure's critical.
+	 */
+	if (s->m.pswpout - out0 > s->cpus * DT / (s->nr + 1) / s->page_cost)
+		h->level = KAB_LEVEL_CRITICAL;
+	if (need > 0)
+		h->level = KAB_LEVEL_CRITICAL;
+	if (need > 0)
+		s->m.host_short += need * DT;
+	host_update_free(s);
+out:
+	s->m.swap_peak = fmax(s->m.swap_peak, h->swap);
+	if (h->level > h->window_level)
+		h->window_level = h->level;
+}
+
+/*
+ * CPU: the host's swap work (kswapd) and each VM with work get an even
+ * share of the host's CPUs, each at most one CPU; within a VM the job and
+ * the balloon share its vCPU evenly. What one does not need goes to the
+ * others.
+ */
+static void cpu_share(struct sim *s)
+{
+	unsigned int i, n = s->nr, open, round;
+	double budget = s->cpus * DT, share, left;
+	double *need = calloc(n + 1, sizeof(*need));
+	double *got = calloc(n + 1, sizeof(*got));
+	bool *done = calloc(n + 1, sizeof(*done));
+
+	if (!need || !got || !done)
+		exit(1);
+	for (i = 0; i < n; i++) {
+		struct sim_vm *vm = &s->vms[i];
+
+		need[i] = fmin(DT, balloon_need(s, vm) +
+				   (job_busy(vm) ? DT : 0));
+	}
+	need[n] = fmin(DT, s->h.cpu_debt);
+	/* Water-filling. */
+	for (round = 0; round <= n; round++) {
+		open = 0;
+		for (i = 0; i <= n; i++)
+			open += !done[i] && need[i] > 1e-12;
+		if (!open || budget <= 1e-12)
+			break;
+		share = budget / open;
+		left = budget;
+		for (i = 0; i <= n; i++) {
+			if (done[i] || need[i] <= 1e-12)
+				continue;
+			if (need[i] - got[i] <= share) {
+				left -= need[i] - got[i];
+				got[i] = need[i];
+				done[i] = true;
+			}
+		}
+		if (left == budget) {
+			for (i = 0; i <= n; i++)
+				if (!done[i] && need[i] > 1e-12)
+					got[i] += share;
+			break;
+		}
+		budget = left;
+	}
+	s->h.cpu_debt -= got[n];
+	for (i = 0; i < n; i++) {
+		struct sim_vm *vm = &s->vms[i];
+		double b = balloon_need(s, vm);
+
+		if (!job_busy(vm)) {
+			vm->cpu_balloon = got[i];
+			vm->cpu_job = 0;
+		} else {
+			vm->cpu_balloon = fmin(b, fmax(got[i] / 2, 0));
+			vm->cpu_job = got[i] - vm->cpu_balloon;
+		}
+	}
+	free(need);
+	free(got);
+	free(done);
+}
+
+/* ---- policies ---- */
+
 /* kvm_autoballoon: feed events to policy.c exactly as the module does. */
-static void kab_step(struct sim_vm *vms, unsigned int nr, struct host *h,
-		     struct kab_policy_vm **pols, double t, bool host_due,
-		     bool tick_due)
+static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
+		     bool host_due, bool tick_due)
 {
 	unsigned long long now = (unsigned long long)(t * NSEC) + NSEC;
 	unsigned int i;
 
-	if (host_due && h->window_level)
-		kab_policy_host_event(&params, pols, nr, h->window_level, now);
-	for (i = 0; i < nr; i++) {
-		struct sim_vm *vm = &vms[i];
-		double every = vm->level >= KAB_LEVEL_MEDIUM ? REPORT_HIGH :
-							       REPORT_LOW;
+	if (host_due && s->h.window_level)
+		kab_policy_host_event(&params, pols, s->nr, s->h.window_level,
+				      now);
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
 
-		if (vm->level && t - vm->last_report >= every - 1e-9) {
-			kab_policy_guest_event(&params, &vm->pol, vm->level, 1,
+		if (vm->ring)
+			kab_policy_guest_event(&params, &vm->pol, vm->ring, 1,
 					       now);
-			vm->last_report = t;
-		}
 		if (tick_due)
 			kab_policy_tick(&params, &vm->pol, now);
 		if (vm->pol.seq != vm->seen_seq) {
@@ -376,36 +1471,32 @@ static void kab_step(struct sim_vm *vms, unsigned int nr, struct host *h,
 }
 
 /*
- * oVirt MOM's balloon rules: every 10 s, host free (free + cache, as MOM's
- * collector counts it) under 20 % shrinks each guest by up to 5 % down to
- * its used memory plus a free share scaled by host pressure (negative
- * under 5 %: force the guest to give), else grow by 5 %; changes under
- * 0.25 % are ignored.
+ * oVirt MOM's balloon rules, as bench/reaction/baseline.py runs them: every
+ * 10 s, host MemFree + Cached under 20 % of RAM shrinks each guest by up to
+ * 5 %, not below its used memory (size - the free memory its statistics
+ * report) plus a share of its size that scales with host free memory
+ * (negative at 5 % or less: the guest is forced to give), nor below its
+ * floor; else it grows by 5 %, keeping used + 20 %. Changes under 0.25 % of
+ * its size are not made.
  */
-static void mom_step(struct sim_vm *vms, unsigned int nr, struct host *h,
-		     double t)
+static void mom_step(struct sim *s, double t)
 {
-	double host_free = (h->free + h->cache) / h->ram;
+	double host = (s->h.free + s->h.cache) / s->h.ram;
 	unsigned int i;
 
-	for (i = 0; i < nr; i++) {
-		struct sim_vm *vm = &vms[i];
-		double cur = vm->size - vm->balloon;
-		double unused = fmax(0, cur - vm->ws - vm->cache);
-		double used = cur - unused, gfp, bmin, size;
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+		double cur = vm_avail_size(vm), size, share, used;
 
-		if (host_free < 0.20) {
-			gfp = host_free <= 0.05 ? host_free - 0.05 :
-				0.20 * host_free / 0.20;
-			bmin = fmax(vm->floor, used + gfp * cur);
-			size = cur * 0.95;
-			if (size < bmin)
-				size = bmin;
+		if (vm->stats.at < 0)
+			continue;
+		used = cur - fmin(cur, vm->stats.free);
+		if (host < 0.20) {
+			share = host <= 0.05 ? host - 0.05 : host;
+			size = fmax(fmax(cur * 0.95, vm->floor),
+				    used + share * cur);
 		} else {
-			bmin = used + 0.20 * cur;
-			size = fmin(cur * 1.05, vm->size);
-			if (size < bmin)
-				size = bmin;
+			size = fmax(fmin(cur * 1.05, vm->size), used + 0.20 * cur);
 		}
 		size = fmin(size, vm->size);
 		if (fabs(size - cur) > 0.0025 * cur)
@@ -414,18 +1505,21 @@ static void mom_step(struct sim_vm *vms, unsigned int nr, struct host *h,
 }
 
 /*
- * Xen self-ballooning: every 5 s each guest heads for committed memory plus
- * its reserve, all the way up at once, down by 1/8 of the gap (down
- * hysteresis 8). It does not look at the host.
+ * Xen self-ballooning: every 5 s each guest heads for its committed memory
+ * (what its workload has asked for, and its kernel) plus a reserve, all the way up at once,
+ * down by 1/8 of the gap (down hysteresis 8). It does not look at the host.
  */
-static void xen_step(struct sim_vm *vms, unsigned int nr, double t)
+static void xen_step(struct sim *s, double t)
 {
 	unsigned int i;
 
-	for (i = 0; i < nr; i++) {
-		struct sim_vm *vm = &vms[i];
-		double cur = vm->size - vm->balloon;
-		double goal = vm->ws + GUEST_MIN_FREE * vm->size;
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+		double cur = vm_avail_size(vm);
+		double committed = vm->has_job ?
+				   (vm->job.running ? vm->job.len : 0) :
+				   vm->dem.ws;
+		double goal = vm->kern + committed + 0.01 * vm->size;
 
 		if (cur > goal)
 			cur -= (cur - goal) / 8;
@@ -437,195 +1531,290 @@ static void xen_step(struct sim_vm *vms, unsigned int nr, double t)
 
 /*
  * ChromeOS-style: every second, keep host available memory above a 10 %
- * margin by taking guest cache (split evenly), give a guest under pressure
- * what it needs back, and block the opposite direction after a move: no
- * inflation for 10 s after a deflate for medium pressure, 100 s after
- * critical, no deflation for 10 s after an inflation unless critical.
+ * margin by taking guest cache (the statistics' figure, split evenly), give
+ * a guest under pressure what it needs back, and block the opposite
+ * direction after a resize: 10 s after a high-priority one (a guest at
+ * medium or critical pressure), 100 s after a low-priority one (reclaiming
+ * guest cache for the host). A block stops only requests of its priority or
+ * lower.
  */
-static void chromeos_step(struct sim_vm *vms, unsigned int nr, struct host *h,
-			  double t)
+static void chromeos_step(struct sim *s, double t)
 {
-	double avail = h->free + h->cache, deficit = 0.10 * h->ram - avail;
+	double avail = s->h.free + s->h.cache, deficit = 0.10 * s->h.ram - avail;
 	unsigned int i, donors = 0;
 
-	for (i = 0; i < nr; i++)
-		donors += vms[i].cache > 0 && !vms[i].level;
-	for (i = 0; i < nr; i++) {
-		struct sim_vm *vm = &vms[i];
-		double need;
+	for (i = 0; i < s->nr; i++)
+		donors += s->vms[i].stats.cache > 0 && !s->vms[i].level;
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+		double need, give;
 
 		if (vm->level >= KAB_LEVEL_MEDIUM) {
 			if (t < vm->block_deflate_until &&
-			    vm->level < KAB_LEVEL_CRITICAL)
+			    vm->block_deflate_prio >= 2)
 				continue;
-			need = vm->ws + 0.05 * vm->size -
-			       (vm->size - vm->balloon);
-			if (need < 0.02 * vm->size)
-				need = 0.02 * vm->size;
+			need = fmax(0.05 * vm->size - vm->stats.avail,
+				    0.02 * vm->size);
 			set_target(vm, vm->balloon - need, t);
-			vm->block_inflate_until = t +
-				(vm->level == KAB_LEVEL_CRITICAL ? 100 : 10);
+			vm->block_inflate_until = t + 10;
+			vm->block_inflate_prio = 2;
 			continue;
 		}
-		if (deficit > 0 && donors && !vm->level && vm->cache > 0 &&
-		    t >= vm->block_inflate_until) {
-			set_target(vm, vm->balloon +
-				   fmin(vm->cache, deficit / donors), t);
-			vm->block_deflate_until = t + 10;
+		if (deficit > 0 && donors && !vm->level &&
+		    vm->stats.cache > 0 && t >= vm->block_inflate_until) {
+			give = fmin(vm->stats.cache, deficit / donors);
+			set_target(vm, vm->balloon + give, t);
+			vm->block_deflate_until = t + 100;
+			vm->block_deflate_prio = 1;
 		}
 	}
 }
 
-/* The oracle knows the working set 5 s ahead and leaves only min_free. */
-static void oracle_step(struct sim_vm *vms, unsigned int nr, double t,
-			const double *ws_ahead)
+/* The working set an oracle plans for: a trace's 5 s ahead, a job's round. */
+static double oracle_need(const struct sim_vm *vm, double ws_ahead,
+			  double t)
+{
+	if (!vm->has_job)
+		return ws_ahead;
+	/* The largest round it may start, 10 s before it starts. */
+	if (!vm->job.running && vm->job.restart_at > t + 10)
+		return 0;
+	return vm->job.mib;
+}
+
+/* The oracle leaves the kernel, the working set and 2 % of the size. */
+static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 {
 	unsigned int i;
 
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+
+		set_target(vm, vm->size - vm->kern -
+			   oracle_need(vm, ws_ahead[i], t) - 0.02 * vm->size, t);
+	}
+}
+
+/* ---- the unavoidable minimum ---- */
+
+/*
+ * Host swap an oracle could not avoid, given the working set of each guest
+ * at time t (need[i], without kern) and how often it is touched (period[i]):
+ * the deficit D over usable RAM must be on swap; each rise of D is swapped
+ * out, and the swapped part is re-faulted once per period of the guest
+ * touched least often (the oracle puts it there).
+ */
+static void min_swap_account(struct sim *s, const double *need,
+			     const double *period, double *prev)
+{
+	double sum = s->h.base, p = 0, d, cold = s->h.base_cold;
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		sum += s->vms[i].kern + need[i];
+		if (need[i] > 0)
+			p = fmax(p, period[i]);
+	}
+	d = fmax(0, sum - (s->h.ram - s->h.wm.high));
+	s->m.min_peak = fmax(s->m.min_peak, d);
+	/* Cold host memory goes out once and never comes back. */
+	s->m.min_cold = fmax(s->m.min_cold, fmin(d, cold));
+	d = fmax(0, d - cold);
+	if (d > *prev)
+		s->m.min_out += d - *prev;
+	if (p > 0)
+		s->m.min_out += d * DT / p;
+	*prev = d;
+}
+
+/*
+ * The jobs' unimpeded timeline (touch_cost only, the CPUs shared by the
+ * running jobs), for the minimum of a job scenario.
+ */
+static void min_swap_jobs(struct sim *s)
+{
+	unsigned int i, nr = s->nr, busy, steps = 0;
+	struct job *jobs = calloc(nr, sizeof(*jobs));
+	double *need = calloc(nr, sizeof(*need));
+	double *period = calloc(nr, sizeof(*period));
+	double t, prev = 0, rate;
+
+	if (!jobs || !need || !period)
+		exit(1);
 	for (i = 0; i < nr; i++)
-		set_target(&vms[i], vms[i].size - ws_ahead[i] -
-			   GUEST_MIN_FREE * vms[i].size, t);
+		jobs[i] = s->vms[i].job;
+	for (t = 0; t < s->sc->duration; t += DT, steps++) {
+		busy = 0;
+		for (i = 0; i < nr; i++) {
+			struct job *j = &jobs[i];
+
+			if (!j->running && t >= j->restart_at - 1e-9)
+				job_begin(j, t, true);
+			busy += j->running;
+		}
+		if (!busy && t > 0) {
+			for (i = 0; i < nr; i++)
+				need[i] = 0;
+			bool later = false;
+
+			for (i = 0; i < nr; i++)
+				later |= jobs[i].restart_at < 1e17;
+			if (!later)
+				break;
+		}
+		rate = busy ? fmin(1, (double)s->sc->cpus / busy) /
+			      s->touch_cost : 0;
+		for (i = 0; i < nr; i++) {
+			struct job *j = &jobs[i];
+
+			need[i] = 0;
+			if (!j->running)
+				continue;
+			need[i] = j->pass ? j->len : j->pos;
+			period[i] = j->len / rate;
+			j->pos += rate * DT;
+			while (j->running && j->pos >= j->len) {
+				j->pos -= j->len;
+				if (++j->pass < 4)
+					continue;
+				j->pass = 0;
+				if (++j->round < j->rounds) {
+					j->len = job_next_len(j);
+					continue;
+				}
+				j->running = false;
+				j->restart_at = t + job_gap(j);
+			}
+		}
+		min_swap_account(s, need, period, &prev);
+	}
+	(void)steps;
+	free(jobs);
+	free(need);
+	free(period);
 }
 
 /* ---- the world ---- */
 
-static void guest_step(struct sim_vm *vm)
+static void print_header(void)
 {
-	double min_free = GUEST_MIN_FREE * vm->size;
-	double a = vm->size - vm->balloon, room = a - min_free;
-	bool reclaimed = false;
-
-	vm->cache += vm->dem.io_rate * DT;
-	if (vm->ws + vm->cache > room) {
-		vm->cache = fmax(0, room - vm->ws);
-		reclaimed = true;
-	}
-	if (vm->ws >= room)
-		vm->level = KAB_LEVEL_CRITICAL;
-	else if (reclaimed)
-		vm->level = vm->cache < MEDIUM_CACHE * a ? KAB_LEVEL_MEDIUM :
-							   KAB_LEVEL_LOW;
-	else
-		vm->level = KAB_LEVEL_NONE;
+	printf("scenario\tpolicy\tfpr\tdetector\tnr_vms\thours\t"
+	       "reclaimed_gibh\tunmet_pct\tooms\tpswpout\tpswpin\t"
+	       "swap_peak_mib\tlost_pct\tchurn_gib\tdir_changes\t"
+	       "jobs_done\tjob_mean_s\tjob_max_s\tjob_runtimes_s\t"
+	       "rings_low\trings_medium\trings_critical\tinflate_mibps\t"
+	       "min_pswpout\tmin_swap_peak_mib\thost_short_gibh\t"
+	       "host_idle_gibh\tinflations\tdeflations\tstalls\n");
 }
 
-static void balloon_step(struct sim_vm *vm, double t, struct metrics *m)
+static void account(struct sim *s, struct sim_vm *vm, double t)
 {
-	double old = vm->balloon, want;
-	int dir;
+	bool unmet = t < vm->down_until ||
+		     (vm->has_job && !vm->job.running && vm->job.killed) ||
+		     (!vm->has_job && vm->kern + vm->dem.ws >
+		      vm_avail_size(vm) - vm->wm.min);
 
-	if (t >= vm->pending_at && vm->target != vm->pending) {
-		dir = vm->pending > vm->target ? 1 : -1;
-		if (vm->last_dir && dir != vm->last_dir)
-			m->dir_changes++;
-		vm->last_dir = dir;
-		vm->target = vm->pending;
-	}
-	want = vm->target;
-	if (want > old)
-		vm->balloon = fmin(want, old + INFLATE_RATE * DT);
-	else
-		vm->balloon = fmax(want, old - DEFLATE_RATE * DT);
-	m->churn += fabs(vm->balloon - old);
-}
-
-static void host_step(struct host *h, struct sim_vm *vms, unsigned int nr,
-		      struct metrics *m)
-{
-	double resident = 0, wm_min = 0.005 * h->ram, wm_low = 0.01 * h->ram;
-	double wm_high = 0.015 * h->ram, need, take, io;
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		struct sim_vm *vm = &vms[i];
-		double a = vm->size - vm->balloon;
-
-		resident += fmin(a, vm->ws + vm->cache +
-				 GUEST_MIN_FREE * vm->size);
-	}
-	/* Guest disk I/O goes through the host page cache too (writeback). */
-	io = h->io_rate;
-	for (i = 0; i < nr; i++)
-		io += vms[i].dem.io_rate;
-	h->cache += io * DT;
-	h->free = h->ram - h->base - resident - h->cache;
-	h->level = KAB_LEVEL_NONE;
-	if (h->free >= wm_low)
-		return;
-	need = wm_high - h->free;
-	take = fmin(need, h->cache);
-	h->cache -= take;
-	h->free += take;
-	if (take >= need && h->cache >= 0.01 * h->ram)
-		h->level = KAB_LEVEL_LOW;
-	else if (h->free >= wm_min)
-		h->level = KAB_LEVEL_MEDIUM;
-	else
-		h->level = KAB_LEVEL_CRITICAL;
-	if (h->free < 0)
-		m->shortfall += -h->free * DT;
-}
-
-/* Host memory free above the high watermark: reclaimed for nothing. */
-static void host_account(const struct host *h, struct metrics *m)
-{
-	double idle = h->free - 0.015 * h->ram;
-
-	if (idle > 0)
-		m->host_idle += idle * DT;
-}
-
-static void account(struct sim_vm *vm, double t, struct metrics *m)
-{
-	double a = vm->size - vm->balloon;
-	bool unmet = vm->ws > a + 1e-9;
-	bool oom = vm->ws > a + GUEST_SWAP * vm->size;
-
-	m->reclaimed += vm->balloon * DT;
+	s->m.reclaimed += vm->balloon * DT;
 	if (unmet) {
-		m->unmet += DT;
+		s->m.unmet += DT;
 		if (!vm->unmet)
 			vm->unmet_since = t;
 	} else if (vm->unmet) {
-		m->unmet_episode_sum += t - vm->unmet_since;
-		m->unmet_episodes++;
+		s->m.unmet_episode_sum += t - vm->unmet_since;
+		s->m.unmet_episodes++;
 	}
-	if (oom && !vm->oom)
-		m->ooms++;
 	vm->unmet = unmet;
-	vm->oom = oom;
 }
 
-static void print_header(void)
+static void scenario_machine(struct sim *s, double sum_size)
 {
-	printf("scenario\tpolicy\tnr_vms\thours\treclaimed_gibh\tunmet_pct\t"
-	       "ooms\tshortfall_gibh\tchurn_gib\tdir_changes\treaction_s\t"
-	       "host_idle_gibh\n");
+	const struct scenario *sc = s->sc;
+	struct host *h = &s->h;
+
+	if (sc->ram) {
+		h->ram = sc->ram;
+		h->base = sc->base;
+		h->swap_max = sc->swap;
+		h->io_rate = sc->host_io;
+		s->page_cost = model_or("page_ms", sc->page_ms) / 1000;
+		s->fault_cost = model_or("fault_ms", sc->fault_ms) / 1000;
+		h->base_cold = model_or("base_cold", sc->base_cold);
+		s->touch_cost = model_or("touch_ms", sc->touch_ms) / 1000;
+		s->inflate_cost = 1 / sc->inflate_rate;
+		s->deflate_cost = 1 / sc->deflate_rate;
+		s->zram_ratio = sc->zram_ratio;
+		s->cpus = sc->cpus;
+	} else {
+		/*
+		 * A real host: balloons at the speeds bench/guest measured
+		 * (virtio_balloon on 6.1, medians 95 and 475 MiB/s), zram
+		 * swap of a quarter of RAM at 3:1, a swap-in costs ~4 us
+		 * per page.
+		 */
+		h->base = 1024 + 0.02 * sum_size;
+		h->ram = h->base + sc->host_ratio * sum_size;
+		h->swap_max = 0.25 * h->ram;
+		h->io_rate = 20;
+		s->page_cost = 0.001;
+		s->fault_cost = 0;
+		s->touch_cost = 0.001;
+		s->inflate_cost = 1 / 95.0;
+		s->deflate_cost = 1 / 475.0;
+		s->zram_ratio = 0.33;	/* zram's usual 3:1 */
+		s->cpus = s->nr;	/* a CPU per vCPU: not CPU bound */
+	}
+	h->wm = linux_wmarks(h->ram);
 }
 
 static int run(const struct scenario *sc, enum policy_kind pk,
-	       unsigned long long seed, const char *trace_path)
+	       enum detector_kind det, bool fpr, unsigned long long seed,
+	       const char *trace_path)
 {
-	unsigned int nr = sc->nr, i;
-	struct sim_vm *vms = calloc(nr, sizeof(*vms));
+	unsigned int nr = sc->nr, i, k, nbusy;
 	struct sim_vm *ahead = calloc(nr, sizeof(*ahead));
 	struct kab_policy_vm **pols = calloc(nr, sizeof(*pols));
 	double *ws_ahead = calloc(nr, sizeof(*ws_ahead));
-	double sum_size = 0, sum_ws, sum_alloc, t;
+	double *period = calloc(nr, sizeof(*period));
+	double sum_size = 0, sum_ws, sum_alloc, t, min_prev = 0;
 	unsigned long step, nsteps = (unsigned long)(sc->duration / DT);
-	unsigned int lookahead = (unsigned int)(5.0 / DT), k;
-	struct metrics m = { 0 };
-	struct host h = { 0 };
+	unsigned int lookahead = (unsigned int)(5.0 / DT);
+	unsigned long rings[KAB_NR_LEVELS] = { 0 };
+	double moved = 0, moved_time = 0, rt_sum = 0, rt_max = 0, lost = 0;
+	double *need = calloc(nr, sizeof(*need));
+	unsigned long long infl = 0, defl = 0, stalls = 0;
+	unsigned int done = 0, jobs = 0;
+	char runtimes[512] = "";
+	struct sim s = { 0 };
 	FILE *trace = NULL;
 
-	if (!vms || !ahead || !pols || !ws_ahead || apply_overrides())
+	s.sc = sc;
+	s.nr = nr;
+	s.pk = pk;
+	s.det = det;
+	s.fpr = fpr;
+	s.vms = calloc(nr, sizeof(*s.vms));
+	if (!s.vms || !ahead || !pols || !ws_ahead || !period || !need ||
+	    apply_overrides())
 		return 1;
 	for (i = 0; i < nr; i++) {
-		struct sim_vm *vm = &vms[i];
+		struct sim_vm *vm = &s.vms[i];
 
 		vm->dem.rng.s = seed * 1000003ULL + i * 7919ULL + 1;
+		vm->job.rng.s = seed * 1000033ULL + i * 7907ULL + 3;
 		vm_common_init(vm, sc->vm_size[i % 3]);
 		sc->init(vm, i, nr);
+		vm->kern = sc->kern ? sc->kern : 0.02 * vm->size;
+		if (sc->floor)
+			vm->floor = sc->floor;
+		vm->wm = linux_wmarks(vm->size);
+		vm->fpr_at = -1;
+		seg_push(vm, 0, 0, vm_free(vm));
+		vm->det.eval_at = -1;
+		vm->det.prev_at = -1;
+		vm->stats.at = -1;
+		for (k = 0; k < KAB_NR_LEVELS; k++)
+			vm->det.last_report[k] = -1e9;
+		/* An idle guest's hoarded cache is touched and resident. */
 		sum_size += vm->size;
 		vm->pol.total_pages = (u64)(vm->size * PAGES_PER_MIB);
 		vm->pol.floor_pages = (u64)(vm->floor * PAGES_PER_MIB);
@@ -634,113 +1823,203 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		if (kab_policy_vm_init(&params, &vm->pol, NSEC))
 			return 1;
 		vm->seen_seq = vm->pol.seq;
-		vm->last_report = -1e9;
 		pols[i] = &vm->pol;
 		/* The oracle's look-ahead copy of the demand generator. */
 		ahead[i].dem = vm->dem;
 	}
+	scenario_machine(&s, sum_size);
+	if (s.vms[0].has_job)
+		min_swap_jobs(&s);
 	for (i = 0; i < nr; i++)
 		for (k = 0; k < lookahead; k++)
 			demand_step(&ahead[i].dem, k * DT);
-	h.base = 1024 + 0.02 * sum_size;
-	h.ram = h.base + sc->host_ratio * sum_size;
-	h.io_rate = 20;
 
 	if (trace_path) {
 		trace = fopen(trace_path, "w");
 		if (!trace)
 			return 1;
 		fprintf(trace, "t_min\tdemand_gib\tallocated_gib\t"
-			"host_free_gib\tvm0_demand_gib\tvm0_allocated_gib\n");
+			"host_free_gib\tvm0_demand_gib\tvm0_allocated_gib\t"
+			"host_swap_gib\tvm0_balloon_gib\n");
 	}
 
 	for (step = 0; step < nsteps; step++) {
-		t = step * DT;
-		for (i = 0; i < nr; i++) {
-			demand_step(&vms[i].dem, t);
-			vms[i].ws = vms[i].dem.ws;
-			demand_step(&ahead[i].dem, t + lookahead * DT);
-			ws_ahead[i] = fmax(vms[i].ws, ahead[i].dem.ws);
-		}
-		for (i = 0; i < nr; i++)
-			guest_step(&vms[i]);
-		host_step(&h, vms, nr, &m);
-		host_account(&h, &m);
-		if (h.level > h.window_level)
-			h.window_level = h.level;
-
 		bool host_due = step % (unsigned long)(HOST_PERIOD / DT) == 0;
 		bool tick_due = step % (unsigned long)(TICK_PERIOD / DT) == 0;
 
+		t = step * DT;
+		nbusy = 0;
+		/* The guests run. */
+		for (i = 0; i < nr; i++) {
+			struct sim_vm *vm = &s.vms[i];
+
+			vm->ring = KAB_LEVEL_NONE;
+			balloon_apply(vm, t, &s.m);
+			if (vm->has_job) {
+				job_step(vm, t);
+				nbusy += job_busy(vm) ||
+					 vm->job.restart_at < 1e17;
+				continue;
+			}
+			demand_step(&vm->dem, t);
+			demand_step(&ahead[i].dem, t + lookahead * DT);
+			ws_ahead[i] = fmax(vm->dem.ws, ahead[i].dem.ws);
+			period[i] = WS_WINDOW;
+			trace_step(&s, vm, t);
+		}
+		cpu_share(&s);
+		for (i = 0; i < nr; i++) {
+			struct sim_vm *vm = &s.vms[i];
+
+			if (vm->target > vm->balloon + 1e-9)
+				vm->moved_in_time += DT;
+			balloon_move(&s, vm, vm->cpu_balloon);
+			if (vm->has_job) {
+				job_run(&s, vm, vm->cpu_job, t);
+				job_cache_step(&s, vm);
+			}
+			kswapd_step(vm);
+			fpr_step(&s, vm, t);
+			detect(&s, vm, t);
+			stats_step(vm, t);
+			if (vm->ring) {
+				vm->level = vm->ring;
+				vm->level_at = t;
+			} else if (t - vm->level_at > 5) {
+				vm->level = KAB_LEVEL_NONE;
+			}
+		}
+		if (!s.vms[0].has_job) {
+			for (i = 0; i < nr; i++)
+				need[i] = s.vms[i].dem.ws;
+			min_swap_account(&s, need, period, &min_prev);
+		}
+		host_step(&s);
+		if (s.h.free > s.h.wm.high)
+			s.m.host_idle += (s.h.free - s.h.wm.high) * DT;
+
 		switch (pk) {
 		case POL_KAB:
-			kab_step(vms, nr, &h, pols, t, host_due, tick_due);
+			kab_step(&s, pols, t, host_due, tick_due);
 			break;
 		case POL_MOM:
 			if (step % 100 == 0)
-				mom_step(vms, nr, &h, t);
+				mom_step(&s, t);
 			break;
 		case POL_XEN:
 			if (step % 50 == 0)
-				xen_step(vms, nr, t);
+				xen_step(&s, t);
 			break;
 		case POL_CHROMEOS:
 			if (tick_due)
-				chromeos_step(vms, nr, &h, t);
+				chromeos_step(&s, t);
 			break;
 		case POL_ORACLE:
-			oracle_step(vms, nr, t, ws_ahead);
+			oracle_step(&s, t, ws_ahead);
 			break;
 		default:
 			break;
 		}
 		if (host_due)
-			h.window_level = KAB_LEVEL_NONE;
+			s.h.window_level = KAB_LEVEL_NONE;
 
 		for (i = 0; i < nr; i++) {
-			double old = vms[i].balloon;
+			struct sim_vm *vm = &s.vms[i];
 
-			balloon_step(&vms[i], t, &m);
-			if (pk == POL_KAB && vms[i].balloon != old)
-				kab_policy_actual(&params, &vms[i].pol,
-						  (u64)(vms[i].balloon *
-							PAGES_PER_MIB),
+			if (pk == POL_KAB)
+				kab_policy_actual(&params, &vm->pol,
+						  (u64)(vm->balloon * PAGES_PER_MIB),
 						  (unsigned long long)(t * NSEC) +
 						  NSEC);
-			account(&vms[i], t, &m);
+			account(&s, vm, t);
 		}
 
 		if (trace && step % (unsigned long)(TRACE_PERIOD / DT) == 0) {
 			sum_ws = sum_alloc = 0;
 			for (i = 0; i < nr; i++) {
-				sum_ws += vms[i].ws;
-				sum_alloc += vms[i].size - vms[i].target;
+				sum_ws += s.vms[i].has_job ? s.vms[i].anon :
+							     s.vms[i].dem.ws;
+				sum_alloc += s.vms[i].size - s.vms[i].target;
 			}
-			fprintf(trace, "%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n",
+			fprintf(trace, "%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n",
 				t / 60, sum_ws / 1024, sum_alloc / 1024,
-				h.free / 1024, vms[0].ws / 1024,
-				(vms[0].size - vms[0].target) / 1024);
+				s.h.free / 1024,
+				(s.vms[0].has_job ? s.vms[0].anon :
+				 s.vms[0].dem.ws) / 1024,
+				(s.vms[0].size - s.vms[0].target) / 1024,
+				s.h.swap / 1024, s.vms[0].balloon / 1024);
 		}
+		/* A job scenario ends when every job is done. */
+		if (s.vms[0].has_job && !nbusy)
+			break;
 	}
-	for (i = 0; i < nr; i++)
-		if (vms[i].unmet) {
-			m.unmet_episode_sum += sc->duration - vms[i].unmet_since;
-			m.unmet_episodes++;
-		}
+	t = (double)step * DT;
+	for (i = 0; i < nr; i++) {
+		struct sim_vm *vm = &s.vms[i];
 
-	printf("%s\t%s\t%u\t%.1f\t%.2f\t%.4f\t%lu\t%.3f\t%.1f\t%lu\t%.2f\t%.2f\n",
-	       sc->name, policy_names[pk], nr, sc->duration / 3600,
-	       m.reclaimed / 1024 / 3600, 100.0 * m.unmet / (nr * sc->duration),
-	       m.ooms, m.shortfall / 1024 / 3600, m.churn / 1024,
-	       m.dir_changes,
-	       m.unmet_episodes ? m.unmet_episode_sum / m.unmet_episodes : 0,
-	       m.host_idle / 1024 / 3600);
+		if (vm->unmet) {
+			s.m.unmet_episode_sum += t - vm->unmet_since;
+			s.m.unmet_episodes++;
+		}
+		for (k = 0; k < KAB_NR_LEVELS; k++)
+			rings[k] += vm->det.reported[k];
+		if (getenv("KAB_SIM_DEBUG"))
+			fprintf(stderr, "vm%u: inflations %llu deflations %llu "
+				"stalls %llu dropped %llu target %.0f balloon %.0f "
+				"rings %lu/%lu/%lu\n", i,
+				(unsigned long long)vm->pol.inflations,
+				(unsigned long long)vm->pol.deflations,
+				(unsigned long long)vm->pol.stalls,
+				(unsigned long long)vm->pol.guest_dropped,
+				vm->pol.target_pages / PAGES_PER_MIB, vm->balloon,
+				vm->det.reported[0], vm->det.reported[1],
+				vm->det.reported[2]);
+		moved += vm->moved_in;
+		lost += vm->lost;
+		if (pk == POL_KAB) {
+			infl += vm->pol.inflations;
+			defl += vm->pol.deflations;
+			stalls += vm->pol.stalls;
+		}
+		moved_time += vm->moved_in_time;
+		if (!vm->has_job)
+			continue;
+		jobs++;
+		done += vm->job.finished;
+		rt_sum += vm->job.runtime_sum;
+		rt_max = fmax(rt_max, vm->job.runtime_max);
+		if (strlen(runtimes) < sizeof(runtimes) - 16)
+			snprintf(runtimes + strlen(runtimes),
+				 sizeof(runtimes) - strlen(runtimes), "%s%.1f",
+				 *runtimes ? "," : "",
+				 vm->job.finished ? vm->job.runtime_sum /
+						    vm->job.finished : -1.0);
+	}
+	if (!*runtimes)
+		strcpy(runtimes, "-");
+	printf("%s\t%s\t%d\t%s\t%u\t%.3f\t%.2f\t%.4f\t%lu\t%.0f\t%.0f\t%.0f\t"
+	       "%.4f\t%.1f\t%lu\t%u\t%.1f\t%.1f\t%s\t%lu\t%lu\t%lu\t%.2f\t"
+	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\n",
+	       sc->name, policy_names[pk], fpr,
+	       det == DET_EARLY ? "early" : "reclaim", nr, t / 3600,
+	       s.m.reclaimed / 1024 / 3600, 100.0 * s.m.unmet / (nr * t),
+	       s.m.ooms, s.m.pswpout * PAGES_PER_MIB,
+	       s.m.pswpin * PAGES_PER_MIB, s.m.swap_peak,
+	       100.0 * lost / (nr * t), s.m.churn / 1024,
+	       s.m.dir_changes, done, done ? rt_sum / done : 0, rt_max,
+	       runtimes, rings[0], rings[1], rings[2],
+	       moved_time > 0 ? moved / moved_time : 0,
+	       (s.m.min_out + s.m.min_cold) * PAGES_PER_MIB, s.m.min_peak,
+	       s.m.host_short / 1024 / 3600, s.m.host_idle / 1024 / 3600,
+	       infl, defl, stalls);
 	if (trace)
 		fclose(trace);
-	free(vms);
+	free(s.vms);
 	free(ahead);
 	free(pols);
 	free(ws_ahead);
+	free(period);
+	free(need);
 	return 0;
 }
 
@@ -843,9 +2122,10 @@ static void usage(void)
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: kab_sim -s SCENARIO -p POLICY [-S SEED] "
-		"[-t TRACE] [-o TUNABLE=VALUE]...\n       kab_sim -H\n       kab_sim -c N -k "
-		"host|guest [-i ITER]\nscenarios:");
+	fprintf(stderr, "usage: kab_sim -s SCENARIO -p POLICY [-r] "
+		"[-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]...\n"
+		"       kab_sim -H | -l\n"
+		"       kab_sim -c N -k host|guest [-i ITER]\nscenarios:");
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
 	fprintf(stderr, "\npolicies:");
@@ -859,11 +2139,13 @@ int main(int argc, char **argv)
 {
 	const char *scenario = NULL, *policy = NULL, *trace = NULL;
 	const char *kind = "host";
+	enum detector_kind det = DET_RECLAIM;
 	unsigned long long seed = 1;
 	unsigned int cost_nr = 0, iters = 100, i;
+	bool fpr = false;
 	int opt, pk = -1;
 
-	while ((opt = getopt(argc, argv, "s:p:S:t:Hc:k:i:lo:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:S:t:Hc:k:i:lo:rd:m:C")) != -1) {
 		switch (opt) {
 		case 's':
 			scenario = optarg;
@@ -894,6 +2176,26 @@ int main(int argc, char **argv)
 				usage();
 			overrides[nr_overrides++] = optarg;
 			break;
+		case 'm':
+			if (nr_model_overrides == MAX_OVERRIDES)
+				usage();
+			model_overrides[nr_model_overrides++] = optarg;
+			break;
+		case 'r':
+			fpr = true;
+			break;
+		case 'C':
+			printf("base_cold\t%g\ntouch_ms\t%g\npage_ms\t%.1f\n",
+			       (double)RFC_BASE_COLD, RFC_TOUCH_MS, 1000.0 / 22);
+			return 0;
+		case 'd':
+			if (!strcmp(optarg, "reclaim"))
+				det = DET_RECLAIM;
+			else if (!strcmp(optarg, "early"))
+				det = DET_EARLY;
+			else
+				usage();
+			break;
 		case 'l':
 			for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 				printf("%s\t%u\t%s\n", scenarios[i].name,
@@ -914,7 +2216,7 @@ int main(int argc, char **argv)
 		usage();
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		if (!strcmp(scenario, scenarios[i].name))
-			return run(&scenarios[i], pk, seed, trace);
+			return run(&scenarios[i], pk, det, fpr, seed, trace);
 	usage();
 	return 2;
 }
