@@ -145,11 +145,11 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    0, KAB_MAX_MS, 5000, "ms",
 		    "no deflation for low/medium guest pressure after an inflation"),
 	KAB_TUNABLE("block_after_deflate_ms", block_after_deflate_ms,
-		    0, KAB_MAX_MS, 10000, "ms",
-		    "no inflation after a deflation for low/medium guest pressure"),
-	KAB_TUNABLE("block_after_critical_ms", block_after_critical_ms,
 		    0, KAB_MAX_MS, 100000, "ms",
-		    "no inflation after a deflation for critical guest pressure"),
+		    "no inflation after a deflation for low/medium guest pressure (host critical ignores it)"),
+	KAB_TUNABLE("block_after_critical_ms", block_after_critical_ms,
+		    0, KAB_MAX_MS, 10000, "ms",
+		    "no inflation after a deflation for critical guest pressure or a guest under its reserve (host critical ignores it)"),
 	KAB_TUNABLE("guest_hint_interval_ms", guest_hint_interval_ms,
 		    0, KAB_MAX_MS, 100, "ms",
 		    "a VM earns one guest hint per this time"),
@@ -168,6 +168,24 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 	KAB_TUNABLE("relax_step_percent", relax_step_percent,
 		    1, 100, 1, "percent",
 		    "memory given back per tick when relaxing, in percent of size"),
+	KAB_TUNABLE("need_decay_ms", need_decay_ms,
+		    0, KAB_MAX_MS, 60000, "ms",
+		    "time constant of the fall of a guest's need to its current use"),
+	KAB_TUNABLE("reserve_percent", reserve_percent,
+		    0, 100, 5, "percent",
+		    "memory left available to a guest above its need, in percent of size"),
+	KAB_TUNABLE("cache_keep_percent", cache_keep_percent,
+		    0, 100, 5, "percent",
+		    "page cache never taken from a guest, in percent of size"),
+	KAB_TUNABLE("stats_stale_ms", stats_stale_ms,
+		    0, KAB_MAX_MS, 5000, "ms",
+		    "a guest's figures older than this no longer count"),
+	KAB_TUNABLE("host_available_percent", host_available_percent,
+		    0, 100, 10, "percent",
+		    "host memory that should stay available, in percent of host RAM"),
+	KAB_TUNABLE("blind_step_percent", blind_step_percent,
+		    0, 100, 50, "percent",
+		    "largest inflation of a VM without figures, in percent of its capped step"),
 };
 
 const unsigned int kab_policy_nr_tunables = ARRAY_SIZE(kab_policy_tunables);
@@ -348,7 +366,12 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->hint_tokens = p->guest_hint_burst;
 	vm->hint_ns = now_ns;
 	vm->host_score = 0;
+	vm->host_taken = 0;
+	vm->host_flags = 0;
 	vm->uncooperative = false;
+	vm->need_pages = 0;
+	vm->stats_ns = KAB_POLICY_NEVER;
+	vm->stats_balloon_pages = 0;
 	vm->inflations = 0;
 	vm->deflations = 0;
 	vm->stalls = 0;
@@ -364,6 +387,121 @@ u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns)
 	if (now_ns <= vm->guest.reported_ns)
 		return 0;
 	return div64_u64(now_ns - vm->guest.reported_ns, KAB_NS_PER_MS);
+}
+
+/* ---- what a guest can spare ---- */
+
+/*
+ * Linux's high watermark for a zone of @pages: min_free_kbytes is
+ * 4 * sqrt(KiB), 128 KiB to 256 MiB, and low and high sit one and two
+ * max(min / 4, 0.1 % of the zone) above min (watermark_scale_factor 10).
+ */
+static u64 kab_wmark_high(u64 pages)
+{
+	u64 min = 2 * (u64)int_sqrt(pages), gap;
+
+	min = clamp_t(u64, min, 32, 65536);
+	gap = max_t(u64, min / 4, div64_u64(pages, 1000));
+	return min + 2 * gap;
+}
+
+/* What a guest keeps available above its need. */
+static u64 kab_reserve(const struct kab_policy_params *p,
+		       const struct kab_policy_vm *vm)
+{
+	return max_t(u64, kab_wmark_high(vm->total_pages),
+		     kab_percent_of(vm->total_pages, p->reserve_percent));
+}
+
+static bool kab_has(const struct kab_policy_vm *vm, u64 bit)
+{
+	return vm->guest.valid & bit;
+}
+
+/* Are the guest's figures there, with available memory, and recent? */
+static bool kab_figures_fresh(const struct kab_policy_params *p,
+			      const struct kab_policy_vm *vm, u64 now_ns)
+{
+	if (vm->stats_ns == KAB_POLICY_NEVER ||
+	    !kab_has(vm, KAB_GUEST_STAT_AVAILABLE))
+		return false;
+	return !p->stats_stale_ms ||
+	       kab_recent(now_ns, vm->guest.reported_ns, p->stats_stale_ms);
+}
+
+/*
+ * Can the policy see into @vm: fresh figures, and a VMM that reports the
+ * balloon's size? Only then does it know what the guest can spare.
+ */
+static bool kab_sighted(const struct kab_policy_params *p,
+			const struct kab_policy_vm *vm, u64 now_ns)
+{
+	return vm->actual_ns != KAB_POLICY_NEVER &&
+	       kab_figures_fresh(p, vm, now_ns);
+}
+
+/*
+ * Read a new report once: used memory is total - balloon - available (a
+ * VMM that never reported the balloon's size counts it as used), or the
+ * committed memory when the guest reports it and it is larger. The need
+ * is the recent peak of it: it follows a rise at once and falls toward a
+ * lower use with the time constant need_decay_ms.
+ */
+static void kab_read_figures(const struct kab_policy_params *p,
+			     struct kab_policy_vm *vm)
+{
+	const struct kab_policy_guest *g = &vm->guest;
+	u64 balloon, used = 0, dt_ms, fall;
+
+	if (g->reported_ns == KAB_POLICY_NEVER || g->reported_ns == vm->stats_ns)
+		return;
+	balloon = vm->actual_ns == KAB_POLICY_NEVER ? 0 : vm->actual_pages;
+	if (kab_has(vm, KAB_GUEST_STAT_AVAILABLE)) {
+		if (vm->total_pages > balloon + g->available_pages)
+			used = vm->total_pages - balloon - g->available_pages;
+		if (kab_has(vm, KAB_GUEST_STAT_COMMITTED))
+			used = max_t(u64, used, g->committed_pages);
+		if (used >= vm->need_pages || vm->stats_ns == KAB_POLICY_NEVER ||
+		    !p->need_decay_ms || g->reported_ns < vm->stats_ns) {
+			vm->need_pages = used;
+		} else {
+			dt_ms = div64_u64(g->reported_ns - vm->stats_ns,
+					  KAB_NS_PER_MS);
+			dt_ms = min_t(u64, dt_ms, p->need_decay_ms);
+			fall = mul_u64_u64_div_u64(vm->need_pages - used, dt_ms,
+						   p->need_decay_ms);
+			vm->need_pages -= fall;
+		}
+	}
+	vm->stats_balloon_pages = vm->actual_ns == KAB_POLICY_NEVER ?
+				  vm->target_pages : vm->actual_pages;
+	vm->stats_ns = g->reported_ns;
+}
+
+/*
+ * The largest balloon the guest's figures allow: never past
+ * total - (need + reserve), and no more than the balloon at the report
+ * plus the free memory above the guest's high watermark and, with
+ * @cache, the page cache above cache_keep_percent. Anonymous memory is
+ * never counted: the policy does not know whether the guest can swap.
+ */
+static u64 kab_figures_limit(const struct kab_policy_params *p,
+			     const struct kab_policy_vm *vm, bool cache)
+{
+	const struct kab_policy_guest *g = &vm->guest;
+	u64 keep_free = kab_wmark_high(vm->total_pages);
+	u64 keep_cache = kab_percent_of(vm->total_pages, p->cache_keep_percent);
+	u64 hold = vm->need_pages + kab_reserve(p, vm), room = 0;
+
+	if (hold >= vm->total_pages)
+		return 0;
+	if (kab_has(vm, KAB_GUEST_STAT_FREE) && g->free_pages > keep_free)
+		room += g->free_pages - keep_free;
+	if (cache && kab_has(vm, KAB_GUEST_STAT_CACHE) &&
+	    g->cache_pages > keep_cache)
+		room += g->cache_pages - keep_cache;
+	return min_t(u64, vm->total_pages - hold,
+		     vm->stats_balloon_pages + room);
 }
 
 /*
@@ -398,6 +536,24 @@ static u64 kab_hints_accepted(const struct kab_policy_params *p,
 	accepted = min_t(u64, count, vm->hint_tokens);
 	vm->hint_tokens -= accepted;
 	return accepted;
+}
+
+/*
+ * Note a deflation for the guest's need: blocking, and for medium or
+ * critical trouble the pressure mark at the balloon size that hurt.
+ */
+static void kab_note_deflate(const struct kab_policy_params *p,
+			     struct kab_policy_vm *vm, unsigned int level,
+			     u64 old, u64 now_ns)
+{
+	vm->last_deflate_ns = now_ns;
+	vm->last_deflate_level = level;
+	if (level >= KAB_LEVEL_MEDIUM && p->mark_ms) {
+		if (!kab_recent(now_ns, vm->mark_ns, p->mark_ms) ||
+		    old < vm->mark_pages)
+			vm->mark_pages = old;
+		vm->mark_ns = now_ns;
+	}
 }
 
 /*
@@ -443,14 +599,36 @@ bool kab_policy_guest_event(const struct kab_policy_params *p,
 			 KAB_REASON_GUEST_PRESSURE, now_ns))
 		return false;
 
-	vm->last_deflate_ns = now_ns;
-	vm->last_deflate_level = level;
-	if (level >= KAB_LEVEL_MEDIUM && p->mark_ms) {
-		if (!kab_recent(now_ns, vm->mark_ns, p->mark_ms) ||
-		    old < vm->mark_pages)
-			vm->mark_pages = old;
-		vm->mark_ns = now_ns;
-	}
+	kab_note_deflate(p, vm, level, old, now_ns);
+	return true;
+}
+
+bool kab_policy_guest_stats(const struct kab_policy_params *p,
+			    struct kab_policy_vm *vm, u64 now_ns)
+{
+	u64 seen = vm->stats_ns, reserve, gap, base, lo, target, old;
+
+	kab_read_figures(p, vm);
+	if (vm->stats_ns == seen || !kab_figures_fresh(p, vm, now_ns))
+		return false;
+	reserve = kab_reserve(p, vm);
+	if (vm->guest.available_pages >= reserve)
+		return false;
+
+	/*
+	 * Under its reserve: give the gap back now, from the balloon the
+	 * guest actually has, so that an inflation in flight stops too.
+	 * This is high-priority trouble, as critical guest pressure is.
+	 */
+	gap = reserve - vm->guest.available_pages;
+	base = min_t(u64, vm->target_pages, vm->stats_balloon_pages);
+	lo = kab_min_target(vm);
+	target = base > lo + gap ? base - gap : lo;
+	old = vm->target_pages;
+	if (target >= old ||
+	    !kab_set_target(vm, target, KAB_REASON_GUEST_PRESSURE, now_ns))
+		return false;
+	kab_note_deflate(p, vm, KAB_LEVEL_CRITICAL, old, now_ns);
 	return true;
 }
 
@@ -471,87 +649,175 @@ static u64 kab_inflate_limit(const struct kab_policy_params *p,
 	return min_t(u64, hi, vm->mark_pages - gap);
 }
 
+/* host_flags: what kab_host_eligible() found for the current event. */
+#define KAB_HOST_ELIGIBLE	0x1	/* the rules let it inflate */
+#define KAB_HOST_REDUCED	0x2	/* its guest is at low pressure */
+#define KAB_HOST_SIGHTED	0x4	/* its figures say what it can spare */
+
 /*
- * May @vm inflate now, for host pressure at @level? Returns its weight in
- * the split of the event (0: it may not), weight * room in 1 MiB units,
- * and whether its guest's low pressure reduces its part.
+ * May @vm inflate now, for host pressure at @level? The rule table, then
+ * pacing, blocking, backoff and lag. Host critical ignores pacing and
+ * blocking: what the guest can spare still bounds it. Returns
+ * KAB_HOST_* flags; KAB_HOST_SIGHTED is set whether or not it may.
  */
-static u64 kab_host_score(const struct kab_policy_params *p,
-			  const struct kab_policy_vm *vm, unsigned int level,
-			  u64 now_ns, bool *reduced)
+static u32 kab_host_eligible(const struct kab_policy_params *p,
+			     const struct kab_policy_vm *vm, unsigned int level,
+			     u64 now_ns)
 {
 	unsigned int guest = kab_guest_level(p, vm, now_ns);
 	u8 rule = kab_rules[level][guest].inflate;
 	bool critical = level == KAB_LEVEL_CRITICAL;
-	u64 limit, score;
+	u32 sighted = kab_sighted(p, vm, now_ns) ? KAB_HOST_SIGHTED : 0;
+	u64 block;
 
-	*reduced = rule == KAB_INFLATE_REDUCED;
 	if (rule == KAB_INFLATE_NO)
-		return 0;
-	if (!critical && kab_recent(now_ns, vm->last_inflate_ns, p->cooldown_ms))
-		return 0;
-	if (vm->last_deflate_level == KAB_LEVEL_CRITICAL) {
-		if (kab_recent(now_ns, vm->last_deflate_ns,
-			       p->block_after_critical_ms))
-			return 0;
-	} else if (!critical && kab_recent(now_ns, vm->last_deflate_ns,
-					   p->block_after_deflate_ms)) {
-		return 0;
-	}
+		return sighted;
+	if (critical)
+		goto backoff;
+	if (kab_recent(now_ns, vm->last_inflate_ns, p->cooldown_ms))
+		return sighted;
+	block = vm->last_deflate_level == KAB_LEVEL_CRITICAL ?
+		p->block_after_critical_ms : p->block_after_deflate_ms;
+	if (kab_recent(now_ns, vm->last_deflate_ns, block))
+		return sighted;
+backoff:
 	if (now_ns < vm->backoff_until_ns || kab_lagging(p, vm))
-		return 0;
+		return sighted;
+	return sighted | KAB_HOST_ELIGIBLE |
+	       (rule == KAB_INFLATE_REDUCED ? KAB_HOST_REDUCED : 0);
+}
 
-	limit = kab_inflate_limit(p, vm, now_ns);
-	if (vm->target_pages >= limit)
-		return 0;
-	score = (u64)vm->weight *
-		((limit - vm->target_pages + (1 << KAB_ROOM_SHIFT) - 1) >>
-		 KAB_ROOM_SHIFT);
-	if (*reduced)
-		score = kab_percent_of(score, p->guest_low_share_percent);
-	return score;
+/* The three rounds of a host event's split, in order. */
+enum kab_split_round {
+	KAB_SPLIT_FREE,		/* sighted VMs: free memory above watermarks */
+	KAB_SPLIT_CACHE,	/* sighted VMs: page cache above its keep */
+	KAB_SPLIT_BLIND,	/* the others, capped (see below) */
+};
+
+/* How far the round @round may take @vm's balloon. */
+static u64 kab_round_limit(const struct kab_policy_params *p,
+			   const struct kab_policy_vm *vm,
+			   enum kab_split_round round, u64 now_ns)
+{
+	u64 limit = kab_inflate_limit(p, vm, now_ns);
+
+	if (round == KAB_SPLIT_BLIND)
+		return limit;
+	return min_t(u64, limit,
+		     kab_figures_limit(p, vm, round == KAB_SPLIT_CACHE));
 }
 
 /*
- * Inflate @vm by its @share of a host event whose per-VM step is
- * @level_step. A share under min_change_pages is not worth a change,
- * unless it is the VM's whole step (a small VM's capped step may be
- * smaller than min_change_pages) or it reaches the limit.
+ * One round: split what is left of @pool among the VMs of the round in
+ * proportion to weight * room (room in 1 MiB units, reduced for a guest
+ * at low pressure), each at most its @cap (the capped step of this
+ * event, less what earlier rounds gave it; for a blind VM
+ * blind_step_percent of that step and at most @blind_cap). A share under
+ * min_change_pages is not worth a change, unless it is the VM's whole
+ * step (min(@level_step, cap), for a small VM) or reaches the limit.
  */
-static bool kab_inflate(const struct kab_policy_params *p,
-			struct kab_policy_vm *vm, u64 share, u64 level_step,
-			u64 now_ns)
+static void kab_split(const struct kab_policy_params *p,
+		      struct kab_policy_vm **vms, unsigned int nr,
+		      enum kab_split_round round, u64 *pool, u64 level_step,
+		      u64 blind_cap, u64 now_ns)
 {
-	u64 limit = kab_inflate_limit(p, vm, now_ns), room, cap, step;
+	bool blind = round == KAB_SPLIT_BLIND;
+	u64 total_score = 0, left = *pool, share, cap, room, step, at;
+	unsigned int i;
 
-	if (vm->target_pages >= limit)
-		return false;
-	room = limit - vm->target_pages;
-	cap = kab_max_step(p, vm);
-	step = min_t(u64, share, cap);
-	if (step >= room)
-		step = room;
-	else if (step < p->min_change_pages &&
-		 step < min_t(u64, level_step, cap))
-		return false;
-	return kab_set_target(vm, vm->target_pages + step,
-			      KAB_REASON_HOST_PRESSURE, now_ns);
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+		u64 limit, score;
+
+		vm->host_score = 0;
+		if (!(vm->host_flags & KAB_HOST_ELIGIBLE) ||
+		    !(vm->host_flags & KAB_HOST_SIGHTED) != blind)
+			continue;
+		at = vm->target_pages + vm->host_taken;
+		limit = kab_round_limit(p, vm, round, now_ns);
+		if (at >= limit)
+			continue;
+		score = (u64)vm->weight *
+			((limit - at + (1 << KAB_ROOM_SHIFT) - 1) >>
+			 KAB_ROOM_SHIFT);
+		if (vm->host_flags & KAB_HOST_REDUCED)
+			score = kab_percent_of(score, p->guest_low_share_percent);
+		vm->host_score = score;
+		total_score += score;
+	}
+	if (!total_score)
+		return;
+
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+
+		if (!vm->host_score)
+			continue;
+		at = vm->target_pages + vm->host_taken;
+		room = kab_round_limit(p, vm, round, now_ns) - at;
+		cap = kab_max_step(p, vm);
+		if (blind)
+			cap = min_t(u64, blind_cap,
+				    kab_percent_of(cap, p->blind_step_percent));
+		if (cap <= vm->host_taken)
+			continue;
+		cap -= vm->host_taken;
+		share = mul_u64_u64_div_u64(left, vm->host_score, total_score);
+		step = min_t(u64, share, cap);
+		if (step >= room)
+			step = room;
+		else if (step < p->min_change_pages &&
+			 step < min_t(u64, level_step, cap))
+			continue;
+		step = min_t(u64, step, *pool);
+		vm->host_taken += step;
+		*pool -= step;
+	}
+}
+
+/*
+ * The host's deficit: how far its available memory is below
+ * host_available_percent of its RAM, less the inflations still in flight
+ * in @vms (their memory is on its way back).
+ */
+static u64 kab_host_deficit(const struct kab_policy_params *p,
+			    const struct kab_policy_host *host,
+			    struct kab_policy_vm **vms, unsigned int nr)
+{
+	u64 want = kab_percent_of(host->total_pages, p->host_available_percent);
+	u64 deficit, flight = 0;
+	unsigned int i;
+
+	if (host->available_pages >= want)
+		return 0;
+	deficit = want - host->available_pages;
+	for (i = 0; i < nr; i++)
+		if (vms[i]->actual_ns != KAB_POLICY_NEVER &&
+		    vms[i]->target_pages > vms[i]->actual_pages)
+			flight += vms[i]->target_pages - vms[i]->actual_pages;
+	return deficit > flight ? deficit - flight : 0;
+}
+
+static bool kab_host_measured(const struct kab_policy_host *host)
+{
+	return host && host->total_pages;
 }
 
 unsigned int kab_policy_host_event(const struct kab_policy_params *p,
+				   const struct kab_policy_host *host,
 				   struct kab_policy_vm **vms, unsigned int nr,
 				   unsigned int level, u64 now_ns)
 {
-	u64 total_score = 0, pool = 0, step, share;
+	u64 pool = 0, step, blind_cap = U64_MAX;
 	unsigned int i, changed = 0;
-	bool reduced;
 
 	if (!kab_level_valid(level))
 		return 0;
 
 	/*
-	 * Each VM that may inflate brings its step (or its reduced step)
-	 * into the pool, which is then split by weight * room.
+	 * Without host figures each VM that may inflate brings its step (or
+	 * its reduced step) into the pool; with them the pool is the
+	 * host's deficit.
 	 */
 	step = p->host_step_pages[level - 1];
 	for (i = 0; i < nr; i++) {
@@ -559,23 +825,46 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 
 		vm->last_host_level = level;
 		vm->last_host_ns = now_ns;
-		vm->host_score = kab_host_score(p, vm, level, now_ns, &reduced);
-		if (!vm->host_score)
+		vm->host_taken = 0;
+		kab_read_figures(p, vm);
+		vm->host_flags = kab_host_eligible(p, vm, level, now_ns);
+		if (!(vm->host_flags & KAB_HOST_ELIGIBLE))
 			continue;
-		total_score += vm->host_score;
-		pool += reduced ? kab_percent_of(step, p->guest_low_share_percent) :
-				  step;
+		if (vm->target_pages >=
+		    kab_round_limit(p, vm, (vm->host_flags & KAB_HOST_SIGHTED) ?
+				    KAB_SPLIT_CACHE : KAB_SPLIT_BLIND, now_ns))
+			continue;
+		if (vm->host_flags & KAB_HOST_REDUCED)
+			pool += kab_percent_of(step, p->guest_low_share_percent);
+		else
+			pool += step;
 	}
-	if (!total_score)
+	if (kab_host_measured(host))
+		pool = kab_host_deficit(p, host, vms, nr);
+	if (!pool)
 		return 0;
+
+	kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0, now_ns);
+	kab_split(p, vms, nr, KAB_SPLIT_CACHE, &pool, step, 0, now_ns);
+
+	/*
+	 * A VM the policy cannot see into never gets more than the least
+	 * that any sighted VM of the event got (nothing, when one got
+	 * nothing).
+	 */
+	for (i = 0; i < nr; i++)
+		if (vms[i]->host_flags & KAB_HOST_SIGHTED)
+			blind_cap = min_t(u64, blind_cap, vms[i]->host_taken);
+	kab_split(p, vms, nr, KAB_SPLIT_BLIND, &pool, step, blind_cap, now_ns);
 
 	for (i = 0; i < nr; i++) {
 		struct kab_policy_vm *vm = vms[i];
 
-		if (!vm->host_score)
-			continue;
-		share = mul_u64_u64_div_u64(pool, vm->host_score, total_score);
-		changed += kab_inflate(p, vm, share, step, now_ns);
+		if (vm->host_taken)
+			changed += kab_set_target(vm, vm->target_pages +
+						  vm->host_taken,
+						  KAB_REASON_HOST_PRESSURE,
+						  now_ns);
 	}
 	return changed;
 }
@@ -631,6 +920,7 @@ static bool kab_check_stall(const struct kab_policy_params *p,
 }
 
 bool kab_policy_tick(const struct kab_policy_params *p,
+		     const struct kab_policy_host *host,
 		     struct kab_policy_vm *vm, u64 now_ns)
 {
 	u64 step;
@@ -638,6 +928,11 @@ bool kab_policy_tick(const struct kab_policy_params *p,
 	if (kab_check_stall(p, vm, now_ns))
 		return true;
 
+	/* A host short of memory is not quiet, whatever its events say. */
+	if (kab_host_measured(host) &&
+	    host->available_pages <
+	    kab_percent_of(host->total_pages, p->host_available_percent))
+		return false;
 	if (!p->relax_after_ms ||
 	    kab_recent(now_ns, vm->last_host_ns, p->relax_after_ms) ||
 	    kab_recent(now_ns, vm->last_inflate_ns, p->relax_after_ms))

@@ -67,6 +67,14 @@ struct kab_policy_params {
 	/* Giving memory back once the host is quiet. */
 	u64 relax_after_ms;
 	u64 relax_step_percent;
+	/* What a guest can spare, from its figures. */
+	u64 need_decay_ms;
+	u64 reserve_percent;
+	u64 cache_keep_percent;
+	u64 stats_stale_ms;
+	/* The host's deficit, and VMs the policy cannot see into. */
+	u64 host_available_percent;
+	u64 blind_step_percent;
 };
 
 /**
@@ -123,6 +131,21 @@ struct kab_policy_guest {
 };
 
 /**
+ * struct kab_policy_host - the host's memory, as the caller measured it
+ * @total_pages:	host RAM (totalram_pages()); 0 means "not measured":
+ *		the inflation of an event then follows its level alone.
+ * @available_pages:	memory the host can allocate without swapping
+ *		(si_mem_available()).
+ *
+ * Both in 4 KiB pages. The module measures them for global host pressure;
+ * pressure of one memcg or one VM, and injected pressure, carry none.
+ */
+struct kab_policy_host {
+	u64 total_pages;
+	u64 available_pages;
+};
+
+/**
  * struct kab_policy_vm - the policy's view of one VM
  *
  * The caller fills the limits before kab_policy_vm_init(), and @guest
@@ -139,7 +162,8 @@ struct kab_policy_vm {
 	/*
 	 * Input, refreshed by the caller before each call: the guest's last
 	 * figures (reported_ns KAB_POLICY_NEVER and valid 0 until then).
-	 * The decisions do not use them yet.
+	 * The policy reads each report once (need, spare) the first time a
+	 * call sees it.
 	 */
 	struct kab_policy_guest guest;
 
@@ -169,7 +193,14 @@ struct kab_policy_vm {
 	u64 hint_tokens;	/* guest hints the VM may still send now */
 	u64 hint_ns;		/* last refill of hint_tokens */
 	u64 host_score;		/* scratch of kab_policy_host_event() */
+	u64 host_taken;		/* scratch: this event's inflation */
+	u32 host_flags;		/* scratch: KAB_HOST_* of policy.c */
 	bool uncooperative;	/* stalled, and has not followed since */
+
+	/* What the guest needs, from its figures. */
+	u64 need_pages;		/* recent peak of used or committed memory */
+	u64 stats_ns;		/* reported_ns of the figures last read */
+	u64 stats_balloon_pages; /* the balloon when they were read */
 
 	/* Counters. */
 	u64 inflations;
@@ -207,14 +238,25 @@ bool kab_policy_guest_event(const struct kab_policy_params *p,
 			    u64 count, u64 now_ns);
 
 /*
+ * New figures from the guest are in vm->guest (the caller copied them, as
+ * before every call). Updates the guest's need and, when its available
+ * memory fell below its reserve, deflates by the gap at once. Returns true
+ * when vm->target_pages changed.
+ */
+bool kab_policy_guest_stats(const struct kab_policy_params *p,
+			    struct kab_policy_vm *vm, u64 now_ns);
+
+/*
  * The host is under pressure at @level for the @nr VMs in @vms (all VMs for
- * global pressure, or the VMs whose memcg is under pressure). The
- * inflation is split among them by weight and room (see policy.c); the
- * cost is linear in @nr, with one 64x64/64 division per VM that may
- * inflate.
+ * global pressure, or the VMs whose memcg is under pressure). @host, when
+ * not NULL and measured, sizes the inflation by the host's deficit; else
+ * the level does. The inflation is split among the VMs by weight and
+ * spare memory (see policy.c); the cost is linear in @nr, with at most
+ * three 64x64/64 divisions per VM that may inflate.
  * Returns how many targets changed.
  */
 unsigned int kab_policy_host_event(const struct kab_policy_params *p,
+				   const struct kab_policy_host *host,
 				   struct kab_policy_vm **vms, unsigned int nr,
 				   unsigned int level, u64 now_ns);
 
@@ -227,10 +269,12 @@ void kab_policy_actual(const struct kab_policy_params *p,
 
 /*
  * Periodic evaluation (stall detection, relaxing after host pressure ends),
- * meant to run about once a second. Returns true when vm->target_pages
- * changed.
+ * meant to run about once a second. @host as for kab_policy_host_event():
+ * a host below its available target does not relax. Returns true when
+ * vm->target_pages changed.
  */
 bool kab_policy_tick(const struct kab_policy_params *p,
+		     const struct kab_policy_host *host,
 		     struct kab_policy_vm *vm, u64 now_ns);
 
 #endif /* _KAB_POLICY_H */

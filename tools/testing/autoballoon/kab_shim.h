@@ -35,6 +35,27 @@ typedef int64_t s64;
 	type __max_b = (b);			\
 	__max_a > __max_b ? __max_a : __max_b; })
 
+#define clamp_t(type, v, lo, hi)	min_t(type, max_t(type, v, lo), hi)
+
+/* <linux/math.h>: the integer square root, rounded down. */
+static inline unsigned long int_sqrt(unsigned long x)
+{
+	unsigned long r = 0, bit = 1UL << (sizeof(x) * 8 - 2);
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
 /* <linux/math64.h>: the kernel's 64-bit divisions. */
 static inline u64 div64_u64(u64 dividend, u64 divisor)
 {

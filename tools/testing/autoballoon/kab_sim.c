@@ -1453,7 +1453,7 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 	unsigned int i;
 
 	if (host_due && s->h.window_level)
-		kab_policy_host_event(&params, pols, s->nr, s->h.window_level,
+		kab_policy_host_event(&params, NULL, pols, s->nr, s->h.window_level,
 				      now);
 	for (i = 0; i < s->nr; i++) {
 		struct sim_vm *vm = &s->vms[i];
@@ -1462,7 +1462,7 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 			kab_policy_guest_event(&params, &vm->pol, vm->ring, 1,
 					       now);
 		if (tick_due)
-			kab_policy_tick(&params, &vm->pol, now);
+			kab_policy_tick(&params, NULL, &vm->pol, now);
 		if (vm->pol.seq != vm->seen_seq) {
 			vm->seen_seq = vm->pol.seq;
 			set_target(vm, vm->pol.target_pages / PAGES_PER_MIB, t);
@@ -2036,7 +2036,7 @@ cost_host_events(struct kab_policy_vm **pols, unsigned int nr,
 
 	for (k = 0; k < iters; k++) {
 		now += NSEC / 2;
-		kab_policy_host_event(&params, pols, nr, 1 + k % 3, now);
+		kab_policy_host_event(&params, NULL, pols, nr, 1 + k % 3, now);
 	}
 }
 
@@ -2100,7 +2100,7 @@ static int cost(unsigned int nr, const char *kind, unsigned int iters)
 	/* Warm up: every VM has seen some of everything. */
 	for (k = 0; k < 20; k++) {
 		now += NSEC + (unsigned long long)(rng_uniform(&r) * NSEC);
-		kab_policy_host_event(&params, pols, nr, 1 + k % 3, now);
+		kab_policy_host_event(&params, NULL, pols, nr, 1 + k % 3, now);
 		for (i = 0; i < nr; i++) {
 			if (rng_uniform(&r) < 0.2)
 				kab_policy_guest_event(&params, &vm[i],

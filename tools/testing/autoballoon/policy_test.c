@@ -63,6 +63,11 @@ static void defaults_no_timers(void)
 	for (i = 0; i < kab_policy_nr_tunables; i++)
 		if (is_time_tunable(kab_policy_tunables[i].name))
 			*tunable(kab_policy_tunables[i].name) = 0;
+	/*
+	 * The tests of the level rules use VMs without figures alone in
+	 * their events: let them take whole steps.
+	 */
+	params.blind_step_percent = 100;
 }
 
 /* No caps or minimum getting in the way of exact step arithmetic. */
@@ -94,7 +99,7 @@ static struct kab_policy_vm mkvm(u64 total, u64 floor, u64 ceiling,
 static unsigned int host1(struct kab_policy_vm *vm, unsigned int level,
 			  u64 now)
 {
-	return kab_policy_host_event(&params, &vm, 1, level, now);
+	return kab_policy_host_event(&params, NULL, &vm, 1, level, now);
 }
 
 /* ---- the tests ---- */
@@ -251,9 +256,9 @@ static bool test_bad_levels_and_empty_events_are_ignored(void)
 	vm = mkvm(100000, 10000, 100000, 1);
 	host1(&vm, KAB_LEVEL_LOW, T0);
 	seq = vm.seq;
-	EXPECT_U64(kab_policy_host_event(&params, &one, 1, 0, T0), 0);
-	EXPECT_U64(kab_policy_host_event(&params, &one, 1, 4, T0), 0);
-	EXPECT_U64(kab_policy_host_event(&params, &one, 0, 1, T0), 0);
+	EXPECT_U64(kab_policy_host_event(&params, NULL, &one, 1, 0, T0), 0);
+	EXPECT_U64(kab_policy_host_event(&params, NULL, &one, 1, 4, T0), 0);
+	EXPECT_U64(kab_policy_host_event(&params, NULL, &one, 0, 1, T0), 0);
 	EXPECT(!kab_policy_guest_event(&params, &vm, 0, 1, T0), "level 0");
 	EXPECT(!kab_policy_guest_event(&params, &vm, 4, 1, T0), "level 4");
 	EXPECT(!kab_policy_guest_event(&params, &vm, 3, 0, T0), "count 0");
@@ -400,7 +405,7 @@ static bool test_spread_by_weight(void)
 	step = params.host_step_pages[0];
 	a = mkvm(1 << 24, 1 << 20, 1 << 24, 100);
 	b = mkvm(1 << 24, 1 << 20, 1 << 24, 300);
-	EXPECT_U64(kab_policy_host_event(&params, vms, 2, KAB_LEVEL_LOW, T0),
+	EXPECT_U64(kab_policy_host_event(&params, NULL, vms, 2, KAB_LEVEL_LOW, T0),
 		   2);
 	/* A pool of two steps, split 1:3. */
 	EXPECT_U64(a.target_pages, 2 * step / 4);
@@ -419,7 +424,7 @@ static bool test_spread_by_room_to_floor(void)
 	/* Room 1 GiB and 3 GiB. */
 	a = mkvm(1 << 20, 3 << 18, 1 << 20, 10);
 	b = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
-	kab_policy_host_event(&params, vms, 2, KAB_LEVEL_MEDIUM, T0);
+	kab_policy_host_event(&params, NULL, vms, 2, KAB_LEVEL_MEDIUM, T0);
 	EXPECT_U64(a.target_pages, 2 * step / 4);
 	EXPECT_U64(b.target_pages, 2 * step * 3 / 4);
 	return true;
@@ -438,7 +443,7 @@ static bool test_spread_skips_vm_at_floor_and_guest_under_pressure(void)
 	b = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
 	c = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
 	kab_policy_guest_event(&params, &c, KAB_LEVEL_MEDIUM, 1, T0);
-	EXPECT_U64(kab_policy_host_event(&params, vms, 3, KAB_LEVEL_LOW,
+	EXPECT_U64(kab_policy_host_event(&params, NULL, vms, 3, KAB_LEVEL_LOW,
 					 T0 + SEC), 1);
 	EXPECT_U64(a.target_pages, 0);
 	EXPECT_U64(b.target_pages, step);
@@ -459,7 +464,7 @@ static bool test_spread_guest_low_gets_reduced_share(void)
 	a = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
 	b = mkvm(1 << 20, 1 << 18, 1 << 20, 10);
 	kab_policy_guest_event(&params, &b, KAB_LEVEL_LOW, 1, T0);
-	kab_policy_host_event(&params, vms, 2, KAB_LEVEL_LOW, T0 + SEC);
+	kab_policy_host_event(&params, NULL, vms, 2, KAB_LEVEL_LOW, T0 + SEC);
 	/* Pool: step + step / 2, split 2:1. */
 	EXPECT_U64(a.target_pages, step);
 	EXPECT_U64(b.target_pages, step / 2);
@@ -482,7 +487,7 @@ static bool test_spread_never_overflows_with_huge_vms(void)
 		vms[i] = &vm[i];
 		before += vm[i].target_pages;
 	}
-	kab_policy_host_event(&params, vms, 1024, KAB_LEVEL_CRITICAL, T0);
+	kab_policy_host_event(&params, NULL, vms, 1024, KAB_LEVEL_CRITICAL, T0);
 	for (i = 0; i < 1024; i++) {
 		EXPECT(vm[i].target_pages <= KAB_MAX_PAGES - 1,
 		       "vm %u target %" PRIu64 " above its limit", i,
@@ -533,7 +538,7 @@ static bool test_min_change_skips_small_shares_not_whole_steps(void)
 	a = mkvm(1 << 20, 1 << 18, 1 << 20, 1);
 	b = mkvm(1 << 20, 1 << 18, 1 << 20, 1000);
 	/* A's share of the 8192-page pool is 8 pages: not worth it. */
-	EXPECT_U64(kab_policy_host_event(&params, vms, 2, KAB_LEVEL_LOW, T0),
+	EXPECT_U64(kab_policy_host_event(&params, NULL, vms, 2, KAB_LEVEL_LOW, T0),
 		   1);
 	EXPECT_U64(a.target_pages, 0);
 	EXPECT_U64(b.target_pages, 8192 * 1000 / 1001);
@@ -625,17 +630,37 @@ static bool test_block_inflate_after_guest_deflate(void)
 	return true;
 }
 
-static bool test_block_inflate_after_critical_even_for_host_critical(void)
+/*
+ * ChromeOS's split: a high-priority (critical) resize blocks the other
+ * direction for a short time, a low-priority one for a long time; host
+ * critical pressure, high priority itself, is blocked by neither.
+ */
+static bool test_block_inflate_after_critical_except_host_critical(void)
 {
 	struct kab_policy_vm vm;
 
 	defaults_no_timers();
-	params.block_after_critical_ms = 100000;
+	params.block_after_critical_ms = 10000;
+	params.block_after_deflate_ms = 100000;
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
 	host1(&vm, KAB_LEVEL_CRITICAL, T0);
 	kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1, T0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 99999 * MS), 0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 100 * SEC), 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 9999 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 9999 * MS), 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 10 * SEC), 1);
+	/* A low-priority deflation blocks for the long time. */
+	kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1, T0 + 20 * SEC);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 119999 * MS), 0);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 119999 * MS), 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 120 * SEC), 1);
+	return true;
+}
+
+static bool test_block_defaults_follow_chromeos_split(void)
+{
+	kab_policy_defaults(&params);
+	EXPECT_U64(params.block_after_critical_ms, 10000);
+	EXPECT_U64(params.block_after_deflate_ms, 100000);
 	return true;
 }
 
@@ -698,7 +723,7 @@ static bool test_no_rechase_after_deflate(void)
 	after_deflate = vm.target_pages;
 	kab_policy_actual(&params, &vm, after_deflate, T0 + 42 * SEC);
 	for (i = 0; i < 1000; i++) {
-		kab_policy_tick(&params, &vm, T0 + (43 + i) * SEC);
+		kab_policy_tick(&params, NULL, &vm, T0 + (43 + i) * SEC);
 		EXPECT(vm.target_pages <= after_deflate,
 		       "target rose to %" PRIu64 " from %" PRIu64
 		       " without host pressure at tick %d", vm.target_pages,
@@ -717,16 +742,16 @@ static bool test_stall_backs_off_and_marks_uncooperative(void)
 	/* A VMM that never reported the balloon's size is not judged. */
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
 	host1(&vm, KAB_LEVEL_MEDIUM, T0);
-	EXPECT(!kab_policy_tick(&params, &vm, T0 + 100 * SEC),
+	EXPECT(!kab_policy_tick(&params, NULL, &vm, T0 + 100 * SEC),
 	       "stall without any actual report");
 
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
 	host1(&vm, KAB_LEVEL_MEDIUM, T0);
 	kab_policy_actual(&params, &vm, 1000, T0 + SEC);
 	/* Progress at T0 + 1 s: no stall before T0 + 31 s. */
-	EXPECT(!kab_policy_tick(&params, &vm, T0 + 30 * SEC), "early stall");
+	EXPECT(!kab_policy_tick(&params, NULL, &vm, T0 + 30 * SEC), "early stall");
 	host1(&vm, KAB_LEVEL_MEDIUM, T0 + 30 * SEC);	/* pushing more */
-	EXPECT(kab_policy_tick(&params, &vm, T0 + 31 * SEC), "no stall");
+	EXPECT(kab_policy_tick(&params, NULL, &vm, T0 + 31 * SEC), "no stall");
 	EXPECT_U64(vm.stalls, 1);
 	EXPECT(vm.uncooperative, "not marked uncooperative");
 	EXPECT_U64(vm.target_pages, 1000);
@@ -735,7 +760,7 @@ static bool test_stall_backs_off_and_marks_uncooperative(void)
 	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 60 * SEC), 0);
 	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 61 * SEC), 1);
 	/* Second stall in a row: the backoff doubles (60 s). */
-	EXPECT(kab_policy_tick(&params, &vm, T0 + 92 * SEC), "no 2nd stall");
+	EXPECT(kab_policy_tick(&params, NULL, &vm, T0 + 92 * SEC), "no 2nd stall");
 	EXPECT_U64(vm.stalls, 2);
 	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 151 * SEC), 0);
 	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 152 * SEC), 1);
@@ -760,7 +785,7 @@ static bool test_stall_not_declared_while_balloon_moves(void)
 	host1(&vm, KAB_LEVEL_CRITICAL, T0);
 	for (i = 1; i <= 100; i++) {
 		kab_policy_actual(&params, &vm, i * 10000, T0 + i * 20 * SEC);
-		EXPECT(!kab_policy_tick(&params, &vm, T0 + i * 20 * SEC + SEC),
+		EXPECT(!kab_policy_tick(&params, NULL, &vm, T0 + i * 20 * SEC + SEC),
 		       "stall declared at step %d", i);
 	}
 	EXPECT_U64(vm.stalls, 0);
@@ -841,18 +866,18 @@ static bool test_relax_after_host_quiet(void)
 	for (i = 0; i < 20; i++)
 		host1(&vm, KAB_LEVEL_MEDIUM, T0);
 	high = vm.target_pages;
-	EXPECT(!kab_policy_tick(&params, &vm, T0 + 29999 * MS), "too early");
-	EXPECT(kab_policy_tick(&params, &vm, T0 + 30 * SEC), "no relax");
+	EXPECT(!kab_policy_tick(&params, NULL, &vm, T0 + 29999 * MS), "too early");
+	EXPECT(kab_policy_tick(&params, NULL, &vm, T0 + 30 * SEC), "no relax");
 	EXPECT_U64(high - vm.target_pages, (1 << 20) / 100);
 	EXPECT_U64(vm.reason, KAB_REASON_RELAX);
 	for (i = 0; i < 1000; i++)
-		kab_policy_tick(&params, &vm, T0 + (31 + i) * SEC);
+		kab_policy_tick(&params, NULL, &vm, T0 + (31 + i) * SEC);
 	EXPECT_U64(vm.target_pages, 0);
 	params.relax_after_ms = 0;
 	host1(&vm, KAB_LEVEL_MEDIUM, T0 + 2000 * SEC);
 	high = vm.target_pages;
 	for (i = 0; i < 100; i++)
-		kab_policy_tick(&params, &vm, T0 + (3000 + i * 100) * SEC);
+		kab_policy_tick(&params, NULL, &vm, T0 + (3000 + i * 100) * SEC);
 	EXPECT_U64(vm.target_pages, high);
 	return true;
 }
@@ -886,7 +911,7 @@ static bool test_zero_timers_give_deterministic_steps(void)
 		}
 		EXPECT(vm.target_pages == want, "event %u: target %" PRIu64
 		       ", want %" PRIu64, i, vm.target_pages, want);
-		kab_policy_tick(&params, &vm, T0);
+		kab_policy_tick(&params, NULL, &vm, T0);
 	}
 	return true;
 }
@@ -905,6 +930,7 @@ static bool test_invariants_under_random_events(void)
 {
 	static struct kab_policy_vm vm[16];
 	struct kab_policy_vm *vms[16];
+	struct kab_policy_host host;
 	u64 now = T0, seq[16], lo, hi;
 	unsigned int i, round, n, k;
 
@@ -931,11 +957,22 @@ static bool test_invariants_under_random_events(void)
 		for (k = 0; k < 500; k++) {
 			now += rnd() % (3 * SEC);
 			i = rnd() % 16;
-			switch (rnd() % 4) {
+			switch (rnd() % 5) {
 			case 0:
 				n = 1 + rnd() % 16;
-				kab_policy_host_event(&params, vms + 16 - n, n,
-						      rnd() % 5, now);
+				host.total_pages = rnd() % 2 ? 1 + rnd() % (1 << 24) : 0;
+				host.available_pages = rnd() % (1 << 24);
+				kab_policy_host_event(&params, rnd() % 3 ? &host : NULL,
+						      vms + 16 - n, n, rnd() % 5, now);
+				break;
+			case 4:
+				vm[i].guest.valid = rnd() % (KAB_GUEST_STAT_ALL + 1);
+				vm[i].guest.available_pages = rnd() % (vm[i].total_pages + 1);
+				vm[i].guest.free_pages = rnd() % (vm[i].total_pages + 1);
+				vm[i].guest.cache_pages = rnd() % (vm[i].total_pages + 1);
+				vm[i].guest.committed_pages = rnd() % (2 * vm[i].total_pages + 1);
+				vm[i].guest.reported_ns = now;
+				kab_policy_guest_stats(&params, &vm[i], now);
 				break;
 			case 1:
 				n = rnd() % 5;
@@ -948,7 +985,8 @@ static bool test_invariants_under_random_events(void)
 						  now);
 				break;
 			default:
-				kab_policy_tick(&params, &vm[i], now);
+				kab_policy_tick(&params, rnd() % 2 ? &host : NULL,
+						&vm[i], now);
 			}
 			for (i = 0; i < 16; i++) {
 				lo = vm[i].total_pages - vm[i].ceiling_pages;
@@ -976,14 +1014,11 @@ static bool test_invariants_under_random_events(void)
 
 /*
  * The guest's figures are an input the caller refreshes; init starts them
- * empty, the age follows the clock, and (for now) no decision depends on
- * them: the same events give the same targets with or without figures.
+ * empty, the age follows the clock, and the policy never writes them.
  */
-static bool test_guest_figures_are_input_only(void)
+static bool test_guest_figures_init_and_age(void)
 {
 	struct kab_policy_vm a, b;
-	unsigned int i;
-	u64 now = T0;
 
 	defaults_no_timers();
 	a = mkvm(262144, 65536, 196608, 100);
@@ -991,6 +1026,8 @@ static bool test_guest_figures_are_input_only(void)
 	EXPECT_U64(a.guest.reported_ns, KAB_POLICY_NEVER);
 	EXPECT_U64(a.guest.updates, 0);
 	EXPECT_U64(kab_policy_guest_age_ms(&a, T0), U64_MAX);
+	EXPECT_U64(a.stats_ns, KAB_POLICY_NEVER);
+	EXPECT_U64(a.need_pages, 0);
 
 	/* A stale copy from before init is cleared by it. */
 	memset(&b, 0xa5, sizeof(b));
@@ -1003,42 +1040,403 @@ static bool test_guest_figures_are_input_only(void)
 	EXPECT(!kab_policy_vm_init(&params, &b, T0), "init refused");
 	EXPECT_U64(b.guest.valid, 0);
 	EXPECT_U64(b.guest.reported_ns, KAB_POLICY_NEVER);
+	EXPECT_U64(b.stats_ns, KAB_POLICY_NEVER);
 
 	b.guest.valid = KAB_GUEST_STAT_AVAILABLE | KAB_GUEST_STAT_TOTAL;
-	b.guest.available_pages = 1000;	/* "nothing to spare" */
+	b.guest.available_pages = 100000;
 	b.guest.total_pages = 200000;
 	b.guest.reported_ns = T0 + 10 * MS;
 	b.guest.updates = 1;
 	EXPECT_U64(kab_policy_guest_age_ms(&b, T0), 0);
 	EXPECT_U64(kab_policy_guest_age_ms(&b, T0 + 10 * MS), 0);
 	EXPECT_U64(kab_policy_guest_age_ms(&b, T0 + 1510 * MS + 999), 1500);
-
-	for (i = 0; i < 40; i++) {
-		now += 100 * MS;
-		if (i % 3 == 0) {
-			host1(&a, KAB_LEVEL_MEDIUM, now);
-			host1(&b, KAB_LEVEL_MEDIUM, now);
-		}
-		if (i % 7 == 0) {
-			kab_policy_guest_event(&params, &a, KAB_LEVEL_LOW, 1,
-					       now);
-			kab_policy_guest_event(&params, &b, KAB_LEVEL_LOW, 1,
-					       now);
-		}
-		kab_policy_actual(&params, &a, a.target_pages, now);
-		kab_policy_actual(&params, &b, b.target_pages, now);
-		kab_policy_tick(&params, &a, now);
-		kab_policy_tick(&params, &b, now);
-		EXPECT(a.target_pages == b.target_pages && a.seq == b.seq,
-		       "round %u: target %" PRIu64 "/%" PRIu64 " seq %" PRIu64
-		       "/%" PRIu64 " differ with figures", i, a.target_pages,
-		       b.target_pages, a.seq, b.seq);
-	}
-	EXPECT(a.inflations > 0, "the events inflated nothing: the test "
-	       "compares nothing");
-	/* The policy never writes its input. */
-	EXPECT_U64(b.guest.available_pages, 1000);
+	kab_policy_guest_stats(&params, &b, T0 + 20 * MS);
+	EXPECT_U64(b.guest.available_pages, 100000);
 	EXPECT_U64(b.guest.updates, 1);
+	EXPECT_U64(b.stats_ns, T0 + 10 * MS);
+	return true;
+}
+
+/* ---- what a guest can spare ---- */
+
+#define G_TOTAL		163840ULL	/* 640 MiB */
+#define G_FLOOR		25600ULL	/* 100 MiB */
+
+/* A host of 1 GiB with @avail pages available. */
+static struct kab_policy_host host_at(u64 avail)
+{
+	return (struct kab_policy_host){ .total_pages = 262144,
+					 .available_pages = avail };
+}
+
+/* New figures from the guest at @now, and the policy told of them. */
+static bool report(struct kab_policy_vm *vm, u64 avail, u64 free, u64 cache,
+		   u64 now)
+{
+	vm->guest.valid = KAB_GUEST_STAT_AVAILABLE | KAB_GUEST_STAT_FREE |
+			  KAB_GUEST_STAT_CACHE | KAB_GUEST_STAT_TOTAL;
+	vm->guest.available_pages = avail;
+	vm->guest.free_pages = free;
+	vm->guest.cache_pages = cache;
+	vm->guest.total_pages = vm->total_pages - vm->actual_pages;
+	vm->guest.reported_ns = now;
+	vm->guest.updates++;
+	return kab_policy_guest_stats(&params, vm, now);
+}
+
+/* A VM whose VMM reports the balloon (at its target) and its figures. */
+static struct kab_policy_vm mksighted(u64 avail, u64 free, u64 cache, u32 w)
+{
+	struct kab_policy_vm vm = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, w);
+
+	kab_policy_actual(&params, &vm, vm.target_pages, T0);
+	report(&vm, avail, free, cache, T0);
+	return vm;
+}
+
+static u64 reserve_of(const struct kab_policy_vm *vm)
+{
+	u64 r = vm->total_pages * params.reserve_percent / 100;
+
+	return r > 1212 ? r : 1212;	/* 640 MiB: high watermark 1212 */
+}
+
+static unsigned int hostev(const struct kab_policy_host *h,
+			   struct kab_policy_vm **vms, unsigned int nr,
+			   unsigned int level, u64 now)
+{
+	return kab_policy_host_event(&params, h, vms, nr, level, now);
+}
+
+static bool test_need_follows_peak_up_fast_down_slow(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.need_decay_ms = 60000;
+	vm = mksighted(100000, 90000, 10000, 1);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 100000);
+	/* Use rises: the need follows at once. */
+	report(&vm, 40000, 30000, 10000, T0 + SEC);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 40000);
+	/* Use falls: 30 s close half the gap (linear in the time step). */
+	report(&vm, 100000, 90000, 10000, T0 + 31 * SEC);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 40000 - 30000);
+	/* A step of a whole time constant lands on the use. */
+	report(&vm, 100000, 90000, 10000, T0 + 100 * SEC);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 100000);
+	/* The same report read twice changes nothing. */
+	kab_policy_guest_stats(&params, &vm, T0 + 101 * SEC);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 100000);
+	/* need_decay_ms 0: no memory of the peak. */
+	params.need_decay_ms = 0;
+	report(&vm, 40000, 30000, 10000, T0 + 102 * SEC);
+	report(&vm, 100000, 90000, 10000, T0 + 103 * SEC);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 100000);
+	return true;
+}
+
+static bool test_need_uses_committed_when_larger(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	vm = mksighted(100000, 90000, 10000, 1);
+	vm.guest.valid |= KAB_GUEST_STAT_COMMITTED;
+	vm.guest.committed_pages = 120000;
+	vm.guest.reported_ns = T0 + SEC;
+	kab_policy_guest_stats(&params, &vm, T0 + SEC);
+	EXPECT_U64(vm.need_pages, 120000);
+	/* Smaller than the use: the use counts. */
+	vm.guest.committed_pages = 1000;
+	vm.guest.reported_ns = T0 + 2 * SEC;
+	params.need_decay_ms = 0;
+	kab_policy_guest_stats(&params, &vm, T0 + 2 * SEC);
+	EXPECT_U64(vm.need_pages, G_TOTAL - 100000);
+	return true;
+}
+
+static bool test_never_inflate_past_need_plus_reserve(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(0);
+	u64 limit;
+	int i;
+
+	defaults_no_timers();
+	no_caps();
+	/* Plenty of free memory: the need and reserve are the limit. */
+	vm = mksighted(120000, 120000, 0, 1);
+	limit = G_TOTAL - (G_TOTAL - 120000) - reserve_of(&vm);
+	for (i = 0; i < 50; i++) {
+		hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + i * SEC);
+		kab_policy_actual(&params, &vm, vm.target_pages,
+				  T0 + i * SEC + 1);
+	}
+	EXPECT_U64(vm.target_pages, limit);
+	return true;
+}
+
+static bool test_critical_host_pressure_no_longer_goes_to_floor(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(0);
+	int i;
+
+	kab_policy_defaults(&params);	/* every timer on */
+	vm = mksighted(60000, 50000, 10000, 1);
+	for (i = 0; i < 100; i++) {
+		u64 b = vm.target_pages;
+
+		/* The balloon takes free pages: the guest has less free. */
+		report(&vm, b < 60000 ? 60000 - b : 0,
+		       b < 50000 ? 50000 - b : 0, b < 50000 ? 10000 :
+		       b < 60000 ? 60000 - b : 0, T0 + i * SEC);
+		hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + i * SEC);
+		kab_policy_actual(&params, &vm, vm.target_pages,
+				  T0 + i * SEC + 1);
+	}
+	EXPECT(vm.target_pages < G_TOTAL - G_FLOOR,
+	       "critical host pressure took the guest to its floor");
+	/* The need (total - 60000 available) and the reserve stay. */
+	EXPECT(vm.target_pages <= 60000 - reserve_of(&vm),
+	       "took %" PRIu64 " of 60000 available pages", vm.target_pages);
+	return true;
+}
+
+static bool test_free_first_then_cache_never_anon(void)
+{
+	struct kab_policy_vm a, b, c, *vms[] = { &a, &b, &c };
+	struct kab_policy_host h;
+	u64 keep = G_TOTAL * 5 / 100;
+
+	defaults_no_timers();
+	no_caps();
+	params.cache_keep_percent = 5;
+	a = mksighted(80000, 60000, 20000, 1);	/* free and cache */
+	b = mksighted(60000, 1000, 59000, 1);	/* cache only */
+	c = mksighted(1214, 1000, 214, 1);	/* anonymous only */
+	/* A small deficit comes from free memory alone. */
+	h = host_at(262144 / 10 - 10000);
+	EXPECT_U64(hostev(&h, vms, 3, KAB_LEVEL_MEDIUM, T0 + SEC), 1);
+	EXPECT_U64(a.target_pages, 10000);
+	EXPECT_U64(b.target_pages + c.target_pages, 0);
+	/* A large one takes cache above its keep next, never anon. */
+	kab_policy_actual(&params, &a, a.target_pages, T0 + SEC);
+	h = (struct kab_policy_host){ .total_pages = 10 * 262144 };
+	hostev(&h, vms, 3, KAB_LEVEL_MEDIUM, T0 + 2 * SEC);
+	EXPECT(a.target_pages > 60000 - 1212, "a's cache not taken");
+	EXPECT(a.target_pages <= 60000 - 1212 + 20000 - keep,
+	       "a: %" PRIu64, a.target_pages);
+	EXPECT(b.target_pages > 0 && b.target_pages <= 59000 - keep,
+	       "b: %" PRIu64, b.target_pages);
+	EXPECT_U64(c.target_pages, 0);
+	return true;
+}
+
+static bool test_host_deficit_sizes_inflation(void)
+{
+	struct kab_policy_vm a, b, *vms[] = { &a, &b };
+	struct kab_policy_host h;
+
+	defaults_no_timers();
+	no_caps();
+	a = mksighted(100000, 100000, 0, 1);
+	b = mksighted(100000, 100000, 0, 3);
+	/* No deficit: host pressure at any level takes nothing. */
+	h = host_at(262144 / 10);
+	EXPECT_U64(hostev(&h, vms, 2, KAB_LEVEL_CRITICAL, T0 + SEC), 0);
+	/* A deficit of 8000 pages, split 1:3 by weight x headroom. */
+	h = host_at(262144 / 10 - 8000);
+	EXPECT_U64(hostev(&h, vms, 2, KAB_LEVEL_LOW, T0 + SEC), 2);
+	EXPECT_U64(a.target_pages, 2000);
+	EXPECT_U64(b.target_pages, 6000);
+	/* In flight (not yet taken by the balloons): not asked again. */
+	EXPECT_U64(hostev(&h, vms, 2, KAB_LEVEL_LOW, T0 + 2 * SEC), 0);
+	return true;
+}
+
+static bool test_step_caps_bound_the_deficit_share(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(0);
+
+	defaults_no_timers();
+	vm = mksighted(150000, 150000, 0, 1);
+	hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + SEC);
+	EXPECT_U64(vm.target_pages, G_TOTAL * params.max_step_percent / 100);
+	return true;
+}
+
+static bool test_deflate_at_once_below_reserve(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(0);
+	u64 reserve, before;
+
+	defaults_no_timers();
+	no_caps();
+	params.block_after_critical_ms = 10000;
+	params.block_after_inflate_ms = 5000;	/* not for this rule */
+	vm = mksighted(100000, 100000, 0, 1);
+	reserve = reserve_of(&vm);
+	hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + SEC);
+	kab_policy_actual(&params, &vm, 20000, T0 + SEC + 1);
+	before = vm.target_pages;
+	EXPECT(before > 20000, "nothing in flight: %" PRIu64, before);
+	/* Available falls 1000 under the reserve: 1000 back, from actual. */
+	EXPECT(report(&vm, reserve - 1000, 0, 0, T0 + 2 * SEC),
+	       "no deflation under the reserve");
+	EXPECT_U64(vm.target_pages, 19000);
+	EXPECT_U64(vm.reason, KAB_REASON_GUEST_PRESSURE);
+	/* The same figures again: nothing more. */
+	EXPECT(!kab_policy_guest_stats(&params, &vm, T0 + 2 * SEC + 1),
+	       "deflated twice for one report");
+	/* At the reserve: nothing. */
+	EXPECT(!report(&vm, reserve, 0, 0, T0 + 3 * SEC), "deflated at it");
+	/* It blocks as critical guest pressure does, not against critical. */
+	kab_policy_actual(&params, &vm, 19000, T0 + 3 * SEC);
+	report(&vm, 100000, 100000, 0, T0 + 4 * SEC);
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_MEDIUM, T0 + 5 * SEC), 0);
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 5 * SEC), 1);
+	return true;
+}
+
+static bool test_stock_driver_figures_alone(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(0);
+	u64 t = T0, taken;
+	int i;
+
+	/* Debian's virtio_balloon: figures every second, never a doorbell. */
+	kab_policy_defaults(&params);
+	vm = mksighted(120000, 110000, 10000, 1);
+	for (i = 0; i < 30; i++) {
+		t += SEC;
+		report(&vm, 120000 - vm.actual_pages, 110000 - vm.actual_pages,
+		       10000, t);
+		hostev(&h, &one, 1, KAB_LEVEL_MEDIUM, t);
+		kab_policy_actual(&params, &vm, vm.target_pages, t + MS);
+	}
+	taken = vm.target_pages;
+	EXPECT(taken > 20000, "only %" PRIu64 " taken", taken);
+	/* The guest's use jumps: its figures alone get memory back. */
+	t += SEC;
+	EXPECT(report(&vm, 2000, 1000, 1000, t), "no deflation");
+	EXPECT(vm.target_pages < taken, "target stayed");
+	EXPECT_U64(vm.guest_dropped, 0);
+	EXPECT_U64(vm.last_guest_level, KAB_LEVEL_NONE);
+	return true;
+}
+
+static bool test_stale_or_missing_figures_are_blind(void)
+{
+	struct kab_policy_vm a, b, *vms[] = { &a, &b };
+	struct kab_policy_host h = host_at(0);
+
+	defaults_no_timers();
+	no_caps();
+	params.stats_stale_ms = 5000;
+	params.blind_step_percent = 50;
+	a = mksighted(100000, 100000, 0, 1);
+	b = mksighted(100000, 100000, 0, 1);
+	/* b's guest stopped reporting 5 s ago; a reports: b gets at most a's. */
+	report(&a, 100000, 100000, 0, T0 + 5 * SEC);
+	hostev(&h, vms, 2, KAB_LEVEL_CRITICAL, T0 + 5 * SEC);
+	EXPECT(a.target_pages > 0, "a took nothing");
+	EXPECT(b.target_pages <= a.target_pages,
+	       "stale b %" PRIu64 " > a %" PRIu64, b.target_pages,
+	       a.target_pages);
+	/* stats_stale_ms 0: figures never go stale. */
+	params.stats_stale_ms = 0;
+	EXPECT(kab_policy_guest_age_ms(&b, T0 + 3600 * SEC) > 5000, "age");
+	return true;
+}
+
+static bool test_blind_never_gets_more_than_sighted(void)
+{
+	struct kab_policy_vm s, n, v, *vms[] = { &n, &v, &s };
+	struct kab_policy_host h = host_at(0);
+
+	defaults_no_timers();
+	no_caps();
+	params.blind_step_percent = 100;
+	s = mksighted(G_TOTAL - 30000, 20000, 0, 1);	/* 20000 free */
+	/* No figures (a stock driver without stats, or none yet). */
+	n = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 10000);
+	kab_policy_actual(&params, &n, 0, T0);
+	/* Figures, but a VMM that never reports the balloon's size. */
+	v = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 10000);
+	report(&v, 150000, 150000, 0, T0);
+	hostev(&h, vms, 3, KAB_LEVEL_CRITICAL, T0 + SEC);
+	EXPECT(s.target_pages > 0, "the sighted VM took nothing");
+	EXPECT(n.target_pages <= s.target_pages && v.target_pages <=
+	       s.target_pages, "blind %" PRIu64 "/%" PRIu64 " > sighted %"
+	       PRIu64, n.target_pages, v.target_pages, s.target_pages);
+	/* A sighted VM that can spare nothing: blind VMs get nothing. */
+	kab_policy_actual(&params, &s, s.target_pages, T0 + SEC);
+	report(&s, 1214, 1000, 0, T0 + 2 * SEC);
+	n.target_pages = v.target_pages = 0;
+	EXPECT_U64(hostev(&h, vms, 3, KAB_LEVEL_CRITICAL, T0 + 2 * SEC), 0);
+	return true;
+}
+
+/* Today a registration that never reports actual absorbed the pool. */
+static bool test_never_actual_does_not_absorb_pool(void)
+{
+	struct kab_policy_vm a, v, *vms[] = { &a, &v };
+	u64 t = T0;
+	int i;
+
+	defaults_no_timers();
+	a = mksighted(150000, 150000, 0, 1);
+	v = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 1);
+	for (i = 0; i < 20; i++) {
+		t += SEC;
+		report(&a, 150000, 150000, 0, t);
+		report(&v, 150000, 150000, 0, t);
+		hostev(NULL, vms, 2, KAB_LEVEL_CRITICAL, t);
+		/* a's balloon is slow: it lags half the time. */
+		if (i % 2)
+			kab_policy_actual(&params, &a, a.target_pages, t);
+	}
+	EXPECT(v.target_pages <= a.target_pages,
+	       "never-actual VM %" PRIu64 " > reporting VM %" PRIu64,
+	       v.target_pages, a.target_pages);
+	return true;
+}
+
+static bool test_blind_alone_takes_blind_step(void)
+{
+	struct kab_policy_vm vm;
+
+	defaults_no_timers();
+	params.blind_step_percent = 50;
+	vm = mkvm(200000, 1000, 200000, 1);
+	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	EXPECT_U64(vm.target_pages, 200000 * params.max_step_percent / 100 / 2);
+	params.blind_step_percent = 0;
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + SEC), 0);
+	return true;
+}
+
+static bool test_relax_waits_for_host_available(void)
+{
+	struct kab_policy_vm vm;
+	struct kab_policy_host h = host_at(0);
+	int i;
+
+	defaults_no_timers();
+	params.relax_after_ms = 30000;
+	vm = mkvm(1 << 20, 1 << 16, 1 << 20, 1);
+	for (i = 0; i < 20; i++)
+		host1(&vm, KAB_LEVEL_MEDIUM, T0);
+	EXPECT(!kab_policy_tick(&params, &h, &vm, T0 + 60 * SEC),
+	       "relaxed with the host short of memory");
+	h = host_at(262144 / 10);
+	EXPECT(kab_policy_tick(&params, &h, &vm, T0 + 61 * SEC),
+	       "no relax with the host at its target");
 	return true;
 }
 
@@ -1077,7 +1475,8 @@ static const struct policy_test tests[] = {
 	TEST(test_hysteresis_inflation_stops_below_pressure_mark),
 	TEST(test_block_deflate_after_inflate_unless_critical),
 	TEST(test_block_inflate_after_guest_deflate),
-	TEST(test_block_inflate_after_critical_even_for_host_critical),
+	TEST(test_block_inflate_after_critical_except_host_critical),
+	TEST(test_block_defaults_follow_chromeos_split),
 	TEST(test_hold_stops_inflation_in_flight),
 	TEST(test_no_push_while_balloon_lags),
 	TEST(test_no_rechase_after_deflate),
@@ -1088,7 +1487,21 @@ static const struct policy_test tests[] = {
 	TEST(test_relax_after_host_quiet),
 	TEST(test_zero_timers_give_deterministic_steps),
 	TEST(test_invariants_under_random_events),
-	TEST(test_guest_figures_are_input_only),
+	TEST(test_guest_figures_init_and_age),
+	TEST(test_need_follows_peak_up_fast_down_slow),
+	TEST(test_need_uses_committed_when_larger),
+	TEST(test_never_inflate_past_need_plus_reserve),
+	TEST(test_critical_host_pressure_no_longer_goes_to_floor),
+	TEST(test_free_first_then_cache_never_anon),
+	TEST(test_host_deficit_sizes_inflation),
+	TEST(test_step_caps_bound_the_deficit_share),
+	TEST(test_deflate_at_once_below_reserve),
+	TEST(test_stock_driver_figures_alone),
+	TEST(test_stale_or_missing_figures_are_blind),
+	TEST(test_blind_never_gets_more_than_sighted),
+	TEST(test_never_actual_does_not_absorb_pool),
+	TEST(test_blind_alone_takes_blind_step),
+	TEST(test_relax_waits_for_host_available),
 };
 
 int main(void)
