@@ -77,9 +77,10 @@ struct kab_vm {
 	/*
 	 * The guest's memory figures from KAB_VM_SET_GUEST_STATS. A VMM may
 	 * call it as often as it likes, so it takes only this lock, never
-	 * kab_lock; kab_vm_guest_to_policy() copies the figures into @pol
-	 * under kab_lock before each decision. Lock order: kab_lock, then
-	 * guest_lock.
+	 * kab_lock, and queues @stats_work, which takes kab_lock once for
+	 * however many updates came meanwhile; kab_vm_guest_to_policy()
+	 * copies the figures into @pol under kab_lock before each decision.
+	 * Lock order: kab_lock, then guest_lock.
 	 */
 	spinlock_t guest_lock;
 	struct kab_policy_guest guest;	/* under @guest_lock */
@@ -88,6 +89,7 @@ struct kab_vm {
 	struct kab_pressure_bind binds[KAB_NR_LEVELS];
 
 	struct work_struct event_work;	/* hands guest events to the policy */
+	struct work_struct stats_work;	/* hands new figures to the policy */
 	struct work_struct signal_work;	/* signals @target_ctx */
 
 	struct kobject kobj;		/* vms/<id>; its release frees us */
@@ -106,6 +108,7 @@ long kab_create_vm(const struct kab_create_vm __user *uarg);
 void kab_vm_publish(struct kab_vm *vm);
 void kab_vm_guest_to_policy(struct kab_vm *vm);
 void kab_vm_guest_figures(struct kab_vm *vm, struct kab_policy_guest *out);
+void kab_host_measure(struct kab_policy_host *host);
 struct kab_vm *kab_vm_find(u32 id);
 void kab_tick_start(void);
 void kab_tick_stop(void);

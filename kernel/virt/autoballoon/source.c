@@ -102,6 +102,7 @@ static bool kab_vm_in_scope(struct kab_vm *vm, enum kab_scope scope,
 int kab_host_report(const struct kab_host_report *r)
 {
 	struct kab_policy_vm *one, **pols = &one;
+	struct kab_policy_host host = {};
 	enum kab_scope scope = r->scope;
 	unsigned int level = r->level;
 	unsigned int nr = 0;
@@ -121,6 +122,14 @@ int kab_host_report(const struct kab_host_report *r)
 		else
 			cgroup = cgroup_id(r->memcg->css.cgroup);
 	}
+
+	/*
+	 * Global pressure is sized by the host's deficit. The host's figures
+	 * say nothing of one memcg or one VM, and an injection is a test's
+	 * way to ask for exactly one level step.
+	 */
+	if (scope == KAB_SCOPE_GLOBAL && r->source != KAB_SRC_INJECT)
+		kab_host_measure(&host);
 
 	mutex_lock(&kab_lock);
 	if (scope != KAB_SCOPE_VM) {
@@ -152,7 +161,7 @@ int kab_host_report(const struct kab_host_report *r)
 	trace_kab_host_pressure(r->source, level, scope, cgroup,
 				scope == KAB_SCOPE_VM ? r->vm_id : 0, nr);
 	if (nr) {
-		kab_policy_host_event(&kab_params, pols, nr, level,
+		kab_policy_host_event(&kab_params, &host, pols, nr, level,
 				      ktime_get_ns());
 		/* Publishing a VM whose target did not change is a no-op. */
 		list_for_each_entry(vm, &kab_vms, node)

@@ -41,11 +41,16 @@
  * Guest figures
  * -------------
  * KAB_VM_SET_GUEST_STATS checks the whole update, then replaces vm->guest
- * under vm->guest_lock, a spinlock of this VM alone: no allocation, no
- * wake-up, no global lock, so a VMM that calls it in a storm spends only
- * its own CPU time. Decisions see the figures through
+ * under vm->guest_lock, a spinlock of this VM alone, and queues the VM's
+ * stats_work: no allocation, no global lock, so a VMM that calls it in a
+ * storm spends only its own CPU time, and its updates coalesce into one
+ * run of the work item. stats_work hands the figures to the policy
+ * (kab_policy_guest_stats(): a guest under its reserve gets memory back at
+ * once) under kab_lock and publishes a new target like any other
+ * decision. Every decision sees the figures through
  * kab_vm_guest_to_policy(), which every caller of the policy runs under
- * kab_lock first.
+ * kab_lock first. VM release cancels stats_work before signal_work, which
+ * it may queue.
  *
  * The target eventfd
  * ------------------
@@ -62,6 +67,7 @@
 #include <linux/idr.h>
 #include <linux/ktime.h>
 #include <linux/kvm_host.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -211,6 +217,31 @@ static void kab_vm_event_work(struct work_struct *work)
 	mutex_unlock(&kab_lock);
 }
 
+/* New guest figures: the policy reads them at once. */
+static void kab_vm_stats_work(struct work_struct *work)
+{
+	struct kab_vm *vm = container_of(work, struct kab_vm, stats_work);
+
+	mutex_lock(&kab_lock);
+	kab_vm_guest_to_policy(vm);
+	kab_policy_guest_stats(&kab_params, &vm->pol, ktime_get_ns());
+	kab_vm_publish(vm);
+	mutex_unlock(&kab_lock);
+}
+
+/*
+ * The host's memory as the policy weighs it: RAM, and what it can still
+ * allocate without swapping.
+ */
+void kab_host_measure(struct kab_policy_host *host)
+{
+	long avail = si_mem_available();
+
+	host->total_pages = (u64)totalram_pages() * (PAGE_SIZE / KAB_PAGE_SIZE);
+	host->available_pages = avail > 0 ?
+		(u64)avail * (PAGE_SIZE / KAB_PAGE_SIZE) : 0;
+}
+
 /* ---- the periodic tick: stall detection and relaxing ---- */
 
 static void kab_tick_fn(struct work_struct *work);
@@ -218,15 +249,17 @@ static DECLARE_DELAYED_WORK(kab_tick_work, kab_tick_fn);
 
 static void kab_tick_fn(struct work_struct *work)
 {
+	struct kab_policy_host host;
 	struct kab_vm *vm;
 	bool more;
 	u64 now;
 
+	kab_host_measure(&host);
 	mutex_lock(&kab_lock);
 	now = ktime_get_ns();
 	list_for_each_entry(vm, &kab_vms, node) {
 		kab_vm_guest_to_policy(vm);
-		kab_policy_tick(&kab_params, &vm->pol, now);
+		kab_policy_tick(&kab_params, &host, &vm->pol, now);
 		kab_vm_publish(vm);
 	}
 	more = !list_empty(&kab_vms);
@@ -284,6 +317,7 @@ static int kab_vm_release(struct inode *inode, struct file *file)
 	}
 	/* No wake-up can queue event_work now; event_work may queue signal. */
 	cancel_work_sync(&vm->event_work);
+	cancel_work_sync(&vm->stats_work);
 	cancel_work_sync(&vm->signal_work);
 
 	eventfd_ctx_put(vm->target_ctx);
@@ -449,6 +483,7 @@ static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
 	g.updates = vm->guest.updates + 1;
 	vm->guest = g;
 	spin_unlock(&vm->guest_lock);
+	queue_work(kab_wq, &vm->stats_work);
 	return 0;
 }
 
@@ -622,6 +657,7 @@ static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
 	spin_lock_init(&vm->guest_lock);
 	vm->guest.reported_ns = KAB_POLICY_NEVER;
 	INIT_WORK(&vm->event_work, kab_vm_event_work);
+	INIT_WORK(&vm->stats_work, kab_vm_stats_work);
 	INIT_WORK(&vm->signal_work, kab_vm_signal_work);
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		vm->binds[i].vm = vm;
