@@ -212,7 +212,9 @@ struct job {
 /* What the guest's balloon statistics tell the host, once a second. */
 struct guest_stats {
 	double avail, free, cache, total;	/* MiB */
+	double committed;			/* MiB, < 0: not reported */
 	double at;				/* s, -1 before the first */
+	bool fresh;				/* taken in this step */
 };
 
 struct wmarks {
@@ -1017,15 +1019,57 @@ static void guest_oom(struct sim *s, struct sim_vm *vm, double t)
 	guest_report(s, vm, KAB_LEVEL_CRITICAL, t);
 }
 
-static void stats_step(struct sim_vm *vm, double t)
+static bool job_busy(const struct sim_vm *vm)
 {
+	return vm->has_job && vm->job.running;
+}
+
+/*
+ * The statistics the guest sends once a second. The driver with the early
+ * detector also reports committed memory (Committed_AS: what the workload
+ * has allocated, a job's whole round as soon as it starts); the driver of
+ * today and Debian's stock one do not.
+ */
+static void stats_step(const struct sim *s, struct sim_vm *vm, double t)
+{
+	vm->stats.fresh = false;
 	if (vm->stats.at >= 0 && t - vm->stats.at < STATS_PERIOD - 1e-9)
 		return;
 	vm->stats.avail = vm_mem_available(vm);
-	vm->stats.free = vm_free(vm);
+	vm->stats.free = fmax(0, vm_free(vm));
 	vm->stats.cache = vm->cache;
 	vm->stats.total = vm_avail_size(vm);
+	vm->stats.committed = -1;
+	if (s->det == DET_EARLY)
+		vm->stats.committed = job_busy(vm) ?
+				      fmax(vm->anon, vm->job.len) : vm->anon;
 	vm->stats.at = t;
+	vm->stats.fresh = true;
+}
+
+static u64 mib_pages(double mib)
+{
+	return mib > 0 ? (u64)(mib * PAGES_PER_MIB) : 0;
+}
+
+/* The figures as QEMU hands them to the module (KAB_VM_SET_GUEST_STATS). */
+static void kab_guest_figures(struct sim_vm *vm, unsigned long long now)
+{
+	struct kab_policy_guest *g = &vm->pol.guest;
+
+	g->valid = KAB_GUEST_STAT_AVAILABLE | KAB_GUEST_STAT_FREE |
+		   KAB_GUEST_STAT_CACHE | KAB_GUEST_STAT_TOTAL;
+	g->available_pages = mib_pages(vm->stats.avail);
+	g->free_pages = mib_pages(vm->stats.free);
+	g->cache_pages = mib_pages(vm->stats.cache);
+	g->total_pages = mib_pages(vm->stats.total);
+	g->committed_pages = 0;
+	if (vm->stats.committed >= 0) {
+		g->valid |= KAB_GUEST_STAT_COMMITTED;
+		g->committed_pages = mib_pages(vm->stats.committed);
+	}
+	g->reported_ns = now;
+	g->updates++;
 }
 
 /* ---- workloads ---- */
@@ -1054,11 +1098,6 @@ static double job_gap(struct job *j)
 	if (!j->gap_hi)
 		return 1e18;
 	return j->gap_lo + (j->gap_hi - j->gap_lo) * rng_uniform(&j->rng);
-}
-
-static bool job_busy(const struct sim_vm *vm)
-{
-	return vm->has_job && vm->job.running;
 }
 
 /* The OOM killer took the job: its memory is free, it starts over. */
@@ -1445,16 +1484,33 @@ static void cpu_share(struct sim *s)
 
 /* ---- policies ---- */
 
-/* kvm_autoballoon: feed events to policy.c exactly as the module does. */
+/*
+ * kvm_autoballoon: feed events to policy.c as the module does: new guest
+ * figures (kab_policy_guest_stats()), global host pressure with the
+ * host's RAM and available memory (free + page cache), guest rings,
+ * ticks with the host's figures.
+ */
 static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 		     bool host_due, bool tick_due)
 {
 	unsigned long long now = (unsigned long long)(t * NSEC) + NSEC;
+	struct kab_policy_host host = {
+		.total_pages = mib_pages(s->h.ram),
+		.available_pages = mib_pages(s->h.free + s->h.cache),
+	};
 	unsigned int i;
 
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+
+		if (vm->stats.fresh) {
+			kab_guest_figures(vm, now);
+			kab_policy_guest_stats(&params, &vm->pol, now);
+		}
+	}
 	if (host_due && s->h.window_level)
-		kab_policy_host_event(&params, NULL, pols, s->nr, s->h.window_level,
-				      now);
+		kab_policy_host_event(&params, &host, pols, s->nr,
+				      s->h.window_level, now);
 	for (i = 0; i < s->nr; i++) {
 		struct sim_vm *vm = &s->vms[i];
 
@@ -1462,7 +1518,7 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 			kab_policy_guest_event(&params, &vm->pol, vm->ring, 1,
 					       now);
 		if (tick_due)
-			kab_policy_tick(&params, NULL, &vm->pol, now);
+			kab_policy_tick(&params, &host, &vm->pol, now);
 		if (vm->pol.seq != vm->seen_seq) {
 			vm->seen_seq = vm->pol.seq;
 			set_target(vm, vm->pol.target_pages / PAGES_PER_MIB, t);
@@ -1881,7 +1937,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 			kswapd_step(vm);
 			fpr_step(&s, vm, t);
 			detect(&s, vm, t);
-			stats_step(vm, t);
+			stats_step(&s, vm, t);
 			if (vm->ring) {
 				vm->level = vm->ring;
 				vm->level_at = t;
