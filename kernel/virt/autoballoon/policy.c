@@ -6,14 +6,16 @@
  * the kernel and in userspace (tools/testing/autoballoon/kab_shim.h), where
  * the unit tests and the simulator run it.
  *
- * Inputs are pressure events. A host event (vmpressure or PSI, global or
- * per memcg, or injected) names a level and the VMs it concerns; a guest
- * event is a doorbell ring at a level. Each event sets the VM's current
- * host or guest level, which stays current for host_hold_ms or
- * guest_hold_ms. Only a host event inflates, only a guest event (or the
- * host staying quiet) deflates, so there is no remembered target to chase:
- * after a deflation the balloon grows again only if the host is pressured
- * again.
+ * Inputs are pressure events and figures. A host event (vmpressure or PSI,
+ * global or per memcg, or injected) names a level and the VMs it concerns,
+ * and for global pressure the host's RAM and available memory; a guest
+ * event is a doorbell ring at a level; a guest report carries the guest's
+ * available, free, cache, total and committed memory. Each event sets the
+ * VM's current host or guest level, which stays current for host_hold_ms
+ * or guest_hold_ms. Only a host event inflates; a guest event, a report
+ * under the guest's reserve, or the host staying quiet deflates, so there
+ * is no remembered target to chase: after a deflation the balloon grows
+ * again only if the host is pressured again.
  *
  * The rule table: what happens, given the host level and the guest level.
  * A host event reads the row of its own level; a guest event reads the
@@ -36,12 +38,40 @@
  * stops a pressured host from reclaiming, and equal trouble on both sides
  * (medium/medium, critical/critical) holds the balloon where it is.
  *
- * On top of the table:
- * - Spreading. Each VM a host event may inflate brings host_step_pages
- *   of the event's level (reduced by guest_low_share_percent when its
- *   guest is at low pressure) into a pool, which is split in proportion to
- *   weight * room, room being how far the VM is from its floor (or from
- *   its pressure mark, below), likewise reduced for a guest at low.
+ * The table says whether a VM may inflate; its figures say how much:
+ * - Need. The recent peak of used memory (total - balloon - available; a
+ *   balloon the VMM never reported counts as used), or of committed
+ *   memory where the guest reports it and it is larger: up at once, down
+ *   toward the current use with the time constant need_decay_ms.
+ * - Reserve. The larger of the guest's high watermark (Linux's formula,
+ *   from the VM's size) and reserve_percent of its size.
+ * - Limit. Never past total - (need + reserve), nor past the balloon at
+ *   the report plus the free memory above the high watermark and the page
+ *   cache above cache_keep_percent: never anonymous memory, since the
+ *   host does not know whether the guest can swap.
+ * - Deflation under the reserve. A report with available memory under
+ *   the reserve lowers the target at once by the gap, from the balloon's
+ *   actual size, with no doorbell needed (a stock driver's figures are
+ *   enough), and blocks inflation as critical guest pressure does.
+ * - Sighted and blind. A VM is sighted when its figures (with available
+ *   memory) are younger than stats_stale_ms and its VMM has reported the
+ *   balloon's size; else blind. A blind VM never gets more of a host
+ *   event than the least any sighted VM of the event got (nothing when
+ *   one got nothing), and alone at most blind_step_percent of its capped
+ *   step.
+ *
+ * On top of that:
+ * - Spreading. With the host's figures, a host event reclaims the host's
+ *   deficit: how far its available memory is below host_available_percent
+ *   of its RAM, less the inflations in flight; no deficit, no inflation.
+ *   Without them (memcg, per-VM and injected pressure) each VM that may
+ *   inflate brings host_step_pages of the event's level (reduced by
+ *   guest_low_share_percent when its guest is at low pressure) into the
+ *   pool. The pool is split in three rounds (sighted VMs' free memory,
+ *   their page cache, the blind VMs), each in proportion to
+ *   weight * room, room being how far the VM is from the round's limit
+ *   (at most its floor, or its pressure mark, below), reduced for a guest
+ *   at low. A VM's target changes once per event, by the sum.
  * - Caps. One inflation moves at most max_step_pages and max_step_percent
  *   of the VM's size; a share smaller than min_change_pages is not worth
  *   a change unless it is the VM's whole (capped) step or reaches a limit.
@@ -49,15 +79,17 @@
  *   balloon is more than one capped step behind its target is not inflated
  *   until it catches up.
  * - Pacing. A VM is inflated at most once per cooldown_ms (host critical
- *   ignores this).
+ *   ignores this, and is otherwise bound like any level: no floor).
  * - Hysteresis. A guest at medium or critical pressure leaves a mark: the
  *   balloon size that hurt. For mark_ms after that, inflation stops
  *   hysteresis_percent of the VM's size below the mark.
- * - Blocking. Low and medium guest pressure do not deflate within
- *   block_after_inflate_ms of an inflation. Host pressure does not inflate
- *   within block_after_deflate_ms of a deflation for guest pressure (host
- *   critical ignores this), nor within block_after_critical_ms of one for
- *   critical guest pressure.
+ * - Blocking, split as ChromeOS splits it: short after a high-priority
+ *   resize, long after a low-priority one, never against high priority.
+ *   Low and medium guest pressure do not deflate within
+ *   block_after_inflate_ms of an inflation. Host pressure does not
+ *   inflate within block_after_critical_ms of a deflation for critical
+ *   guest pressure or under the reserve, nor within block_after_deflate_ms
+ *   of one for low or medium guest pressure; host critical ignores both.
  * - Rate limit. A guest may send guest_hint_burst hints at once, then one
  *   per guest_hint_interval_ms; the rest are counted in guest_dropped and
  *   ignored. A call with several coalesced hints makes one decision.
@@ -69,11 +101,13 @@
  *   the uncooperative mark and the backoff.
  * - Relaxing. When neither a host event nor an inflation came for
  *   relax_after_ms, each tick gives back relax_step_percent of the VM's
- *   size, down to total - ceiling.
+ *   size, down to total - ceiling, unless the host's available memory is
+ *   below its target.
  *
- * All arithmetic is on u64. The one division per guest event (the rate
- * limit) and per VM of a host event (the weighted share) go through the
- * kernel's math64 helpers, which the shim provides outside the kernel.
+ * All arithmetic is on u64. The divisions (the rate limit, the need's
+ * fall, the weighted shares: at most three per VM of a host event) go
+ * through the kernel's math64 helpers, which the shim provides outside
+ * the kernel, as it provides int_sqrt().
  */
 #include "policy.h"
 
