@@ -5,11 +5,12 @@
  * baselines, and to be checked against the real benchmark (bench/rfc) before
  * its figures are trusted (bench/policy/run.sh does both).
  *
- *   kab_sim -s SCENARIO -p POLICY [-r] [-d reclaim|early] [-S SEED]
+ *   kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d reclaim|early] [-S SEED]
  *	   [-t TRACE.tsv] [-o TUNABLE=VALUE]...
  *	prints one line of metrics (TSV, see print_header()).
  *	-r turns free page reporting on in every guest; -d picks the guest's
- *	pressure detector (default reclaim, the driver of today).
+ *	pressure detector (default reclaim, the driver of today); -F withholds
+ *	the guest's and the host's figures from the kab policy.
  *   kab_sim -H	prints the header of that line; -l lists the scenarios;
  *	-C prints the constants fitted to bench/rfc; -m NAME=VALUE overrides a
  *	model constant of the rfc machine (base_cold, touch_ms, page_ms,
@@ -60,9 +61,10 @@
  *   2 % of RAM and the time to exhaustion at the current rate of
  *   consumption (< 30 / 10 / 2 s), and rings low / medium / critical;
  *   rate limit 2 s / 1 s / 0.5 s; the OOM notifier as above.
- * Guest statistics (available, free, cache, total) reach the policy side
- * once a second (struct guest_stats); MOM and ChromeOS read them, the
- * kvm_autoballoon policy of today takes none.
+ * Guest statistics (available, free, cache, total; committed with the
+ * early detector's driver) reach the policy side once a second (struct
+ * guest_stats); MOM, ChromeOS and the kvm_autoballoon policy read them
+ * (the latter unless -F).
  *
  * Host memory. The host has RAM H, a base use (its kernel, QEMU; on the
  * rfc machine partly cold, base_cold), its own page cache (grown by host and
@@ -107,8 +109,9 @@
  * integrated along the jobs' unimpeded timeline (touch_ms only). Page cache
  * is not working set.
  *
- * Policies: kab (policy.c, fed as the module feeds it: host events, guest
- * rings, ticks, the balloon's actual size), static (no balloon), mom
+ * Policies: kab (policy.c, fed as the module feeds it: host events with
+ * the host's RAM and available memory, guest rings, guest figures, ticks,
+ * the balloon's actual size), static (no balloon), mom
  * (bench/reaction/baseline.py's MOM rules), xen (self-ballooning), chromeos
  * (its blocking, 10 s after high-priority and 100 s after low-priority
  * resizes), oracle (knows each working set 5 s ahead).
@@ -347,6 +350,14 @@ struct sim {
 };
 
 static struct kab_policy_params params;
+
+/*
+ * -F: the kab arm gets neither the guest's figures nor the host's, as the
+ * module before the policy used them: with blind_step_percent=100 and the
+ * old blocking times, an approximation of that policy (run.sh's arm
+ * kab-today) to check the model against bench/rfc's measurements of it.
+ */
+static bool withhold_figures;
 
 /* -o name=value overrides of policy tunables, applied after the defaults. */
 #define MAX_OVERRIDES	32
@@ -1500,7 +1511,7 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 	};
 	unsigned int i;
 
-	for (i = 0; i < s->nr; i++) {
+	for (i = 0; i < s->nr && !withhold_figures; i++) {
 		struct sim_vm *vm = &s->vms[i];
 
 		if (vm->stats.fresh) {
@@ -1509,8 +1520,8 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 		}
 	}
 	if (host_due && s->h.window_level)
-		kab_policy_host_event(&params, &host, pols, s->nr,
-				      s->h.window_level, now);
+		kab_policy_host_event(&params, withhold_figures ? NULL : &host,
+				      pols, s->nr, s->h.window_level, now);
 	for (i = 0; i < s->nr; i++) {
 		struct sim_vm *vm = &s->vms[i];
 
@@ -1518,7 +1529,8 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 			kab_policy_guest_event(&params, &vm->pol, vm->ring, 1,
 					       now);
 		if (tick_due)
-			kab_policy_tick(&params, &host, &vm->pol, now);
+			kab_policy_tick(&params, withhold_figures ? NULL : &host,
+					&vm->pol, now);
 		if (vm->pol.seq != vm->seen_seq) {
 			vm->seen_seq = vm->pol.seq;
 			set_target(vm, vm->pol.target_pages / PAGES_PER_MIB, t);
@@ -2178,7 +2190,7 @@ static void usage(void)
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: kab_sim -s SCENARIO -p POLICY [-r] "
+	fprintf(stderr, "usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] "
 		"[-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]...\n"
 		"       kab_sim -H | -l\n"
 		"       kab_sim -c N -k host|guest [-i ITER]\nscenarios:");
@@ -2201,7 +2213,7 @@ int main(int argc, char **argv)
 	bool fpr = false;
 	int opt, pk = -1;
 
-	while ((opt = getopt(argc, argv, "s:p:S:t:Hc:k:i:lo:rd:m:C")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:S:t:Hc:k:i:lo:rd:m:CF")) != -1) {
 		switch (opt) {
 		case 's':
 			scenario = optarg;
@@ -2239,6 +2251,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			fpr = true;
+			break;
+		case 'F':
+			withhold_figures = true;
 			break;
 		case 'C':
 			printf("base_cold\t%g\ntouch_ms\t%g\npage_ms\t%.1f\n",
