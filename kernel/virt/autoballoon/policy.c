@@ -406,6 +406,7 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->need_pages = 0;
 	vm->stats_ns = KAB_POLICY_NEVER;
 	vm->stats_balloon_pages = 0;
+	vm->reserve_ns = KAB_POLICY_NEVER;
 	vm->inflations = 0;
 	vm->deflations = 0;
 	vm->stalls = 0;
@@ -640,11 +641,18 @@ bool kab_policy_guest_event(const struct kab_policy_params *p,
 bool kab_policy_guest_stats(const struct kab_policy_params *p,
 			    struct kab_policy_vm *vm, u64 now_ns)
 {
-	u64 seen = vm->stats_ns, reserve, gap, base, lo, target, old;
+	u64 reserve, gap, base, lo, target, old;
 
+	/*
+	 * Another decision may have read these figures first (the module
+	 * copies them before every call): the reserve is checked once per
+	 * report all the same.
+	 */
 	kab_read_figures(p, vm);
-	if (vm->stats_ns == seen || !kab_figures_fresh(p, vm, now_ns))
+	if (vm->reserve_ns == vm->stats_ns ||
+	    !kab_figures_fresh(p, vm, now_ns))
 		return false;
+	vm->reserve_ns = vm->stats_ns;
 	reserve = kab_reserve(p, vm);
 	if (vm->guest.available_pages >= reserve)
 		return false;

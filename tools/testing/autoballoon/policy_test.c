@@ -1292,10 +1292,18 @@ static bool test_deflate_at_once_below_reserve(void)
 	/* The same figures again: nothing more. */
 	EXPECT(!kab_policy_guest_stats(&params, &vm, T0 + 2 * SEC + 1),
 	       "deflated twice for one report");
+	/* A report another decision read first is still checked. */
+	kab_policy_actual(&params, &vm, 19000, T0 + 2 * SEC + 2);
+	vm.guest.reported_ns = T0 + 2 * SEC + 3;
+	hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 2 * SEC + 3);
+	EXPECT_U64(vm.target_pages, 19000);
+	EXPECT(kab_policy_guest_stats(&params, &vm, T0 + 2 * SEC + 4),
+	       "a report read by a host event first was not checked");
+	EXPECT_U64(vm.target_pages, 18000);
 	/* At the reserve: nothing. */
 	EXPECT(!report(&vm, reserve, 0, 0, T0 + 3 * SEC), "deflated at it");
 	/* It blocks as critical guest pressure does, not against critical. */
-	kab_policy_actual(&params, &vm, 19000, T0 + 3 * SEC);
+	kab_policy_actual(&params, &vm, 18000, T0 + 3 * SEC);
 	report(&vm, 100000, 100000, 0, T0 + 4 * SEC);
 	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_MEDIUM, T0 + 5 * SEC), 0);
 	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 5 * SEC), 1);
