@@ -201,8 +201,7 @@ struct kab_policy_vm {
 	u64 need_pages;		/* recent peak of used or committed memory */
 	u64 stats_ns;		/* reported_ns of the figures last read */
 	u64 stats_balloon_pages; /* the balloon when they were read */
-	u64 reserve_ns;		/* reported_ns of the last report checked
-				 * against the reserve */
+	u64 reserve_ns;		/* last report checked against the reserve */
 
 	/* Counters. */
 	u64 inflations;
