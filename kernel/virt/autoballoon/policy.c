@@ -107,7 +107,7 @@
  * All arithmetic is on u64. The divisions (the rate limit, the need's
  * fall, the weighted shares: at most three per VM of a host event) go
  * through the kernel's math64 helpers, which the shim provides outside
- * the kernel, as it provides int_sqrt().
+ * the kernel, as it provides int_sqrt64().
  */
 #include "policy.h"
 
@@ -433,7 +433,7 @@ u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns)
  */
 static u64 kab_wmark_high(u64 pages)
 {
-	u64 min = 2 * (u64)int_sqrt(pages), gap;
+	u64 min = 2 * (u64)int_sqrt64(pages), gap;
 
 	min = clamp_t(u64, min, 32, 65536);
 	gap = max_t(u64, min / 4, div64_u64(pages, 1000));
@@ -736,17 +736,32 @@ enum kab_split_round {
 	KAB_SPLIT_BLIND,	/* the others, capped (see below) */
 };
 
-/* How far the round @round may take @vm's balloon. */
+/*
+ * How far each round may take @vm's balloon, into vm->host_limit[] (the
+ * blind round's limit is that of the cache round for a sighted VM, of no
+ * round for the others). Returns the largest.
+ */
+static u64 kab_round_limits(const struct kab_policy_params *p,
+			    struct kab_policy_vm *vm, u64 now_ns)
+{
+	u64 limit = kab_inflate_limit(p, vm, now_ns);
+
+	if (!(vm->host_flags & KAB_HOST_SIGHTED))
+		return limit;
+	vm->host_limit[KAB_SPLIT_FREE] =
+		min_t(u64, limit, kab_figures_limit(p, vm, false));
+	vm->host_limit[KAB_SPLIT_CACHE] =
+		min_t(u64, limit, kab_figures_limit(p, vm, true));
+	return vm->host_limit[KAB_SPLIT_CACHE];
+}
+
 static u64 kab_round_limit(const struct kab_policy_params *p,
 			   const struct kab_policy_vm *vm,
 			   enum kab_split_round round, u64 now_ns)
 {
-	u64 limit = kab_inflate_limit(p, vm, now_ns);
-
 	if (round == KAB_SPLIT_BLIND)
-		return limit;
-	return min_t(u64, limit,
-		     kab_figures_limit(p, vm, round == KAB_SPLIT_CACHE));
+		return kab_inflate_limit(p, vm, now_ns);
+	return vm->host_limit[round];
 }
 
 /*
@@ -851,7 +866,7 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 				   unsigned int level, u64 now_ns)
 {
 	u64 pool = 0, step, blind_cap = U64_MAX;
-	unsigned int i, changed = 0;
+	unsigned int i, changed = 0, nr_sighted = 0, nr_eligible = 0;
 
 	if (!kab_level_valid(level))
 		return 0;
@@ -872,10 +887,12 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 		vm->host_flags = kab_host_eligible(p, vm, level, now_ns);
 		if (!(vm->host_flags & KAB_HOST_ELIGIBLE))
 			continue;
-		if (vm->target_pages >=
-		    kab_round_limit(p, vm, (vm->host_flags & KAB_HOST_SIGHTED) ?
-				    KAB_SPLIT_CACHE : KAB_SPLIT_BLIND, now_ns))
+		if (vm->target_pages >= kab_round_limits(p, vm, now_ns)) {
+			vm->host_flags &= ~KAB_HOST_ELIGIBLE;
 			continue;
+		}
+		nr_eligible++;
+		nr_sighted += !!(vm->host_flags & KAB_HOST_SIGHTED);
 		if (vm->host_flags & KAB_HOST_REDUCED)
 			pool += kab_percent_of(step, p->guest_low_share_percent);
 		else
@@ -886,18 +903,24 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 	if (!pool)
 		return 0;
 
-	kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0, now_ns);
-	kab_split(p, vms, nr, KAB_SPLIT_CACHE, &pool, step, 0, now_ns);
+	if (nr_sighted) {
+		kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0, now_ns);
+		kab_split(p, vms, nr, KAB_SPLIT_CACHE, &pool, step, 0, now_ns);
+	}
 
 	/*
 	 * A VM the policy cannot see into never gets more than the least
 	 * that any sighted VM of the event got (nothing, when one got
-	 * nothing).
+	 * nothing, or could not inflate at all).
 	 */
-	for (i = 0; i < nr; i++)
-		if (vms[i]->host_flags & KAB_HOST_SIGHTED)
-			blind_cap = min_t(u64, blind_cap, vms[i]->host_taken);
-	kab_split(p, vms, nr, KAB_SPLIT_BLIND, &pool, step, blind_cap, now_ns);
+	if (nr_eligible > nr_sighted) {
+		for (i = 0; i < nr; i++)
+			if (vms[i]->host_flags & KAB_HOST_SIGHTED)
+				blind_cap = min_t(u64, blind_cap,
+						  vms[i]->host_taken);
+		kab_split(p, vms, nr, KAB_SPLIT_BLIND, &pool, step, blind_cap,
+			  now_ns);
+	}
 
 	for (i = 0; i < nr; i++) {
 		struct kab_policy_vm *vm = vms[i];

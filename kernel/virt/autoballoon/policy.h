@@ -194,6 +194,7 @@ struct kab_policy_vm {
 	u64 hint_ns;		/* last refill of hint_tokens */
 	u64 host_score;		/* scratch of kab_policy_host_event() */
 	u64 host_taken;		/* scratch: this event's inflation */
+	u64 host_limit[2];	/* scratch: limits of the sighted rounds */
 	u32 host_flags;		/* scratch: KAB_HOST_* of policy.c */
 	bool uncooperative;	/* stalled, and has not followed since */
 

@@ -38,9 +38,9 @@ typedef int64_t s64;
 #define clamp_t(type, v, lo, hi)	min_t(type, max_t(type, v, lo), hi)
 
 /* <linux/math.h>: the integer square root, rounded down. */
-static inline unsigned long int_sqrt(unsigned long x)
+static inline u32 int_sqrt64(u64 x)
 {
-	unsigned long r = 0, bit = 1UL << (sizeof(x) * 8 - 2);
+	u64 r = 0, bit = 1ULL << 62;
 
 	while (bit > x)
 		bit >>= 2;
