@@ -370,6 +370,20 @@ static bool kab_deflate(struct kab_policy_vm *vm, u64 step, u32 reason,
 	return kab_set_target(vm, vm->target_pages - step, reason, now_ns);
 }
 
+/*
+ * Linux's high watermark for a zone of @pages: min_free_kbytes is
+ * 4 * sqrt(KiB), 128 KiB to 256 MiB, and low and high sit one and two
+ * max(min / 4, 0.1 % of the zone) above min (watermark_scale_factor 10).
+ */
+static u64 kab_wmark_high(u64 pages)
+{
+	u64 min = 2 * (u64)int_sqrt64(pages), gap;
+
+	min = clamp_t(u64, min, 32, 65536);
+	gap = max_t(u64, min / 4, div64_u64(pages, 1000));
+	return min + 2 * gap;
+}
+
 int kab_policy_vm_init(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 now_ns)
 {
@@ -407,6 +421,7 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->stats_ns = KAB_POLICY_NEVER;
 	vm->stats_balloon_pages = 0;
 	vm->reserve_ns = KAB_POLICY_NEVER;
+	vm->wmark_pages = kab_wmark_high(vm->total_pages);
 	vm->inflations = 0;
 	vm->deflations = 0;
 	vm->stalls = 0;
@@ -426,25 +441,11 @@ u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns)
 
 /* ---- what a guest can spare ---- */
 
-/*
- * Linux's high watermark for a zone of @pages: min_free_kbytes is
- * 4 * sqrt(KiB), 128 KiB to 256 MiB, and low and high sit one and two
- * max(min / 4, 0.1 % of the zone) above min (watermark_scale_factor 10).
- */
-static u64 kab_wmark_high(u64 pages)
-{
-	u64 min = 2 * (u64)int_sqrt64(pages), gap;
-
-	min = clamp_t(u64, min, 32, 65536);
-	gap = max_t(u64, min / 4, div64_u64(pages, 1000));
-	return min + 2 * gap;
-}
-
 /* What a guest keeps available above its need. */
 static u64 kab_reserve(const struct kab_policy_params *p,
 		       const struct kab_policy_vm *vm)
 {
-	return max_t(u64, kab_wmark_high(vm->total_pages),
+	return max_t(u64, vm->wmark_pages,
 		     kab_percent_of(vm->total_pages, p->reserve_percent));
 }
 
@@ -513,30 +514,40 @@ static void kab_read_figures(const struct kab_policy_params *p,
 	vm->stats_ns = g->reported_ns;
 }
 
+/* The three rounds of a host event's split, in order. */
+enum kab_split_round {
+	KAB_SPLIT_FREE,		/* sighted VMs: free memory above watermarks */
+	KAB_SPLIT_CACHE,	/* sighted VMs: page cache above its keep */
+	KAB_SPLIT_BLIND,	/* the others, capped (see below) */
+};
+
 /*
- * The largest balloon the guest's figures allow: never past
- * total - (need + reserve), and no more than the balloon at the report
- * plus the free memory above the guest's high watermark and, with
- * @cache, the page cache above cache_keep_percent. Anonymous memory is
+ * The largest balloons the guest's figures allow, into @limit[]: never
+ * past total - (need + reserve), and no more than the balloon at the
+ * report plus the free memory above the guest's high watermark
+ * (limit[KAB_SPLIT_FREE]) and the page cache above cache_keep_percent
+ * (limit[KAB_SPLIT_CACHE], with the free memory). Anonymous memory is
  * never counted: the policy does not know whether the guest can swap.
  */
-static u64 kab_figures_limit(const struct kab_policy_params *p,
-			     const struct kab_policy_vm *vm, bool cache)
+static void kab_figures_limits(const struct kab_policy_params *p,
+			       const struct kab_policy_vm *vm, u64 *limit)
 {
 	const struct kab_policy_guest *g = &vm->guest;
-	u64 keep_free = kab_wmark_high(vm->total_pages);
 	u64 keep_cache = kab_percent_of(vm->total_pages, p->cache_keep_percent);
-	u64 hold = vm->need_pages + kab_reserve(p, vm), room = 0;
+	u64 hold = vm->need_pages + kab_reserve(p, vm), top, base;
 
+	limit[KAB_SPLIT_FREE] = 0;
+	limit[KAB_SPLIT_CACHE] = 0;
 	if (hold >= vm->total_pages)
-		return 0;
-	if (kab_has(vm, KAB_GUEST_STAT_FREE) && g->free_pages > keep_free)
-		room += g->free_pages - keep_free;
-	if (cache && kab_has(vm, KAB_GUEST_STAT_CACHE) &&
-	    g->cache_pages > keep_cache)
-		room += g->cache_pages - keep_cache;
-	return min_t(u64, vm->total_pages - hold,
-		     vm->stats_balloon_pages + room);
+		return;
+	top = vm->total_pages - hold;
+	base = vm->stats_balloon_pages;
+	if (kab_has(vm, KAB_GUEST_STAT_FREE) && g->free_pages > vm->wmark_pages)
+		base += g->free_pages - vm->wmark_pages;
+	limit[KAB_SPLIT_FREE] = min_t(u64, top, base);
+	if (kab_has(vm, KAB_GUEST_STAT_CACHE) && g->cache_pages > keep_cache)
+		base += g->cache_pages - keep_cache;
+	limit[KAB_SPLIT_CACHE] = min_t(u64, top, base);
 }
 
 /*
@@ -729,13 +740,6 @@ backoff:
 	       (rule == KAB_INFLATE_REDUCED ? KAB_HOST_REDUCED : 0);
 }
 
-/* The three rounds of a host event's split, in order. */
-enum kab_split_round {
-	KAB_SPLIT_FREE,		/* sighted VMs: free memory above watermarks */
-	KAB_SPLIT_CACHE,	/* sighted VMs: page cache above its keep */
-	KAB_SPLIT_BLIND,	/* the others, capped (see below) */
-};
-
 /*
  * How far each round may take @vm's balloon, into vm->host_limit[] (the
  * blind round's limit is that of the cache round for a sighted VM, of no
@@ -748,10 +752,11 @@ static u64 kab_round_limits(const struct kab_policy_params *p,
 
 	if (!(vm->host_flags & KAB_HOST_SIGHTED))
 		return limit;
+	kab_figures_limits(p, vm, vm->host_limit);
 	vm->host_limit[KAB_SPLIT_FREE] =
-		min_t(u64, limit, kab_figures_limit(p, vm, false));
+		min_t(u64, limit, vm->host_limit[KAB_SPLIT_FREE]);
 	vm->host_limit[KAB_SPLIT_CACHE] =
-		min_t(u64, limit, kab_figures_limit(p, vm, true));
+		min_t(u64, limit, vm->host_limit[KAB_SPLIT_CACHE]);
 	return vm->host_limit[KAB_SPLIT_CACHE];
 }
 

@@ -199,6 +199,7 @@ struct kab_policy_vm {
 	bool uncooperative;	/* stalled, and has not followed since */
 
 	/* What the guest needs, from its figures. */
+	u64 wmark_pages;	/* the guest's high watermark, from its size */
 	u64 need_pages;		/* recent peak of used or committed memory */
 	u64 stats_ns;		/* reported_ns of the figures last read */
 	u64 stats_balloon_pages; /* the balloon when they were read */
