@@ -262,6 +262,15 @@ struct kab_host_psi {
  * (@committed_pages: above KAB_MAX_PAGES), or @available_pages,
  * @free_pages or @cache_pages above @total_pages when @total_pages is
  * given. A refused update changes nothing.
+ *
+ * sysfs, /sys/kernel/kvm_autoballoon/vms/<id>/, read only:
+ *   guest_available_pages, guest_free_pages, guest_cache_pages,
+ *   guest_total_pages, guest_committed_pages
+ *		the figures of the last accepted update, 4 KiB pages
+ *		(0..total_pages; committed 0..KAB_MAX_PAGES), or "unknown"
+ *		when it did not carry the figure or no update came yet;
+ *   guest_stats_age_ms	milliseconds since that update, or "never";
+ *   guest_stats_updates	updates accepted since registration.
  */
 struct kab_guest_stats {
 	__u32 size;
