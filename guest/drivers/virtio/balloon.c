@@ -54,6 +54,17 @@ MODULE_PARM_DESC(oom_pages,
 
 /* Wait before retrying an inflation that could not allocate. */
 #define VAB_RETRY_MS	200
+/*
+ * Pages above the device's 32-bit frame numbers that one inflation batch
+ * sets aside before it gives up (see vab_inflate()).
+ */
+#define VAB_UNREACHABLE_TRIES	(2 * VAB_BATCH_UNITS)
+/*
+ * OOM notifier priority: the same as upstream virtio_balloon's, so that
+ * with both kinds of balloon in one kernel (or other notifiers that free
+ * memory, at lower priorities) the order is the one upstream chose.
+ */
+#define VAB_OOM_NOTIFY_PRIORITY	80
 
 static bool vab_has(struct vab_balloon *vb, unsigned int fbit)
 {
@@ -126,32 +137,60 @@ static s64 vab_towards_target(struct vab_balloon *vb)
 	return (s64)target - READ_ONCE(vb->units);
 }
 
+/* Why an inflation batch ended. */
+enum vab_fill {
+	VAB_FILL_DONE,		/* got what it asked for */
+	VAB_FILL_STARVED,	/* the page allocator ran dry: retry later */
+	VAB_FILL_UNREACHABLE,	/* only pages the device cannot address */
+};
+
 /*
  * Move up to @units 4 KiB units into the balloon. Returns the units moved;
- * *@starved is set when the page allocator ran dry.
+ * *@end says why the batch ended.
+ *
+ * Balloon frame numbers are 32 bits wide (16 TiB of 4 KiB units). A page
+ * above that limit is set aside rather than put back at once, where the
+ * allocator would hand out the same page again, and the batch goes on with
+ * the next one; the pages set aside return to the allocator when the batch
+ * is done. After VAB_UNREACHABLE_TRIES of them in one batch the allocator
+ * is taken to have nothing addressable left.
  */
 static unsigned int vab_inflate(struct vab_balloon *vb, unsigned int units,
-				bool *starved)
+				enum vab_fill *end)
 {
 	unsigned int nr = min(units, VAB_BATCH_UNITS) / VAB_UNITS_PER_PAGE;
 	bool keep_count = vab_has(vb, VAB_F_DEFLATE_ON_OOM);
+	unsigned int got = 0, skipped = 0;
 	struct page *page, *next;
+	LIST_HEAD(unreachable);
 	LIST_HEAD(batch);
-	unsigned int got;
 
-	*starved = false;
-	for (got = 0; got < nr; got++) {
+	*end = VAB_FILL_DONE;
+	while (got < nr) {
 		page = balloon_page_alloc();
 		if (!page) {
-			*starved = true;
+			*end = VAB_FILL_STARVED;
 			break;
 		}
 		if (!vab_page_addressable(page)) {
-			__free_page(page);
-			*starved = true;
-			break;
+			list_add(&page->lru, &unreachable);
+			if (++skipped >= VAB_UNREACHABLE_TRIES) {
+				*end = VAB_FILL_UNREACHABLE;
+				break;
+			}
+			continue;
 		}
 		balloon_page_push(&batch, page);
+		got++;
+	}
+	list_for_each_entry_safe(page, next, &unreachable, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	if (skipped) {
+		mutex_lock(&vb->lock);
+		vb->unreachable += skipped;
+		mutex_unlock(&vb->lock);
 	}
 	if (!got)
 		return 0;
@@ -202,8 +241,8 @@ static void vab_resize_work(struct work_struct *work)
 {
 	struct vab_balloon *vb = container_of(to_delayed_work(work),
 					      struct vab_balloon, resize_work);
+	enum vab_fill end = VAB_FILL_DONE;
 	unsigned long delay = 0;
-	bool starved = false;
 	unsigned int moved;
 	s64 diff;
 
@@ -211,10 +250,20 @@ static void vab_resize_work(struct work_struct *work)
 	if (!diff)
 		return;
 	if (diff > 0) {
-		moved = vab_inflate(vb, min_t(s64, diff, U32_MAX), &starved);
+		moved = vab_inflate(vb, min_t(s64, diff, U32_MAX), &end);
 		diff -= moved;
-		if (starved)
+		if (end == VAB_FILL_STARVED)
 			delay = msecs_to_jiffies(VAB_RETRY_MS);
+		/*
+		 * Nothing the device can address is left to take: waiting
+		 * will not change that, a new target (config change) may.
+		 */
+		if (end == VAB_FILL_UNREACHABLE && !moved) {
+			dev_warn_once(&vb->vdev->dev,
+				      "no free page below the 32-bit frame limit: balloon stays at %u units\n",
+				      READ_ONCE(vb->units));
+			diff = 0;
+		}
 	} else {
 		moved = vab_deflate(vb, min_t(s64, -diff, U32_MAX));
 		diff += moved;
@@ -370,13 +419,22 @@ static int vab_oom_notify(struct notifier_block *nb, unsigned long unused,
 {
 	struct vab_balloon *vb = container_of(nb, struct vab_balloon, oom_nb);
 	unsigned long *freed = arg;
-	unsigned int units;
+	unsigned int want, units, moved;
 
 	vab_pressure_report(vb, VAB_CRITICAL);
+	mutex_lock(&vb->lock);
+	vb->oom_notifications++;
+	mutex_unlock(&vb->lock);
 	if (!vab_has(vb, VAB_F_DEFLATE_ON_OOM))
 		return NOTIFY_OK;
 
-	units = vab_deflate(vb, oom_pages * VAB_UNITS_PER_PAGE);
+	/* vab_deflate() moves at most one batch per call. */
+	want = READ_ONCE(oom_pages) * VAB_UNITS_PER_PAGE;
+	for (units = 0; units < want; units += moved) {
+		moved = vab_deflate(vb, want - units);
+		if (!moved)
+			break;
+	}
 	*freed += units / VAB_UNITS_PER_PAGE;
 	mutex_lock(&vb->lock);
 	vb->oom_deflated += units;
@@ -450,13 +508,14 @@ static int vab_start(struct vab_balloon *vb)
 		goto err_reset;
 
 	vb->oom_nb.notifier_call = vab_oom_notify;
-	vb->oom_nb.priority = 0;
+	vb->oom_nb.priority = VAB_OOM_NOTIFY_PRIORITY;
 	err = register_oom_notifier(&vb->oom_nb);
 	if (err)
 		goto err_pressure;
 
 	if (vab_towards_target(vb))
 		queue_delayed_work(system_freezable_wq, &vb->resize_work, 0);
+	vb->started = true;
 	return 0;
 
 err_pressure:
@@ -468,9 +527,15 @@ err_reset:
 	return err;
 }
 
-/* The reverse of vab_start(), giving every ballooned page back first. */
+/*
+ * The reverse of vab_start(), giving every ballooned page back first. A
+ * device whose vab_start() failed (at resume) has nothing left to stop.
+ */
 static void vab_stop(struct vab_balloon *vb)
 {
+	if (!vb->started)
+		return;
+	vb->started = false;
 	unregister_oom_notifier(&vb->oom_nb);
 	vab_pressure_exit(vb);
 	vab_stop_work(vb);
@@ -560,14 +625,18 @@ static DEVICE_ATTR_RO(units);
 static VAB_U64_ATTR(inflated, inflated);
 static VAB_U64_ATTR(deflated, deflated);
 static VAB_U64_ATTR(oom_deflated, oom_deflated);
+static VAB_U64_ATTR(oom_notifications, oom_notifications);
 static VAB_U64_ATTR(migrated, migrated);
+static VAB_U64_ATTR(unreachable, unreachable);
 
 static struct attribute *vab_balloon_attrs[] = {
 	&dev_attr_units.attr,
 	&vab_attr_inflated.attr.attr,
 	&vab_attr_deflated.attr.attr,
 	&vab_attr_oom_deflated.attr.attr,
+	&vab_attr_oom_notifications.attr.attr,
 	&vab_attr_migrated.attr.attr,
+	&vab_attr_unreachable.attr.attr,
 	NULL
 };
 

@@ -83,6 +83,8 @@ struct vab_pressure {
  * @stop_lock:	protects @stopping against the config-change and stats
  *		callbacks, which queue work from interrupt context.
  * @stopping:	set at removal: no work is queued any more.
+ * @started:	vab_start() succeeded and vab_stop() has not run since; a
+ *		failed resume leaves it false, so removal stops nothing twice.
  * @lock:	serialises inflate, deflate and page migration; protects
  *		@pfns, @nr_pfns and @units.
  * @units:	balloon size in 4 KiB units (what @actual reports).
@@ -99,7 +101,10 @@ struct vab_pressure {
  * Counters for sysfs (u64, written under @lock):
  * @inflated, @deflated: 4 KiB units moved into / out of the balloon.
  * @oom_deflated: 4 KiB units given back by the OOM notifier.
+ * @oom_notifications: calls of the OOM notifier (global OOM only).
  * @migrated:	balloon pages moved by compaction.
+ * @unreachable: pages the allocator offered for inflation above the
+ *		device's 32-bit frame numbers, given back unused.
  */
 struct vab_balloon {
 	struct virtio_device *vdev;
@@ -111,6 +116,7 @@ struct vab_balloon {
 	struct work_struct stats_work;
 	spinlock_t stop_lock;		/* see @stop_lock above */
 	bool stopping;
+	bool started;
 
 	struct mutex lock;		/* see @lock above */
 	unsigned int units;
@@ -128,7 +134,9 @@ struct vab_balloon {
 	u64 inflated;
 	u64 deflated;
 	u64 oom_deflated;
+	u64 oom_notifications;
 	u64 migrated;
+	u64 unreachable;
 };
 
 /* A read-only sysfs file showing the u64 at @offset in struct vab_balloon. */
