@@ -21,9 +21,11 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/oom.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
@@ -334,17 +336,27 @@ static int vab_migratepage(struct balloon_dev_info *info, struct page *newpage,
 	return MIGRATEPAGE_SUCCESS;
 }
 
-static void vab_set_stat(struct vab_balloon *vb, unsigned int *n,
-			 enum vab_stat_tag tag, u64 val)
+static void vab_set_stat(struct vab_balloon *vb, struct vab_stat *out,
+			 unsigned int *n, enum vab_stat_tag tag, u64 val)
 {
-	vb->stats[*n].tag = cpu_to_virtio16(vb->vdev, tag);
-	vb->stats[*n].val = cpu_to_virtio64(vb->vdev, val);
+	out[*n].tag = cpu_to_virtio16(vb->vdev, tag);
+	out[*n].val = cpu_to_virtio64(vb->vdev, val);
 	(*n)++;
 }
 
-static unsigned int vab_fill_stats(struct vab_balloon *vb)
+static u64 vab_bytes(unsigned long pages)
 {
-	unsigned long *ev = vb->stat_events;
+	return (u64)pages << PAGE_SHIFT;
+}
+
+/*
+ * Fill @out (VAB_NR_STATS entries) with fresh figures, every standard tag
+ * in the specification's unit (see vab_stat_tag); @ev is scratch space for
+ * NR_VM_EVENT_ITEMS counters. Returns the number of entries.
+ */
+static unsigned int vab_fill_stats(struct vab_balloon *vb,
+				   struct vab_stat *out, unsigned long *ev)
+{
 	unsigned long stalls = 0;
 	unsigned int n = 0;
 	struct sysinfo si;
@@ -355,26 +367,34 @@ static unsigned int vab_fill_stats(struct vab_balloon *vb)
 	for (zid = 0; zid < MAX_NR_ZONES; zid++)
 		stalls += ev[ALLOCSTALL_NORMAL - ZONE_NORMAL + zid];
 
-	vab_set_stat(vb, &n, VAB_STAT_SWAP_IN, (u64)ev[PSWPIN] << PAGE_SHIFT);
-	vab_set_stat(vb, &n, VAB_STAT_SWAP_OUT, (u64)ev[PSWPOUT] << PAGE_SHIFT);
-	vab_set_stat(vb, &n, VAB_STAT_MAJFLT, ev[PGMAJFAULT]);
-	vab_set_stat(vb, &n, VAB_STAT_MINFLT, ev[PGFAULT]);
-	vab_set_stat(vb, &n, VAB_STAT_MEMFREE, (u64)si.freeram * si.mem_unit);
-	vab_set_stat(vb, &n, VAB_STAT_MEMTOT, (u64)si.totalram * si.mem_unit);
-	vab_set_stat(vb, &n, VAB_STAT_AVAIL,
-		     (u64)si_mem_available() << PAGE_SHIFT);
-	vab_set_stat(vb, &n, VAB_STAT_CACHES,
-		     (u64)global_node_page_state(NR_FILE_PAGES) << PAGE_SHIFT);
+	vab_set_stat(vb, out, &n, VAB_STAT_SWAP_IN, vab_bytes(ev[PSWPIN]));
+	vab_set_stat(vb, out, &n, VAB_STAT_SWAP_OUT, vab_bytes(ev[PSWPOUT]));
+	vab_set_stat(vb, out, &n, VAB_STAT_MAJFLT, ev[PGMAJFAULT]);
+	vab_set_stat(vb, out, &n, VAB_STAT_MINFLT, ev[PGFAULT]);
+	vab_set_stat(vb, out, &n, VAB_STAT_MEMFREE, vab_bytes(si.freeram));
+	vab_set_stat(vb, out, &n, VAB_STAT_MEMTOT, vab_bytes(si.totalram));
+	vab_set_stat(vb, out, &n, VAB_STAT_AVAIL,
+		     vab_bytes(si_mem_available()));
+	vab_set_stat(vb, out, &n, VAB_STAT_CACHES,
+		     vab_bytes(global_node_page_state(NR_FILE_PAGES)));
 #ifdef CONFIG_HUGETLB_PAGE
-	vab_set_stat(vb, &n, VAB_STAT_HTLB_PGALLOC, ev[HTLB_BUDDY_PGALLOC]);
-	vab_set_stat(vb, &n, VAB_STAT_HTLB_PGFAIL, ev[HTLB_BUDDY_PGALLOC_FAIL]);
+	vab_set_stat(vb, out, &n, VAB_STAT_HTLB_PGALLOC,
+		     ev[HTLB_BUDDY_PGALLOC]);
+	vab_set_stat(vb, out, &n, VAB_STAT_HTLB_PGFAIL,
+		     ev[HTLB_BUDDY_PGALLOC_FAIL]);
 #endif
-	vab_set_stat(vb, &n, VAB_STAT_OOM_KILL, ev[OOM_KILL]);
-	vab_set_stat(vb, &n, VAB_STAT_ALLOC_STALL, stalls);
-	vab_set_stat(vb, &n, VAB_STAT_ASYNC_SCAN, ev[PGSCAN_KSWAPD]);
-	vab_set_stat(vb, &n, VAB_STAT_DIRECT_SCAN, ev[PGSCAN_DIRECT]);
-	vab_set_stat(vb, &n, VAB_STAT_ASYNC_RECLAIM, ev[PGSTEAL_KSWAPD]);
-	vab_set_stat(vb, &n, VAB_STAT_DIRECT_RECLAIM, ev[PGSTEAL_DIRECT]);
+	vab_set_stat(vb, out, &n, VAB_STAT_OOM_KILL, ev[OOM_KILL]);
+	vab_set_stat(vb, out, &n, VAB_STAT_ALLOC_STALL, stalls);
+	vab_set_stat(vb, out, &n, VAB_STAT_ASYNC_SCAN,
+		     vab_bytes(ev[PGSCAN_KSWAPD]));
+	vab_set_stat(vb, out, &n, VAB_STAT_DIRECT_SCAN,
+		     vab_bytes(ev[PGSCAN_DIRECT]));
+	vab_set_stat(vb, out, &n, VAB_STAT_ASYNC_RECLAIM,
+		     vab_bytes(ev[PGSTEAL_KSWAPD]));
+	vab_set_stat(vb, out, &n, VAB_STAT_DIRECT_RECLAIM,
+		     vab_bytes(ev[PGSTEAL_DIRECT]));
+	vab_set_stat(vb, out, &n, VAB_STAT_COMMITTED,
+		     vab_bytes(vm_memory_committed()));
 	return n;
 }
 
@@ -384,7 +404,7 @@ static void vab_queue_stats(struct vab_balloon *vb)
 	struct scatterlist sg;
 	unsigned int n;
 
-	n = vab_fill_stats(vb);
+	n = vab_fill_stats(vb, vb->stats, vb->stat_events);
 	sg_init_one(&sg, vb->stats, sizeof(vb->stats[0]) * n);
 	if (WARN_ON_ONCE(virtqueue_add_outbuf(vb->stats_vq, &sg, 1, vb,
 					      GFP_KERNEL)))
@@ -402,6 +422,35 @@ static void vab_stats_work(struct work_struct *work)
 		return;
 	vab_queue_stats(vb);
 }
+
+/*
+ * debugfs stats (root, read-only): a fresh fill of the stats buffer, one
+ * "tag value" line per entry in host byte order, the way the device would
+ * read it now. For tests of the tags the device (QEMU 7.2) does not show.
+ */
+static int vab_stats_show(struct seq_file *m, void *unused)
+{
+	struct vab_balloon *vb = m->private;
+	struct vab_stat *out;
+	unsigned long *ev;
+	unsigned int i, n;
+
+	out = kcalloc(VAB_NR_STATS, sizeof(*out), GFP_KERNEL);
+	ev = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*ev), GFP_KERNEL);
+	if (!out || !ev) {
+		kfree(out);
+		kfree(ev);
+		return -ENOMEM;
+	}
+	n = vab_fill_stats(vb, out, ev);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%u %llu\n", virtio16_to_cpu(vb->vdev, out[i].tag),
+			   virtio64_to_cpu(vb->vdev, out[i].val));
+	kfree(out);
+	kfree(ev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vab_stats);
 
 static void vab_stats_request(struct virtqueue *vq)
 {
@@ -506,6 +555,9 @@ static int vab_start(struct vab_balloon *vb)
 	err = vab_pressure_init(vb);
 	if (err)
 		goto err_reset;
+
+	debugfs_create_file("stats", 0400, vb->pressure.debugfs, vb,
+			    &vab_stats_fops);
 
 	vb->oom_nb.notifier_call = vab_oom_notify;
 	vb->oom_nb.priority = VAB_OOM_NOTIFY_PRIORITY;

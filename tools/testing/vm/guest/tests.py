@@ -363,6 +363,46 @@ def suite_doorbell():
 
 # --- balloon suite: Debian's QEMU, virtio-balloon-pci ----------------------
 
+STAT_VMSTAT = {12: "pgscan_kswapd", 13: "pgscan_direct",
+               14: "pgsteal_kswapd", 15: "pgsteal_direct"}
+STAT_COMMITTED = 0x8000
+
+
+def vmstat():
+    with open("/proc/vmstat") as f:
+        return {k: int(v) for k, v in (line.split() for line in f)}
+
+
+def stats_units(tap, dev):
+    """Tags QEMU 7.2 does not show (12..15, committed), through debugfs: a
+    fill of the stats buffer must lie between /proc/vmstat read before and
+    after it, in bytes."""
+    path = "%s/%s/%s/stats" % (DEBUGFS, DRIVER, os.path.basename(dev))
+    before = vmstat()
+    committed0 = meminfo("Committed_AS") << 10
+    got = dict(tuple(int(x) for x in line.split())
+               for line in read(path).splitlines())
+    after = vmstat()
+    committed1 = meminfo("Committed_AS") << 10
+    if not any(after[v] for v in STAT_VMSTAT.values()):
+        tap.skip("stats: scan and reclaim tags 12..15 are in bytes",
+                 "no page was scanned by reclaim in this VM")
+    else:
+        bad = {t: (got.get(t), before[v] * 4096, after[v] * 4096)
+               for t, v in STAT_VMSTAT.items()
+               if not before[v] * 4096 <= got.get(t, -1) <= after[v] * 4096}
+        tap.ok(not bad, "stats: scan and reclaim tags 12..15 are in bytes",
+               "tag: (value, vmstat before x 4096, after x 4096): %s" % bad)
+    c = got.get(STAT_COMMITTED, -1)
+    tap.ok(0.5 * min(committed0, committed1) <= c <=
+           2 * max(committed0, committed1) and
+           got.get(5) == meminfo("MemTotal") << 10,
+           "stats: committed memory (tag %#x) in bytes, MemTotal exact"
+           % STAT_COMMITTED,
+           "committed %d bytes, Committed_AS %d..%d bytes; tag 5 %s, "
+           "MemTotal %d bytes" % (c, committed0, committed1, got.get(5),
+                                  meminfo("MemTotal") << 10))
+
 class Qmp:
     """QMP through the host's qmp_relay.py and the shared directory."""
 
@@ -400,7 +440,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(13)
+    tap = Tap(16)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -491,6 +531,16 @@ def suite_balloon():
            st.get("stat-minor-faults", 0) > 0,
            "stats: QEMU's guest-stats carry the guest's figures",
            "guest-stats %s, MemTotal %d bytes" % (stats, total))
+    # Bytes, not pages: a figure in pages would be 4096 times too small.
+    want = {"stat-available-memory": meminfo("MemAvailable") << 10,
+            "stat-free-memory": meminfo("MemFree") << 10,
+            "stat-disk-caches": (meminfo("Cached") + meminfo("Buffers") +
+                                 meminfo("SwapCached")) << 10}
+    off = {k: (st.get(k, 0), v) for k, v in want.items()
+           if not 0.5 * v <= st.get(k, 0) <= 2 * v}
+    tap.ok(stats and not off,
+           "stats: available, free and caches are in bytes",
+           "(device value, /proc/meminfo in bytes) out of 0.5..2x: %s" % off)
     qmp("qom-set", path=path, property="guest-stats-polling-interval",
         value=0)
 
@@ -511,6 +561,7 @@ def suite_balloon():
     hog_note(tap, found, ram_mib + 256, ram_mib)
     tap.ok(all(c["written_" + lv] == 0 for lv in LEVELS),
            "pressure: nothing written without the feature", c)
+    stats_units(tap, dev)
 
     qmp("balloon", value=ram - (64 << 20))
     wait_for(lambda: read(dev + "/balloon/units") == str(64 << 8), 60)
@@ -595,14 +646,16 @@ def suite_qemudoorbell():
 # --- oom suite: Debian's QEMU, virtio-balloon-pci,deflate-on-oom=on --------
 
 def suite_oom():
-    tap = Tap(5)
+    tap = Tap(6)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
     step_mib = 256
     units = step_mib << 8
 
-    run("insmod", os.environ["VAB_DRIVER"])
+    # More than one deflate batch (256 units) per notification.
+    oom_pages = 1024
+    run("insmod", os.environ["VAB_DRIVER"], "oom_pages=%d" % oom_pages)
     dev = our_device()
     feats = read(dev + "/features")
     tap.ok(feats[2] == "1", "deflate-on-oom: feature 2 negotiated",
@@ -623,6 +676,11 @@ def suite_oom():
     tap.ok(given > 0 and left == units - given,
            "deflate-on-oom: the OOM notifier gives balloon pages back",
            "oom_deflated %d, units %d -> %d" % (given, units, left))
+    calls = int(read(dev + "/balloon/oom_notifications"))
+    tap.ok(calls > 0 and given == min(units, calls * oom_pages),
+           "deflate-on-oom: each notification gives oom_pages=%d back"
+           % oom_pages, "%d notifications gave %d units, expected %d"
+           % (calls, given, min(units, calls * oom_pages)))
     tap.note("OOM gave back %d KiB of the %d MiB balloon (%s)"
              % (given * 4, step_mib,
                 ", ".join("%s at %.0f ms" % (k, v * 1000)
