@@ -33,33 +33,50 @@ enum vab_level_index {
  * struct vab_pressure - guest pressure detector and doorbell state
  * @shrinker:	registered only to learn that reclaim is running; it never
  *		frees anything.
- * @eval_work:	evaluates the vm event counters, queued by the shrinker one
- *		sample period after reclaim was first seen.
- * @wq:		WQ_MEM_RECLAIM workqueue for @eval_work: evaluation must make
- *		progress when the guest cannot allocate a worker.
+ * @reclaim_seen: set by the shrinker, cleared by the next evaluation.
+ * @eval_work:	the detector, deferrable, every pressure_period_ms; it
+ *		re-queues itself until vab_pressure_exit().
+ * @wq:		freezable WQ_MEM_RECLAIM workqueue for @eval_work: evaluation
+ *		must make progress when the guest cannot allocate a worker.
  * @events:	vm event counters read by the last evaluation.
  * @now:	scratch copy of the counters for the current evaluation.
+ * @has_sample:	@avail, @refaults and @sampled hold the last evaluation's
+ *		figures (false after an idle period).
+ * @avail:	available memory at the last evaluation, pages.
+ * @refaults:	WORKINGSET_REFAULT_FILE at the last evaluation.
+ * @sampled:	jiffies of the last evaluation.
+ * @decline:	smoothed rate at which available memory fell, pages/s.
  * @report_lock: serialises reports (rate limit state and doorbell writes);
  *		a mutex because virtio config writes may sleep.
  * @last_write:	jiffies of the last report that passed the rate limit, per
  *		level; valid once @reported[level] is nonzero.
  * @doorbell:	VAB_F_PRESSURE_DOORBELL was negotiated.
- * @debugfs:	per-device debugfs directory (inject_pressure).
+ * @debugfs:	per-device debugfs directory (inject_pressure, stats).
  *
- * Counters (u64, written under @report_lock, read locklessly by sysfs):
+ * The sample fields are used only by @eval_work, which never runs twice
+ * at once (one work item on an ordered queue).
+ *
+ * Counters (u64, written under @report_lock or by @eval_work only, read
+ * locklessly by sysfs):
  * @detected:	levels the detector (or an injection) produced.
  * @reported:	of those, how many passed the rate limit.
  * @written:	of those, how many were written to the doorbell (0 without
  *		the feature).
  * @ratelimited: detected but dropped by the rate limit.
- * @evaluations: counter evaluations run.
+ * @evaluations: evaluations run (periods in which the detector was active).
  */
 struct vab_pressure {
 	struct vab_shrinker shrinker;
+	bool reclaim_seen;
 	struct delayed_work eval_work;
 	struct workqueue_struct *wq;
 	unsigned long events[NR_VM_EVENT_ITEMS];
 	unsigned long now[NR_VM_EVENT_ITEMS];
+	bool has_sample;
+	unsigned long avail;
+	unsigned long refaults;
+	unsigned long sampled;
+	u64 decline;
 	struct mutex report_lock;	/* see @report_lock above */
 	unsigned long last_write[VAB_NR_PRESSURE_LEVELS];
 	bool doorbell;

@@ -3,6 +3,7 @@
 """Guest-side tests of virtio_autoballoon; runs inside the test VM.
 
     tests.py doorbell    the doorbell against vab_testdev (no VMM device)
+    tests.py early       low/medium before the first stall, vab_testdev
     tests.py balloon     the balloon under Debian's QEMU, virtio-balloon-pci
     tests.py qemudoorbell  the doorbell through virtio-pci to our patched
                          QEMU's x-pressure-doorbell=on (qemu/build.sh)
@@ -198,6 +199,55 @@ def run_hog(dev, mib, timeout_s=120):
     return found
 
 
+def vmstat_oom_kills():
+    with open("/proc/vmstat") as f:
+        for line in f:
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+    return 0
+
+
+def watch_paced_hog(dev, mib, rate, timeout_s=180):
+    """Run vab_hog for MIB MiB at RATE MiB/s until it ends. Return a dict:
+    "rings", the reports that passed the rate limit as [(ms, level)] in
+    the order seen; "stall" and "oom", ms of the first allocation stall and
+    the first OOM kill in /proc/vmstat (absent if none); "hog_ms", how long
+    the hog ran. Times are since the hog started, polled every 10 ms."""
+    files = {lv: "%s/pressure/reported_%s" % (dev, lv) for lv in LEVELS}
+    last = {lv: int(read(f)) for lv, f in files.items()}
+    stalls0 = vmstat_stalls()
+    ooms0 = vmstat_oom_kills()
+    out = {"rings": []}
+    run("dmesg", "-n", "1", check=False)
+    t0 = time.monotonic()
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "0", str(rate)],
+                           preexec_fn=hog_preexec, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    ended = None
+    while time.monotonic() - t0 < timeout_s:
+        ms = (time.monotonic() - t0) * 1000
+        for lv, f in files.items():
+            n = int(read(f))
+            out["rings"] += [(ms, lv)] * (n - last[lv])
+            last[lv] = n
+        if "stall" not in out and vmstat_stalls() != stalls0:
+            out["stall"] = ms
+        if "oom" not in out and vmstat_oom_kills() != ooms0:
+            out["oom"] = ms
+        if ended is not None:
+            break
+        if hog.poll() is not None:
+            ended = ms
+        time.sleep(0.01)
+    if ended is None:
+        hog.kill()
+        ended = (time.monotonic() - t0) * 1000
+    hog.wait()
+    run("dmesg", "-n", "7", check=False)
+    out["hog_ms"] = ended
+    return out
+
+
 def hog_note(tap, found, mib, ram_mib):
     tap.note("hog of %d MiB in a %d MiB guest, ms after the hog started: %s"
              % (mib, ram_mib, ", ".join(
@@ -295,7 +345,8 @@ def suite_doorbell():
 
     old = read(PARAMS + "/ratelimit_low_ms")
     errs = [write(PARAMS + "/ratelimit_low_ms", "3600001"),
-            write(PARAMS + "/pressure_sample_ms", "5"),
+            write(PARAMS + "/pressure_period_ms", "249"),
+            write(PARAMS + "/pressure_period_ms", "1001"),
             write(PARAMS + "/low_avail_permille", "1001"),
             write(PARAMS + "/ratelimit_medium_ms", "x")]
     tap.ok(all(e == errno.EINVAL for e in errs) and
@@ -358,6 +409,68 @@ def suite_doorbell():
            "\n".join(trouble[:20]))
     tap.ok(not loaded(DRIVER) and not loaded("vab_testdev"),
            "modules unload cleanly", read("/proc/modules"))
+    tap.exit()
+
+
+# --- early suite: warning before reclaim, against vab_testdev --------------
+
+def suite_early():
+    """An anonymous, swapless guest allocating at a steady rate must hear
+    the doorbell ring low or medium before its first allocation stall and
+    before its first OOM kill. Default parameters, driver reloaded each
+    round (so rate limits start afresh)."""
+    rounds = int(os.environ.get("VAB_EARLY_ROUNDS", "3"))
+    rate = int(os.environ.get("VAB_EARLY_MIB_S", "100"))
+    tap = Tap(2 * rounds + 2)
+    protect_self()
+    swap = read("/proc/swaps").splitlines()[1:]
+    leads = []
+    for r in range(rounds):
+        dev = load_pair()
+        write(TESTDEV + "/clear", "1")
+        ram_mib = meminfo("MemTotal") // 1024
+        mib = ram_mib + 256
+        w = watch_paced_hog(dev, mib, rate)
+        rings = w["rings"]
+        end = min(w.get("stall", float("inf")), w.get("oom", float("inf")))
+        early = [t for t, lv in rings if lv in ("low", "medium")]
+        first = early[0] if early else None
+        tap.ok(end != float("inf") and first is not None and first < end,
+               "early round %d: low/medium rings before the first stall "
+               "and OOM kill" % (r + 1),
+               "rings %s; first stall %s ms, first OOM kill %s ms"
+               % (rings, w.get("stall"), w.get("oom")))
+        writes = [v for off, ln, v in testdev_writes()
+                  if off == DOORBELL_OFFSET]
+        tap.ok(writes == [LEVELS.index(lv) + 1 for t, lv in rings],
+               "early round %d: the device saw each ring, in order"
+               % (r + 1), "device saw %s, driver reported %s"
+               % (writes, rings))
+        if first is not None and end != float("inf"):
+            leads.append(end - first)
+        # The hog touched mib MiB unless the OOM killer ended it first.
+        tap.note("early round %d: %d MiB guest, hog %d MiB at %d MiB/s "
+                 "(ran %.0f ms); rings %s; first stall %s; first OOM kill "
+                 "%s; lead %s" % (
+                     r + 1, ram_mib, mib, rate, w["hog_ms"],
+                     ", ".join("%s %.0f ms" % (lv, t) for t, lv in rings)
+                     or "none",
+                     "%.0f ms" % w["stall"] if "stall" in w else "none",
+                     "%.0f ms" % w["oom"] if "oom" in w else "none",
+                     "%.0f ms" % (end - first) if first is not None and
+                     end != float("inf") else "none"))
+    if leads:
+        tap.note("early: lead from first low/medium ring to first stall or "
+                 "OOM kill, median %.0f ms over %d rounds (min %.0f, max "
+                 "%.0f)" % (statistics.median(leads), len(leads),
+                            min(leads), max(leads)))
+    tap.ok(not swap, "early: the guest has no swap (anonymous memory only)",
+           "/proc/swaps: %s" % swap)
+    unload(DRIVER)
+    unload("vab_testdev")
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
     tap.exit()
 
 
@@ -440,7 +553,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(16)
+    tap = Tap(17)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -472,6 +585,13 @@ def suite_balloon():
     tap.ok(actual == ram - (step_mib << 20),
            "inflate: query-balloon agrees",
            "actual %d, expected %d" % (actual, ram - (step_mib << 20)))
+    e0 = counters(dev)["evaluations"]
+    time.sleep(3)
+    e1 = counters(dev)["evaluations"]
+    period = int(read(PARAMS + "/pressure_period_ms"))
+    tap.ok(e1 - e0 >= 3000 // period - 2,
+           "active: the detector evaluates each period while ballooned",
+           "%d evaluations in 3 s, period %d ms" % (e1 - e0, period))
 
     qmp("balloon", value=ram)
     done = wait_for(lambda: read(dev + "/balloon/units") == "0", 120)
@@ -548,8 +668,10 @@ def suite_balloon():
     before = counters(dev)
     time.sleep(idle_s)
     d = delta(counters(dev), before)
-    tap.ok(all(d["detected_" + lv] == 0 for lv in LEVELS),
-           "idle: no pressure detected in %d s" % idle_s, d)
+    tap.ok(all(d["detected_" + lv] == 0 for lv in LEVELS) and
+           d["evaluations"] == 0,
+           "idle: no evaluation and no pressure in %d s (empty balloon)"
+           % idle_s, d)
     tap.note("idle %d s: %d evaluations" % (idle_s, d["evaluations"]))
 
     ram_mib = meminfo("MemTotal") // 1024
@@ -751,11 +873,13 @@ def suite_bench():
 
 
 def main():
-    suites = {"doorbell": suite_doorbell, "balloon": suite_balloon,
+    suites = {"doorbell": suite_doorbell, "early": suite_early,
+              "balloon": suite_balloon,
               "qemudoorbell": suite_qemudoorbell, "oom": suite_oom,
               "bench": suite_bench}
     if len(sys.argv) != 2 or sys.argv[1] not in suites:
-        sys.exit("usage: tests.py doorbell|balloon|qemudoorbell|oom|bench")
+        sys.exit("usage: tests.py doorbell|early|balloon|qemudoorbell|oom|"
+                 "reporting|noreporting|bench")
     suites[sys.argv[1]]()
 
 
