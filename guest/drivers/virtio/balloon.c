@@ -24,6 +24,7 @@
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/oom.h>
+#include <linux/page_reporting.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -492,27 +493,82 @@ static int vab_oom_notify(struct notifier_block *nb, unsigned long unused,
 	return NOTIFY_OK;
 }
 
+/*
+ * Queues whose feature is not negotiated get no name: the transport then
+ * skips them and gives the next queue the next index, which is how the
+ * device numbers them too.
+ */
 static int vab_init_vqs(struct vab_balloon *vb)
 {
-	vq_callback_t *callbacks[] = {
-		vab_request_done, vab_request_done, vab_stats_request,
+	vq_callback_t *callbacks[VAB_NR_VQS] = {
+		[VAB_VQ_INFLATE] = vab_request_done,
+		[VAB_VQ_DEFLATE] = vab_request_done,
+		[VAB_VQ_STATS] = vab_stats_request,
+		[VAB_VQ_REPORTING] = vab_request_done,
 	};
-	const char * const names[] = { "inflate", "deflate", "stats" };
-	struct virtqueue *vqs[3];
-	unsigned int nvqs = vab_has(vb, VAB_F_STATS_VQ) ? 3 : 2;
+	const char *names[VAB_NR_VQS] = {
+		[VAB_VQ_INFLATE] = "inflate",
+		[VAB_VQ_DEFLATE] = "deflate",
+	};
+	struct virtqueue *vqs[VAB_NR_VQS] = {};
 	int err;
 
-	err = vab_find_vqs(vb->vdev, nvqs, vqs, callbacks, names);
+	if (vab_has(vb, VAB_F_STATS_VQ))
+		names[VAB_VQ_STATS] = "stats";
+	if (vab_has(vb, VAB_F_REPORTING))
+		names[VAB_VQ_REPORTING] = "reporting";
+	err = vab_find_vqs(vb->vdev, VAB_NR_VQS, vqs, callbacks, names);
 	if (err)
 		return err;
 	vb->inflate_vq = vqs[VAB_VQ_INFLATE];
 	vb->deflate_vq = vqs[VAB_VQ_DEFLATE];
-	vb->stats_vq = nvqs > VAB_VQ_STATS ? vqs[VAB_VQ_STATS] : NULL;
+	vb->stats_vq = vqs[VAB_VQ_STATS];
+	vb->reporting_vq = vqs[VAB_VQ_REPORTING];
+	return 0;
+}
+
+/*
+ * Free page reporting: @sg lists free pages of at least the reporting
+ * order that the page allocator holds back while we run. The device drops
+ * their backing (QEMU discards the host pages), and the guest's next touch
+ * of such a page faults in a zeroed one on the host side.
+ */
+static int vab_report_free_pages(struct page_reporting_dev_info *pr,
+				 struct scatterlist *sg, unsigned int nents)
+{
+	struct vab_balloon *vb = container_of(pr, struct vab_balloon,
+					      reporting);
+	struct virtqueue *vq = vb->reporting_vq;
+	struct scatterlist *s;
+	unsigned int len, i;
+	u64 bytes = 0;
+	int err;
+
+	/* One report in flight at a time: the queue is empty here. */
+	err = virtqueue_add_inbuf(vq, sg, nents, vb, GFP_NOWAIT | __GFP_NOWARN);
+	if (WARN_ON_ONCE(err))
+		return err;
+	virtqueue_kick(vq);
+	wait_event(vb->acked, virtqueue_get_buf(vq, &len));
+
+	for_each_sg(sg, s, nents, i)
+		bytes += s->length;
+	WRITE_ONCE(vb->reported, vb->reported + (bytes >> VAB_UNIT_SHIFT));
 	return 0;
 }
 
 static int vab_validate(struct virtio_device *vdev)
 {
+	/*
+	 * A device that drops reported pages hands them back zeroed. A guest
+	 * that poisons free pages, or initialises them when they are freed,
+	 * expects them to keep that pattern; upstream then reports only to a
+	 * device that was told the pattern (VIRTIO_BALLOON_F_PAGE_POISON).
+	 * This driver does not negotiate that feature, so it reports only
+	 * when free pages carry no pattern at all.
+	 */
+	if (want_init_on_free() || page_poisoning_enabled_static())
+		__virtio_clear_bit(vdev, VAB_F_REPORTING);
 	/*
 	 * Balloon frame numbers are guest-physical, never DMA addresses: an
 	 * IOMMU between driver and device would make them meaningless.
@@ -565,11 +621,23 @@ static int vab_start(struct vab_balloon *vb)
 	if (err)
 		goto err_pressure;
 
+	if (vb->reporting_vq) {
+		/* Order 0: the page allocator's default, pageblock_order. */
+		vb->reporting.report = vab_report_free_pages;
+		vb->reporting.order = 0;
+		/* -EBUSY: another device (one per kernel) reports already. */
+		err = page_reporting_register(&vb->reporting);
+		if (err)
+			goto err_oom;
+	}
+
 	if (vab_towards_target(vb))
 		queue_delayed_work(system_freezable_wq, &vb->resize_work, 0);
 	vb->started = true;
 	return 0;
 
+err_oom:
+	unregister_oom_notifier(&vb->oom_nb);
 err_pressure:
 	vab_pressure_exit(vb);
 err_reset:
@@ -588,6 +656,9 @@ static void vab_stop(struct vab_balloon *vb)
 	if (!vb->started)
 		return;
 	vb->started = false;
+	/* Waits for a report in flight, which the device still answers. */
+	if (vb->reporting_vq)
+		page_reporting_unregister(&vb->reporting);
 	unregister_oom_notifier(&vb->oom_nb);
 	vab_pressure_exit(vb);
 	vab_stop_work(vb);
@@ -680,6 +751,7 @@ static VAB_U64_ATTR(oom_deflated, oom_deflated);
 static VAB_U64_ATTR(oom_notifications, oom_notifications);
 static VAB_U64_ATTR(migrated, migrated);
 static VAB_U64_ATTR(unreachable, unreachable);
+static VAB_U64_ATTR(reported, reported);
 
 static struct attribute *vab_balloon_attrs[] = {
 	&dev_attr_units.attr,
@@ -689,6 +761,7 @@ static struct attribute *vab_balloon_attrs[] = {
 	&vab_attr_oom_notifications.attr.attr,
 	&vab_attr_migrated.attr.attr,
 	&vab_attr_unreachable.attr.attr,
+	&vab_attr_reported.attr.attr,
 	NULL
 };
 
@@ -713,6 +786,7 @@ static unsigned int vab_features[] = {
 	VAB_F_MUST_TELL_HOST,
 	VAB_F_STATS_VQ,
 	VAB_F_DEFLATE_ON_OOM,
+	VAB_F_REPORTING,
 	VAB_F_PRESSURE_DOORBELL,
 };
 

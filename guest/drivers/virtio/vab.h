@@ -10,6 +10,7 @@
 #include <linux/device.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/page_reporting.h>
 #include <linux/spinlock.h>
 #include <linux/vmstat.h>
 #include <linux/wait.h>
@@ -92,8 +93,9 @@ struct vab_pressure {
 /**
  * struct vab_balloon - one virtio balloon device
  * @vdev:	the device.
- * @inflate_vq, @deflate_vq, @stats_vq: virtqueues; @stats_vq is NULL
- *		without VAB_F_STATS_VQ.
+ * @inflate_vq, @deflate_vq, @stats_vq, @reporting_vq: virtqueues;
+ *		@stats_vq is NULL without VAB_F_STATS_VQ, @reporting_vq
+ *		without VAB_F_REPORTING.
  * @resize_work: follows config num_pages; delayed so that an allocation
  *		failure retries later instead of spinning.
  * @stats_work:	answers the device's request for fresh statistics.
@@ -114,6 +116,7 @@ struct vab_pressure {
  * @stat_events: vm event counters for the stats buffer.
  * @stats:	stats buffer, owned by the device while queued.
  * @pressure:	guest pressure detection and doorbell.
+ * @reporting:	free page reporting, registered with VAB_F_REPORTING.
  *
  * Counters for sysfs (u64, written under @lock):
  * @inflated, @deflated: 4 KiB units moved into / out of the balloon.
@@ -122,12 +125,15 @@ struct vab_pressure {
  * @migrated:	balloon pages moved by compaction.
  * @unreachable: pages the allocator offered for inflation above the
  *		device's 32-bit frame numbers, given back unused.
+ * @reported:	4 KiB units of free memory reported to the device (written
+ *		by the page reporting worker only, one report at a time).
  */
 struct vab_balloon {
 	struct virtio_device *vdev;
 	struct virtqueue *inflate_vq;
 	struct virtqueue *deflate_vq;
 	struct virtqueue *stats_vq;
+	struct virtqueue *reporting_vq;
 
 	struct delayed_work resize_work;
 	struct work_struct stats_work;
@@ -147,6 +153,7 @@ struct vab_balloon {
 	struct vab_stat stats[VAB_NR_STATS];
 
 	struct vab_pressure pressure;
+	struct page_reporting_dev_info reporting;
 
 	u64 inflated;
 	u64 deflated;
@@ -154,6 +161,7 @@ struct vab_balloon {
 	u64 oom_notifications;
 	u64 migrated;
 	u64 unreachable;
+	u64 reported;
 };
 
 /* A read-only sysfs file showing the u64 at @offset in struct vab_balloon. */

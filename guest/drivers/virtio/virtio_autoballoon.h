@@ -24,6 +24,7 @@
 #define VAB_F_MUST_TELL_HOST	0	/* tell before reusing deflated pages */
 #define VAB_F_STATS_VQ		1	/* memory statistics virtqueue */
 #define VAB_F_DEFLATE_ON_OOM	2	/* give pages back when the guest OOMs */
+#define VAB_F_REPORTING		5	/* free page reporting virtqueue */
 /*
  * Guest pressure doorbell: the driver writes a pressure level to
  * struct vab_config.pressure_level. Bit 23 is the last bit of the
@@ -68,10 +69,18 @@ static_assert(offsetof(struct vab_config, pressure_level) ==
 #define VAB_PRESSURE_CRITICAL	3	/* about to OOM, or OOM-killing */
 #define VAB_NR_PRESSURE_LEVELS	3
 
-/* Virtqueue indexes. */
+/*
+ * Virtqueues, in the order of the specification. A queue exists only with
+ * its feature, and, as Linux transports and QEMU number them, an absent
+ * queue takes no index: with VAB_F_STATS_VQ and VAB_F_REPORTING but
+ * without free page hinting (feature 3, which this driver does not use),
+ * the reporting queue has index 3.
+ */
 #define VAB_VQ_INFLATE		0
 #define VAB_VQ_DEFLATE		1
 #define VAB_VQ_STATS		2	/* with VAB_F_STATS_VQ */
+#define VAB_VQ_REPORTING	3	/* with VAB_F_REPORTING */
+#define VAB_NR_VQS		4
 
 /*
  * Tags of the statistics the driver reports on the stats virtqueue, with
