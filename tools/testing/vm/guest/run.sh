@@ -42,7 +42,8 @@
 # 4 everything skipped.
 #
 # Environment: VAB_IDLE_S (idle test, default 60), VAB_BENCH_MIB (512),
-# VAB_BENCH_ROUNDS (3), VAB_DOORBELL_QEMU (the patched QEMU binary for
+# VAB_BENCH_ROUNDS (3), VAB_EARLY_ROUNDS (3), VAB_EARLY_MIB_S (100),
+# VAB_DOORBELL_QEMU (the patched QEMU binary for
 # qemudoorbell, default build/qemu/obj/qemu-system-x86_64).
 
 set -uo pipefail

@@ -8,6 +8,8 @@
     tests.py qemudoorbell  the doorbell through virtio-pci to our patched
                          QEMU's x-pressure-doorbell=on (qemu/build.sh)
     tests.py oom         DEFLATE_ON_OOM under Debian's QEMU
+    tests.py reporting   free page reporting: QEMU's RSS falls after a free
+    tests.py noreporting the same with the feature off: it does not
     tests.py bench       inflate/deflate speed, ours against virtio_balloon
 
 run.sh starts each in a VM through tools/testing/vm/run-vm.sh. The
@@ -700,6 +702,96 @@ def suite_balloon():
     tap.exit()
 
 
+# --- reporting suites: free page reporting under Debian's QEMU -------------
+
+REPORTING_BIT = 5
+
+
+def proc_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def suite_reporting(on):
+    """256 MiB allocated, touched and freed in the guest: with
+    free-page-reporting=on the RSS of the QEMU running this VM falls by at
+    least 3/4 of it within 10 s; with it off, by less than 1/4."""
+    mib = 256
+    bound_s = 10
+    name = "reporting" if on else "noreporting"
+    tap = Tap(4)
+    protect_self()
+    qmp = Qmp(os.environ["VAB_QMP_DIR"])
+
+    def host_mib():
+        return qmp("x-vab-host-rss")["vmrss-kib"] / 1024
+
+    run("insmod", os.environ["VAB_DRIVER"])
+    dev = our_device()
+    feats = read(dev + "/features")
+    tap.ok(feats[REPORTING_BIT] == ("1" if on else "0"),
+           "%s: feature %d %snegotiated" % (name, REPORTING_BIT,
+                                            "" if on else "not "),
+           "features %s" % feats)
+
+    # Let the reporting of the memory free since boot settle first.
+    history = [host_mib()]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        history.append(host_mib())
+        if len(history) > 4 and max(history[-4:]) - min(history[-4:]) < 8:
+            break
+    rss0 = history[-1]
+    reported0 = int(read(dev + "/balloon/reported"))
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "600"],
+                           preexec_fn=hog_preexec)
+    wait_for(lambda: proc_rss_kib(hog.pid) >= (mib << 10) * 0.99, 120,
+             step=0.1)
+    time.sleep(1)
+    rss1 = host_mib()
+    hog.kill()
+    hog.wait()
+    t0 = time.monotonic()
+    lowest, back_s = rss1, None
+    while time.monotonic() - t0 < bound_s:
+        now = host_mib()
+        lowest = min(lowest, now)
+        if back_s is None and rss1 - now >= mib * 0.75:
+            back_s = time.monotonic() - t0
+            if on:
+                break
+        time.sleep(0.25)
+    reported = (int(read(dev + "/balloon/reported")) - reported0) // 256
+    fig = ("QEMU RSS %.0f MiB settled, %.0f MiB with the %d MiB hog, "
+           "lowest %.0f MiB within %d s after it ended (%.0f MiB back%s); "
+           "driver reported %d MiB after the hog started"
+           % (rss0, rss1, mib, lowest, bound_s, rss1 - lowest,
+              ", 3/4 back after %.1f s" % back_s if back_s is not None
+              else "", reported))
+    if on:
+        tap.ok(back_s is not None,
+               "%s: the freed %d MiB leave QEMU's RSS within %d s"
+               % (name, mib, bound_s), fig)
+        tap.ok(reported >= mib * 0.75,
+               "%s: the driver reported the freed memory" % name,
+               "reported %d MiB" % reported)
+    else:
+        tap.ok(rss1 - lowest < mib * 0.25,
+               "%s: without reporting QEMU's RSS stays" % name, fig)
+        tap.ok(reported == 0, "%s: the driver reported nothing" % name,
+               "reported %d MiB" % reported)
+    tap.note("%s: %s" % (name, fig))
+    run("rmmod", DRIVER)
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.exit()
+
+
 # --- qemudoorbell suite: our QEMU's x-pressure-doorbell=on, virtio-pci ----
 
 def suite_qemudoorbell():
@@ -875,6 +967,8 @@ def suite_bench():
 def main():
     suites = {"doorbell": suite_doorbell, "early": suite_early,
               "balloon": suite_balloon,
+              "reporting": lambda: suite_reporting(True),
+              "noreporting": lambda: suite_reporting(False),
               "qemudoorbell": suite_qemudoorbell, "oom": suite_oom,
               "bench": suite_bench}
     if len(sys.argv) != 2 or sys.argv[1] not in suites:
