@@ -416,6 +416,49 @@ def suite_doorbell():
 
 # --- early suite: warning before reclaim, against vab_testdev --------------
 
+CGROUP = "/sys/fs/cgroup"
+
+
+def memcg_oom(tap, dev):
+    """An OOM kill inside a memory cgroup at its own limit, with the guest
+    at large far from short, is no guest-wide critical pressure."""
+    name = "early: a memcg-local OOM kill is not critical"
+    ctl = CGROUP + "/cgroup.controllers"
+    if not os.path.exists(ctl):
+        run("mount", "-t", "cgroup2", "none", CGROUP, check=False)
+    if not os.path.exists(ctl) or "memory" not in read(ctl).split():
+        tap.skip(name, "no cgroup v2 memory controller in this kernel")
+        return
+    write(CGROUP + "/cgroup.subtree_control", "+memory")
+    grp = CGROUP + "/vab_memcg_oom"
+    if not os.path.isdir(grp):
+        os.mkdir(grp)
+    write(grp + "/memory.max", str(32 << 20))
+    write(grp + "/memory.swap.max", "0")
+
+    def enter():
+        hog_preexec()
+        with open(grp + "/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+
+    before = counters(dev)
+    ooms0 = vmstat_oom_kills()
+    run("dmesg", "-n", "1", check=False)
+    hog = subprocess.Popen([os.environ["VAB_HOG"], "64"], preexec_fn=enter,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    rc = hog.wait(timeout=120)
+    # Two periods for the detector to see whatever there is to see.
+    time.sleep(1.2)
+    run("dmesg", "-n", "7", check=False)
+    d = delta(counters(dev), before)
+    kills = vmstat_oom_kills() - ooms0
+    tap.ok(kills > 0 and rc != 0 and d["detected_critical"] == 0, name,
+           "hog exit %d, oom_kill +%d (want > 0), counter deltas %s"
+           % (rc, kills, d))
+    os.rmdir(grp)
+
+
 def suite_early():
     """An anonymous, swapless guest allocating at a steady rate must hear
     the doorbell ring low or medium before its first allocation stall and
@@ -423,7 +466,7 @@ def suite_early():
     round (so rate limits start afresh)."""
     rounds = int(os.environ.get("VAB_EARLY_ROUNDS", "3"))
     rate = int(os.environ.get("VAB_EARLY_MIB_S", "100"))
-    tap = Tap(2 * rounds + 2)
+    tap = Tap(2 * rounds + 3)
     protect_self()
     swap = read("/proc/swaps").splitlines()[1:]
     leads = []
@@ -468,6 +511,7 @@ def suite_early():
                             min(leads), max(leads)))
     tap.ok(not swap, "early: the guest has no swap (anonymous memory only)",
            "/proc/swaps: %s" % swap)
+    memcg_oom(tap, load_pair())
     unload(DRIVER)
     unload("vab_testdev")
     trouble = kernel_trouble()
