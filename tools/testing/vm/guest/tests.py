@@ -589,6 +589,13 @@ class Qmp:
         return reply["return"]
 
 
+def busy(seconds):
+    """Keep the CPU busy (no idle wake-up deferral) for SECONDS."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
 def wait_for(pred, timeout_s, step=0.01):
     deadline = time.monotonic() + timeout_s
     while True:
@@ -599,7 +606,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(17)
+    tap = Tap(18)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -631,13 +638,15 @@ def suite_balloon():
     tap.ok(actual == ram - (step_mib << 20),
            "inflate: query-balloon agrees",
            "actual %d, expected %d" % (actual, ram - (step_mib << 20)))
+    # Busy, not asleep: the detector's timer is deferrable and waits for
+    # an idle CPU's next wake-up.
     e0 = counters(dev)["evaluations"]
-    time.sleep(3)
+    busy(3)
     e1 = counters(dev)["evaluations"]
     period = int(read(PARAMS + "/pressure_period_ms"))
     tap.ok(e1 - e0 >= 3000 // period - 2,
            "active: the detector evaluates each period while ballooned",
-           "%d evaluations in 3 s, period %d ms" % (e1 - e0, period))
+           "%d evaluations in 3 busy s, period %d ms" % (e1 - e0, period))
 
     qmp("balloon", value=ram)
     done = wait_for(lambda: read(dev + "/balloon/units") == "0", 120)
@@ -647,6 +656,14 @@ def suite_balloon():
     actual = qmp("query-balloon")["actual"]
     tap.ok(actual == ram, "deflate: query-balloon agrees",
            "actual %d, expected %d" % (actual, ram))
+    busy(1)
+    e0 = counters(dev)["evaluations"]
+    busy(3)
+    e1 = counters(dev)["evaluations"]
+    tap.ok(e1 == e0 and meminfo("MemAvailable") > meminfo("MemTotal") // 2,
+           "gate: no evaluation with an empty balloon and memory to spare",
+           "%d evaluations in 3 busy s, MemAvailable %d of %d kB"
+           % (e1 - e0, meminfo("MemAvailable"), meminfo("MemTotal")))
 
     # Compaction moves balloon pages (vab_migratepage) when they sit among
     # free memory: inflate into the last free memory left by a hog, free
