@@ -26,9 +26,10 @@
  *               set being read back after reclaim) above
  *               refault_low_permille of RAM per second;
  *     medium    available memory under medium_avail_permille; or out
- *               within medium_eta_ms; or free memory under twice the sum
- *               of the zones' high watermarks (kswapd is about to wake);
- *               or refaults above refault_medium_permille per second.
+ *               within medium_eta_ms; or, with available memory under
+ *               low_avail_permille, free memory under twice the sum of the
+ *               zones' high watermarks (kswapd is about to wake); or
+ *               refaults above refault_medium_permille per second.
  *   And from what reclaim counted since the last evaluation (allocation
  *   stalls, pages scanned and reclaimed by kswapd and direct reclaim),
  *   gated by available memory under low_avail_permille so that a guest
