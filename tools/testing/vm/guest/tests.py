@@ -441,6 +441,11 @@ def memcg_oom(tap, dev):
         with open(grp + "/cgroup.procs", "w") as f:
             f.write(str(os.getpid()))
 
+    # Keep the detector evaluating all along, so that it would see the
+    # kill if it counted OOM_KILL events.
+    old_active = read(PARAMS + "/active_avail_permille")
+    write(PARAMS + "/active_avail_permille", "1000")
+    time.sleep(1.2)
     before = counters(dev)
     ooms0 = vmstat_oom_kills()
     run("dmesg", "-n", "1", check=False)
@@ -453,9 +458,11 @@ def memcg_oom(tap, dev):
     run("dmesg", "-n", "7", check=False)
     d = delta(counters(dev), before)
     kills = vmstat_oom_kills() - ooms0
-    tap.ok(kills > 0 and rc != 0 and d["detected_critical"] == 0, name,
-           "hog exit %d, oom_kill +%d (want > 0), counter deltas %s"
-           % (rc, kills, d))
+    write(PARAMS + "/active_avail_permille", old_active)
+    tap.ok(kills > 0 and rc != 0 and d["evaluations"] > 0 and
+           d["detected_critical"] == 0, name,
+           "hog exit %d, oom_kill +%d (want > 0), counter deltas %s "
+           "(want evaluations > 0, detected_critical 0)" % (rc, kills, d))
     os.rmdir(grp)
 
 
