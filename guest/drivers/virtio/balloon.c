@@ -15,7 +15,10 @@
  *
  * Work items: resize_work follows num_pages, stats_work answers the stats
  * queue; both run on system_freezable_wq and are queued only while
- * !stopping. Pressure detection and the doorbell live in pressure.c.
+ * !stopping. With VIRTIO_BALLOON_F_REPORTING the kernel's page reporting
+ * worker hands free blocks to vab_report_free_pages(), which passes them on
+ * the reporting queue. Pressure detection and the doorbell live in
+ * pressure.c.
  */
 
 #include <linux/debugfs.h>

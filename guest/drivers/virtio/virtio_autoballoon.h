@@ -5,9 +5,11 @@
  * is device ABI, shared with the device (QEMU) and the specification text in
  * Documentation/virt/kvm/autoballoon.rst, section "Guest pressure doorbell".
  *
- * All sizes the device sees are in 4 KiB units, whatever the guest's page
- * size. Configuration fields are little-endian (the balloon device is
- * little-endian even through the legacy interface).
+ * Balloon sizes and frame numbers are in 4 KiB units, whatever the guest's
+ * page size; sizes in the statistics are in bytes, and free page reports
+ * carry guest-physical addresses and lengths in bytes. Configuration fields
+ * are little-endian (the balloon device is little-endian even through the
+ * legacy interface).
  */
 #ifndef _VIRTIO_AUTOBALLOON_H
 #define _VIRTIO_AUTOBALLOON_H
