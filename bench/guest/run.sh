@@ -62,7 +62,7 @@ rc=${PIPESTATUS[0]}
 		/median/ { sub(/^# /, ""); print "- " $0; next }
 		/^# early round/ { sub(/^# /, ""); print "- " $0; next }
 		/^# (no)?reporting: / { sub(/^# /, ""); print "- " $0; next }
-		/ round [0-9]+:/ { sub(/^# /, ""); rounds = rounds "    " $0 "\n"; next }
+		/^# .* round [0-9]+:/ { sub(/^# /, ""); rounds = rounds "    " $0 "\n"; next }
 		/^run-vm.sh: .*exit/ { if (rounds != "") printf "\nEvery round:\n\n%s", rounds; rounds = "" }
 	' "$raw"
 } >"$top/bench/guest/results.md"
