@@ -15,7 +15,10 @@
 #             allocating anonymous memory at VAB_EARLY_MIB_S (100) MiB/s
 #             hears low or medium before its first allocation stall and
 #             before any OOM kill, VAB_EARLY_ROUNDS (3) times; lead times
-#             and ring sequences as TAP comments
+#             and ring sequences as TAP comments. Also: a memcg-local OOM
+#             kill rings no critical; a page cache thrashing on a 192 MiB
+#             file (written under build/guest/run-<pid>/, read over the 9p
+#             root) is detected by the refault rules alone
 #   balloon   the balloon under Debian's unpatched QEMU with
 #             -device virtio-balloon-pci: QMP balloon, query-balloon,
 #             guest-stats, idle and hog pressure detection
@@ -137,6 +140,13 @@ run_suite() {
 		    --env VAB_EARLY_ROUNDS="${VAB_EARLY_ROUNDS:-3}"
 		    --env VAB_EARLY_MIB_S="${VAB_EARLY_MIB_S:-100}")
 	[ "$suite" = doorbell ] && mem=512
+	if [ "$suite" = early ]; then
+		# A file for the page cache to thrash on, read in the VM over
+		# the 9p root (cache=loose); the writable shares do not cache.
+		[ -f "$work/refault.dat" ] ||
+			head -c $((192 << 20)) /dev/zero >"$work/refault.dat"
+		args+=(--env VAB_REFAULT_FILE="$work/refault.dat")
+	fi
 	[ "$suite" = oom ] && device+=,deflate-on-oom=on
 	[ "$suite" = reporting ] && device+=,free-page-reporting=on
 	[ "$suite" = noreporting ] && device+=,free-page-reporting=off

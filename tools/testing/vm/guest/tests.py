@@ -466,6 +466,51 @@ def memcg_oom(tap, dev):
     os.rmdir(grp)
 
 
+def vmstat_refaults():
+    return vmstat().get("workingset_refault_file", 0)
+
+
+def refault_thrash(dev, refault_on, seconds=15):
+    """Anonymous memory held so that page cache has about 96 MiB, then
+    VAB_REFAULT_FILE (192 MiB that run.sh wrote on the host, read here over
+    the 9p root, which caches in the page cache) read over and over: each
+    pass reads back what the last one evicted. Only the refault rules may
+    detect anything (every other rule off, the detector always active);
+    with REFAULT_ON false those are off too. Returns (counter deltas,
+    file refaults)."""
+    path = os.environ["VAB_REFAULT_FILE"]
+    params = {"active_avail_permille": "1000", "low_avail_permille": "0",
+              "medium_avail_permille": "0", "critical_avail_permille": "0",
+              "low_eta_ms": "0", "medium_eta_ms": "0",
+              "ratelimit_low_ms": "0", "ratelimit_medium_ms": "0"}
+    if not refault_on:
+        params.update(refault_low_permille="0", refault_medium_permille="0")
+    old = {k: read(PARAMS + "/" + k) for k in
+           list(params) + ["refault_low_permille", "refault_medium_permille"]}
+    for k, v in params.items():
+        write(PARAMS + "/" + k, v)
+    hold = max(meminfo("MemAvailable") // 1024 - 96, 16)
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(hold), "600"],
+                           preexec_fn=hog_preexec)
+    wait_for(lambda: proc_rss_kib(hog.pid) >= (hold << 10) * 0.99, 120,
+             step=0.1)
+    time.sleep(1.2)
+    before = counters(dev)
+    refaults0 = vmstat_refaults()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+    d = delta(counters(dev), before)
+    refaults = vmstat_refaults() - refaults0
+    hog.kill()
+    hog.wait()
+    for k, v in old.items():
+        write(PARAMS + "/" + k, v)
+    return d, refaults
+
+
 def suite_early():
     """An anonymous, swapless guest allocating at a steady rate must hear
     the doorbell ring low or medium before its first allocation stall and
@@ -473,7 +518,7 @@ def suite_early():
     round (so rate limits start afresh)."""
     rounds = int(os.environ.get("VAB_EARLY_ROUNDS", "3"))
     rate = int(os.environ.get("VAB_EARLY_MIB_S", "100"))
-    tap = Tap(2 * rounds + 3)
+    tap = Tap(2 * rounds + 5)
     protect_self()
     swap = read("/proc/swaps").splitlines()[1:]
     leads = []
@@ -537,6 +582,24 @@ def suite_early():
     tap.ok(not swap, "early: the guest has no swap (anonymous memory only)",
            "/proc/swaps: %s" % swap)
     memcg_oom(tap, load_pair())
+    dev = load_pair()
+    if not os.path.isfile(os.environ.get("VAB_REFAULT_FILE", "")):
+        for what in ("file refaults alone ring low/medium",
+                     "the same thrash with the refault rules off is quiet"):
+            tap.skip("early: " + what, "no VAB_REFAULT_FILE from run.sh")
+    else:
+        d, refaults = refault_thrash(dev, True)
+        tap.ok(refaults > 0 and d["detected_low"] + d["detected_medium"] > 0,
+               "early: file refaults alone ring low/medium",
+               "%d file refaults, counter deltas %s" % (refaults, d))
+        tap.note("refault thrash: %d file refaults in 15 s, detected low "
+                 "%d, medium %d" % (refaults, d["detected_low"],
+                                    d["detected_medium"]))
+        d, refaults = refault_thrash(dev, False)
+        tap.ok(refaults > 0 and d["evaluations"] > 0 and
+               all(d["detected_" + lv] == 0 for lv in LEVELS),
+               "early: the same thrash with the refault rules off is quiet",
+               "%d file refaults, counter deltas %s" % (refaults, d))
     unload(DRIVER)
     unload("vab_testdev")
     trouble = kernel_trouble()
