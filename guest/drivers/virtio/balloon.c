@@ -15,15 +15,21 @@
  *
  * Work items: resize_work follows num_pages, stats_work answers the stats
  * queue; both run on system_freezable_wq and are queued only while
- * !stopping. Pressure detection and the doorbell live in pressure.c.
+ * !stopping. With VIRTIO_BALLOON_F_REPORTING the kernel's page reporting
+ * worker hands free blocks to vab_report_free_pages(), which passes them on
+ * the reporting queue. Pressure detection and the doorbell live in
+ * pressure.c.
  */
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/oom.h>
+#include <linux/page_reporting.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
@@ -54,6 +60,17 @@ MODULE_PARM_DESC(oom_pages,
 
 /* Wait before retrying an inflation that could not allocate. */
 #define VAB_RETRY_MS	200
+/*
+ * Pages above the device's 32-bit frame numbers that one inflation batch
+ * sets aside before it gives up (see vab_inflate()).
+ */
+#define VAB_UNREACHABLE_TRIES	(2 * VAB_BATCH_UNITS)
+/*
+ * OOM notifier priority: the same as upstream virtio_balloon's, so that
+ * with both kinds of balloon in one kernel (or other notifiers that free
+ * memory, at lower priorities) the order is the one upstream chose.
+ */
+#define VAB_OOM_NOTIFY_PRIORITY	80
 
 static bool vab_has(struct vab_balloon *vb, unsigned int fbit)
 {
@@ -126,32 +143,60 @@ static s64 vab_towards_target(struct vab_balloon *vb)
 	return (s64)target - READ_ONCE(vb->units);
 }
 
+/* Why an inflation batch ended. */
+enum vab_fill {
+	VAB_FILL_DONE,		/* got what it asked for */
+	VAB_FILL_STARVED,	/* the page allocator ran dry: retry later */
+	VAB_FILL_UNREACHABLE,	/* only pages the device cannot address */
+};
+
 /*
  * Move up to @units 4 KiB units into the balloon. Returns the units moved;
- * *@starved is set when the page allocator ran dry.
+ * *@end says why the batch ended.
+ *
+ * Balloon frame numbers are 32 bits wide (16 TiB of 4 KiB units). A page
+ * above that limit is set aside rather than put back at once, where the
+ * allocator would hand out the same page again, and the batch goes on with
+ * the next one; the pages set aside return to the allocator when the batch
+ * is done. After VAB_UNREACHABLE_TRIES of them in one batch the allocator
+ * is taken to have nothing addressable left.
  */
 static unsigned int vab_inflate(struct vab_balloon *vb, unsigned int units,
-				bool *starved)
+				enum vab_fill *end)
 {
 	unsigned int nr = min(units, VAB_BATCH_UNITS) / VAB_UNITS_PER_PAGE;
 	bool keep_count = vab_has(vb, VAB_F_DEFLATE_ON_OOM);
+	unsigned int got = 0, skipped = 0;
 	struct page *page, *next;
+	LIST_HEAD(unreachable);
 	LIST_HEAD(batch);
-	unsigned int got;
 
-	*starved = false;
-	for (got = 0; got < nr; got++) {
+	*end = VAB_FILL_DONE;
+	while (got < nr) {
 		page = balloon_page_alloc();
 		if (!page) {
-			*starved = true;
+			*end = VAB_FILL_STARVED;
 			break;
 		}
 		if (!vab_page_addressable(page)) {
-			__free_page(page);
-			*starved = true;
-			break;
+			list_add(&page->lru, &unreachable);
+			if (++skipped >= VAB_UNREACHABLE_TRIES) {
+				*end = VAB_FILL_UNREACHABLE;
+				break;
+			}
+			continue;
 		}
 		balloon_page_push(&batch, page);
+		got++;
+	}
+	list_for_each_entry_safe(page, next, &unreachable, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	if (skipped) {
+		mutex_lock(&vb->lock);
+		vb->unreachable += skipped;
+		mutex_unlock(&vb->lock);
 	}
 	if (!got)
 		return 0;
@@ -202,8 +247,8 @@ static void vab_resize_work(struct work_struct *work)
 {
 	struct vab_balloon *vb = container_of(to_delayed_work(work),
 					      struct vab_balloon, resize_work);
+	enum vab_fill end = VAB_FILL_DONE;
 	unsigned long delay = 0;
-	bool starved = false;
 	unsigned int moved;
 	s64 diff;
 
@@ -211,10 +256,20 @@ static void vab_resize_work(struct work_struct *work)
 	if (!diff)
 		return;
 	if (diff > 0) {
-		moved = vab_inflate(vb, min_t(s64, diff, U32_MAX), &starved);
+		moved = vab_inflate(vb, min_t(s64, diff, U32_MAX), &end);
 		diff -= moved;
-		if (starved)
+		if (end == VAB_FILL_STARVED)
 			delay = msecs_to_jiffies(VAB_RETRY_MS);
+		/*
+		 * Nothing the device can address is left to take: waiting
+		 * will not change that, a new target (config change) may.
+		 */
+		if (end == VAB_FILL_UNREACHABLE && !moved) {
+			dev_warn_once(&vb->vdev->dev,
+				      "no free page below the 32-bit frame limit: balloon stays at %u units\n",
+				      READ_ONCE(vb->units));
+			diff = 0;
+		}
 	} else {
 		moved = vab_deflate(vb, min_t(s64, -diff, U32_MAX));
 		diff += moved;
@@ -285,17 +340,27 @@ static int vab_migratepage(struct balloon_dev_info *info, struct page *newpage,
 	return MIGRATEPAGE_SUCCESS;
 }
 
-static void vab_set_stat(struct vab_balloon *vb, unsigned int *n,
-			 enum vab_stat_tag tag, u64 val)
+static void vab_set_stat(struct vab_balloon *vb, struct vab_stat *out,
+			 unsigned int *n, enum vab_stat_tag tag, u64 val)
 {
-	vb->stats[*n].tag = cpu_to_virtio16(vb->vdev, tag);
-	vb->stats[*n].val = cpu_to_virtio64(vb->vdev, val);
+	out[*n].tag = cpu_to_virtio16(vb->vdev, tag);
+	out[*n].val = cpu_to_virtio64(vb->vdev, val);
 	(*n)++;
 }
 
-static unsigned int vab_fill_stats(struct vab_balloon *vb)
+static u64 vab_bytes(unsigned long pages)
 {
-	unsigned long *ev = vb->stat_events;
+	return (u64)pages << PAGE_SHIFT;
+}
+
+/*
+ * Fill @out (VAB_NR_STATS entries) with fresh figures, every standard tag
+ * in the specification's unit (see vab_stat_tag); @ev is scratch space for
+ * NR_VM_EVENT_ITEMS counters. Returns the number of entries.
+ */
+static unsigned int vab_fill_stats(struct vab_balloon *vb,
+				   struct vab_stat *out, unsigned long *ev)
+{
 	unsigned long stalls = 0;
 	unsigned int n = 0;
 	struct sysinfo si;
@@ -306,26 +371,34 @@ static unsigned int vab_fill_stats(struct vab_balloon *vb)
 	for (zid = 0; zid < MAX_NR_ZONES; zid++)
 		stalls += ev[ALLOCSTALL_NORMAL - ZONE_NORMAL + zid];
 
-	vab_set_stat(vb, &n, VAB_STAT_SWAP_IN, (u64)ev[PSWPIN] << PAGE_SHIFT);
-	vab_set_stat(vb, &n, VAB_STAT_SWAP_OUT, (u64)ev[PSWPOUT] << PAGE_SHIFT);
-	vab_set_stat(vb, &n, VAB_STAT_MAJFLT, ev[PGMAJFAULT]);
-	vab_set_stat(vb, &n, VAB_STAT_MINFLT, ev[PGFAULT]);
-	vab_set_stat(vb, &n, VAB_STAT_MEMFREE, (u64)si.freeram * si.mem_unit);
-	vab_set_stat(vb, &n, VAB_STAT_MEMTOT, (u64)si.totalram * si.mem_unit);
-	vab_set_stat(vb, &n, VAB_STAT_AVAIL,
-		     (u64)si_mem_available() << PAGE_SHIFT);
-	vab_set_stat(vb, &n, VAB_STAT_CACHES,
-		     (u64)global_node_page_state(NR_FILE_PAGES) << PAGE_SHIFT);
+	vab_set_stat(vb, out, &n, VAB_STAT_SWAP_IN, vab_bytes(ev[PSWPIN]));
+	vab_set_stat(vb, out, &n, VAB_STAT_SWAP_OUT, vab_bytes(ev[PSWPOUT]));
+	vab_set_stat(vb, out, &n, VAB_STAT_MAJFLT, ev[PGMAJFAULT]);
+	vab_set_stat(vb, out, &n, VAB_STAT_MINFLT, ev[PGFAULT]);
+	vab_set_stat(vb, out, &n, VAB_STAT_MEMFREE, vab_bytes(si.freeram));
+	vab_set_stat(vb, out, &n, VAB_STAT_MEMTOT, vab_bytes(si.totalram));
+	vab_set_stat(vb, out, &n, VAB_STAT_AVAIL,
+		     vab_bytes(si_mem_available()));
+	vab_set_stat(vb, out, &n, VAB_STAT_CACHES,
+		     vab_bytes(global_node_page_state(NR_FILE_PAGES)));
 #ifdef CONFIG_HUGETLB_PAGE
-	vab_set_stat(vb, &n, VAB_STAT_HTLB_PGALLOC, ev[HTLB_BUDDY_PGALLOC]);
-	vab_set_stat(vb, &n, VAB_STAT_HTLB_PGFAIL, ev[HTLB_BUDDY_PGALLOC_FAIL]);
+	vab_set_stat(vb, out, &n, VAB_STAT_HTLB_PGALLOC,
+		     ev[HTLB_BUDDY_PGALLOC]);
+	vab_set_stat(vb, out, &n, VAB_STAT_HTLB_PGFAIL,
+		     ev[HTLB_BUDDY_PGALLOC_FAIL]);
 #endif
-	vab_set_stat(vb, &n, VAB_STAT_OOM_KILL, ev[OOM_KILL]);
-	vab_set_stat(vb, &n, VAB_STAT_ALLOC_STALL, stalls);
-	vab_set_stat(vb, &n, VAB_STAT_ASYNC_SCAN, ev[PGSCAN_KSWAPD]);
-	vab_set_stat(vb, &n, VAB_STAT_DIRECT_SCAN, ev[PGSCAN_DIRECT]);
-	vab_set_stat(vb, &n, VAB_STAT_ASYNC_RECLAIM, ev[PGSTEAL_KSWAPD]);
-	vab_set_stat(vb, &n, VAB_STAT_DIRECT_RECLAIM, ev[PGSTEAL_DIRECT]);
+	vab_set_stat(vb, out, &n, VAB_STAT_OOM_KILL, ev[OOM_KILL]);
+	vab_set_stat(vb, out, &n, VAB_STAT_ALLOC_STALL, stalls);
+	vab_set_stat(vb, out, &n, VAB_STAT_ASYNC_SCAN,
+		     vab_bytes(ev[PGSCAN_KSWAPD]));
+	vab_set_stat(vb, out, &n, VAB_STAT_DIRECT_SCAN,
+		     vab_bytes(ev[PGSCAN_DIRECT]));
+	vab_set_stat(vb, out, &n, VAB_STAT_ASYNC_RECLAIM,
+		     vab_bytes(ev[PGSTEAL_KSWAPD]));
+	vab_set_stat(vb, out, &n, VAB_STAT_DIRECT_RECLAIM,
+		     vab_bytes(ev[PGSTEAL_DIRECT]));
+	vab_set_stat(vb, out, &n, VAB_STAT_COMMITTED,
+		     vab_bytes(vm_memory_committed()));
 	return n;
 }
 
@@ -335,7 +408,7 @@ static void vab_queue_stats(struct vab_balloon *vb)
 	struct scatterlist sg;
 	unsigned int n;
 
-	n = vab_fill_stats(vb);
+	n = vab_fill_stats(vb, vb->stats, vb->stat_events);
 	sg_init_one(&sg, vb->stats, sizeof(vb->stats[0]) * n);
 	if (WARN_ON_ONCE(virtqueue_add_outbuf(vb->stats_vq, &sg, 1, vb,
 					      GFP_KERNEL)))
@@ -354,6 +427,35 @@ static void vab_stats_work(struct work_struct *work)
 	vab_queue_stats(vb);
 }
 
+/*
+ * debugfs stats (root, read-only): a fresh fill of the stats buffer, one
+ * "tag value" line per entry in host byte order, the way the device would
+ * read it now. For tests of the tags the device (QEMU 7.2) does not show.
+ */
+static int vab_stats_show(struct seq_file *m, void *unused)
+{
+	struct vab_balloon *vb = m->private;
+	struct vab_stat *out;
+	unsigned long *ev;
+	unsigned int i, n;
+
+	out = kcalloc(VAB_NR_STATS, sizeof(*out), GFP_KERNEL);
+	ev = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*ev), GFP_KERNEL);
+	if (!out || !ev) {
+		kfree(out);
+		kfree(ev);
+		return -ENOMEM;
+	}
+	n = vab_fill_stats(vb, out, ev);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%u %llu\n", virtio16_to_cpu(vb->vdev, out[i].tag),
+			   virtio64_to_cpu(vb->vdev, out[i].val));
+	kfree(out);
+	kfree(ev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vab_stats);
+
 static void vab_stats_request(struct virtqueue *vq)
 {
 	struct vab_balloon *vb = vq->vdev->priv;
@@ -370,13 +472,22 @@ static int vab_oom_notify(struct notifier_block *nb, unsigned long unused,
 {
 	struct vab_balloon *vb = container_of(nb, struct vab_balloon, oom_nb);
 	unsigned long *freed = arg;
-	unsigned int units;
+	unsigned int want, units, moved;
 
 	vab_pressure_report(vb, VAB_CRITICAL);
+	mutex_lock(&vb->lock);
+	vb->oom_notifications++;
+	mutex_unlock(&vb->lock);
 	if (!vab_has(vb, VAB_F_DEFLATE_ON_OOM))
 		return NOTIFY_OK;
 
-	units = vab_deflate(vb, oom_pages * VAB_UNITS_PER_PAGE);
+	/* vab_deflate() moves at most one batch per call. */
+	want = READ_ONCE(oom_pages) * VAB_UNITS_PER_PAGE;
+	for (units = 0; units < want; units += moved) {
+		moved = vab_deflate(vb, want - units);
+		if (!moved)
+			break;
+	}
 	*freed += units / VAB_UNITS_PER_PAGE;
 	mutex_lock(&vb->lock);
 	vb->oom_deflated += units;
@@ -385,27 +496,82 @@ static int vab_oom_notify(struct notifier_block *nb, unsigned long unused,
 	return NOTIFY_OK;
 }
 
+/*
+ * Queues whose feature is not negotiated get no name: the transport then
+ * skips them and gives the next queue the next index, which is how the
+ * device numbers them too.
+ */
 static int vab_init_vqs(struct vab_balloon *vb)
 {
-	vq_callback_t *callbacks[] = {
-		vab_request_done, vab_request_done, vab_stats_request,
+	vq_callback_t *callbacks[VAB_NR_VQS] = {
+		[VAB_VQ_INFLATE] = vab_request_done,
+		[VAB_VQ_DEFLATE] = vab_request_done,
+		[VAB_VQ_STATS] = vab_stats_request,
+		[VAB_VQ_REPORTING] = vab_request_done,
 	};
-	const char * const names[] = { "inflate", "deflate", "stats" };
-	struct virtqueue *vqs[3];
-	unsigned int nvqs = vab_has(vb, VAB_F_STATS_VQ) ? 3 : 2;
+	const char *names[VAB_NR_VQS] = {
+		[VAB_VQ_INFLATE] = "inflate",
+		[VAB_VQ_DEFLATE] = "deflate",
+	};
+	struct virtqueue *vqs[VAB_NR_VQS] = {};
 	int err;
 
-	err = vab_find_vqs(vb->vdev, nvqs, vqs, callbacks, names);
+	if (vab_has(vb, VAB_F_STATS_VQ))
+		names[VAB_VQ_STATS] = "stats";
+	if (vab_has(vb, VAB_F_REPORTING))
+		names[VAB_VQ_REPORTING] = "reporting";
+	err = vab_find_vqs(vb->vdev, VAB_NR_VQS, vqs, callbacks, names);
 	if (err)
 		return err;
 	vb->inflate_vq = vqs[VAB_VQ_INFLATE];
 	vb->deflate_vq = vqs[VAB_VQ_DEFLATE];
-	vb->stats_vq = nvqs > VAB_VQ_STATS ? vqs[VAB_VQ_STATS] : NULL;
+	vb->stats_vq = vqs[VAB_VQ_STATS];
+	vb->reporting_vq = vqs[VAB_VQ_REPORTING];
+	return 0;
+}
+
+/*
+ * Free page reporting: @sg lists free pages of at least the reporting
+ * order that the page allocator holds back while we run. The device drops
+ * their backing (QEMU discards the host pages), and the guest's next touch
+ * of such a page faults in a zeroed one on the host side.
+ */
+static int vab_report_free_pages(struct page_reporting_dev_info *pr,
+				 struct scatterlist *sg, unsigned int nents)
+{
+	struct vab_balloon *vb = container_of(pr, struct vab_balloon,
+					      reporting);
+	struct virtqueue *vq = vb->reporting_vq;
+	struct scatterlist *s;
+	unsigned int len, i;
+	u64 bytes = 0;
+	int err;
+
+	/* One report in flight at a time: the queue is empty here. */
+	err = virtqueue_add_inbuf(vq, sg, nents, vb, GFP_NOWAIT | __GFP_NOWARN);
+	if (WARN_ON_ONCE(err))
+		return err;
+	virtqueue_kick(vq);
+	wait_event(vb->acked, virtqueue_get_buf(vq, &len));
+
+	for_each_sg(sg, s, nents, i)
+		bytes += s->length;
+	WRITE_ONCE(vb->reported, vb->reported + (bytes >> VAB_UNIT_SHIFT));
 	return 0;
 }
 
 static int vab_validate(struct virtio_device *vdev)
 {
+	/*
+	 * A device that drops reported pages hands them back zeroed. A guest
+	 * that poisons free pages, or initialises them when they are freed,
+	 * expects them to keep that pattern; upstream then reports only to a
+	 * device that was told the pattern (VIRTIO_BALLOON_F_PAGE_POISON).
+	 * This driver does not negotiate that feature, so it reports only
+	 * when free pages carry no pattern at all.
+	 */
+	if (want_init_on_free() || page_poisoning_enabled_static())
+		__virtio_clear_bit(vdev, VAB_F_REPORTING);
 	/*
 	 * Balloon frame numbers are guest-physical, never DMA addresses: an
 	 * IOMMU between driver and device would make them meaningless.
@@ -449,16 +615,32 @@ static int vab_start(struct vab_balloon *vb)
 	if (err)
 		goto err_reset;
 
+	debugfs_create_file("stats", 0400, vb->pressure.debugfs, vb,
+			    &vab_stats_fops);
+
 	vb->oom_nb.notifier_call = vab_oom_notify;
-	vb->oom_nb.priority = 0;
+	vb->oom_nb.priority = VAB_OOM_NOTIFY_PRIORITY;
 	err = register_oom_notifier(&vb->oom_nb);
 	if (err)
 		goto err_pressure;
 
+	if (vb->reporting_vq) {
+		/* Order 0: the page allocator's default, pageblock_order. */
+		vb->reporting.report = vab_report_free_pages;
+		vb->reporting.order = 0;
+		/* -EBUSY: another device (one per kernel) reports already. */
+		err = page_reporting_register(&vb->reporting);
+		if (err)
+			goto err_oom;
+	}
+
 	if (vab_towards_target(vb))
 		queue_delayed_work(system_freezable_wq, &vb->resize_work, 0);
+	vb->started = true;
 	return 0;
 
+err_oom:
+	unregister_oom_notifier(&vb->oom_nb);
 err_pressure:
 	vab_pressure_exit(vb);
 err_reset:
@@ -468,9 +650,18 @@ err_reset:
 	return err;
 }
 
-/* The reverse of vab_start(), giving every ballooned page back first. */
+/*
+ * The reverse of vab_start(), giving every ballooned page back first. A
+ * device whose vab_start() failed (at resume) has nothing left to stop.
+ */
 static void vab_stop(struct vab_balloon *vb)
 {
+	if (!vb->started)
+		return;
+	vb->started = false;
+	/* Waits for a report in flight, which the device still answers. */
+	if (vb->reporting_vq)
+		page_reporting_unregister(&vb->reporting);
 	unregister_oom_notifier(&vb->oom_nb);
 	vab_pressure_exit(vb);
 	vab_stop_work(vb);
@@ -560,14 +751,20 @@ static DEVICE_ATTR_RO(units);
 static VAB_U64_ATTR(inflated, inflated);
 static VAB_U64_ATTR(deflated, deflated);
 static VAB_U64_ATTR(oom_deflated, oom_deflated);
+static VAB_U64_ATTR(oom_notifications, oom_notifications);
 static VAB_U64_ATTR(migrated, migrated);
+static VAB_U64_ATTR(unreachable, unreachable);
+static VAB_U64_ATTR(reported, reported);
 
 static struct attribute *vab_balloon_attrs[] = {
 	&dev_attr_units.attr,
 	&vab_attr_inflated.attr.attr,
 	&vab_attr_deflated.attr.attr,
 	&vab_attr_oom_deflated.attr.attr,
+	&vab_attr_oom_notifications.attr.attr,
 	&vab_attr_migrated.attr.attr,
+	&vab_attr_unreachable.attr.attr,
+	&vab_attr_reported.attr.attr,
 	NULL
 };
 
@@ -592,6 +789,7 @@ static unsigned int vab_features[] = {
 	VAB_F_MUST_TELL_HOST,
 	VAB_F_STATS_VQ,
 	VAB_F_DEFLATE_ON_OOM,
+	VAB_F_REPORTING,
 	VAB_F_PRESSURE_DOORBELL,
 };
 

@@ -10,6 +10,7 @@
 #include <linux/device.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/page_reporting.h>
 #include <linux/spinlock.h>
 #include <linux/vmstat.h>
 #include <linux/wait.h>
@@ -33,33 +34,50 @@ enum vab_level_index {
  * struct vab_pressure - guest pressure detector and doorbell state
  * @shrinker:	registered only to learn that reclaim is running; it never
  *		frees anything.
- * @eval_work:	evaluates the vm event counters, queued by the shrinker one
- *		sample period after reclaim was first seen.
- * @wq:		WQ_MEM_RECLAIM workqueue for @eval_work: evaluation must make
- *		progress when the guest cannot allocate a worker.
+ * @reclaim_seen: set by the shrinker, cleared by the next evaluation.
+ * @eval_work:	the detector, deferrable, every pressure_period_ms; it
+ *		re-queues itself until vab_pressure_exit().
+ * @wq:		freezable WQ_MEM_RECLAIM workqueue for @eval_work: evaluation
+ *		must make progress when the guest cannot allocate a worker.
  * @events:	vm event counters read by the last evaluation.
  * @now:	scratch copy of the counters for the current evaluation.
+ * @has_sample:	@avail, @refaults and @sampled hold the last evaluation's
+ *		figures (false after an idle period).
+ * @avail:	available memory at the last evaluation, pages.
+ * @refaults:	WORKINGSET_REFAULT_FILE at the last evaluation.
+ * @sampled:	jiffies of the last evaluation.
+ * @decline:	smoothed rate at which available memory fell, pages/s.
  * @report_lock: serialises reports (rate limit state and doorbell writes);
  *		a mutex because virtio config writes may sleep.
  * @last_write:	jiffies of the last report that passed the rate limit, per
  *		level; valid once @reported[level] is nonzero.
  * @doorbell:	VAB_F_PRESSURE_DOORBELL was negotiated.
- * @debugfs:	per-device debugfs directory (inject_pressure).
+ * @debugfs:	per-device debugfs directory (inject_pressure, stats).
  *
- * Counters (u64, written under @report_lock, read locklessly by sysfs):
+ * The sample fields are used only by @eval_work, which never runs twice
+ * at once (one work item on an ordered queue).
+ *
+ * Counters (u64, written under @report_lock or by @eval_work only, read
+ * locklessly by sysfs):
  * @detected:	levels the detector (or an injection) produced.
  * @reported:	of those, how many passed the rate limit.
  * @written:	of those, how many were written to the doorbell (0 without
  *		the feature).
  * @ratelimited: detected but dropped by the rate limit.
- * @evaluations: counter evaluations run.
+ * @evaluations: evaluations run (periods in which the detector was active).
  */
 struct vab_pressure {
 	struct vab_shrinker shrinker;
+	bool reclaim_seen;
 	struct delayed_work eval_work;
 	struct workqueue_struct *wq;
 	unsigned long events[NR_VM_EVENT_ITEMS];
 	unsigned long now[NR_VM_EVENT_ITEMS];
+	bool has_sample;
+	unsigned long avail;
+	unsigned long refaults;
+	unsigned long sampled;
+	u64 decline;
 	struct mutex report_lock;	/* see @report_lock above */
 	unsigned long last_write[VAB_NR_PRESSURE_LEVELS];
 	bool doorbell;
@@ -75,14 +93,17 @@ struct vab_pressure {
 /**
  * struct vab_balloon - one virtio balloon device
  * @vdev:	the device.
- * @inflate_vq, @deflate_vq, @stats_vq: virtqueues; @stats_vq is NULL
- *		without VAB_F_STATS_VQ.
+ * @inflate_vq, @deflate_vq, @stats_vq, @reporting_vq: virtqueues;
+ *		@stats_vq is NULL without VAB_F_STATS_VQ, @reporting_vq
+ *		without VAB_F_REPORTING.
  * @resize_work: follows config num_pages; delayed so that an allocation
  *		failure retries later instead of spinning.
  * @stats_work:	answers the device's request for fresh statistics.
  * @stop_lock:	protects @stopping against the config-change and stats
  *		callbacks, which queue work from interrupt context.
  * @stopping:	set at removal: no work is queued any more.
+ * @started:	vab_start() succeeded and vab_stop() has not run since; a
+ *		failed resume leaves it false, so removal stops nothing twice.
  * @lock:	serialises inflate, deflate and page migration; protects
  *		@pfns, @nr_pfns and @units.
  * @units:	balloon size in 4 KiB units (what @actual reports).
@@ -95,22 +116,30 @@ struct vab_pressure {
  * @stat_events: vm event counters for the stats buffer.
  * @stats:	stats buffer, owned by the device while queued.
  * @pressure:	guest pressure detection and doorbell.
+ * @reporting:	free page reporting, registered with VAB_F_REPORTING.
  *
  * Counters for sysfs (u64, written under @lock):
  * @inflated, @deflated: 4 KiB units moved into / out of the balloon.
  * @oom_deflated: 4 KiB units given back by the OOM notifier.
+ * @oom_notifications: calls of the OOM notifier (global OOM only).
  * @migrated:	balloon pages moved by compaction.
+ * @unreachable: pages the allocator offered for inflation above the
+ *		device's 32-bit frame numbers, given back unused.
+ * @reported:	4 KiB units of free memory reported to the device (written
+ *		by the page reporting worker only, one report at a time).
  */
 struct vab_balloon {
 	struct virtio_device *vdev;
 	struct virtqueue *inflate_vq;
 	struct virtqueue *deflate_vq;
 	struct virtqueue *stats_vq;
+	struct virtqueue *reporting_vq;
 
 	struct delayed_work resize_work;
 	struct work_struct stats_work;
 	spinlock_t stop_lock;		/* see @stop_lock above */
 	bool stopping;
+	bool started;
 
 	struct mutex lock;		/* see @lock above */
 	unsigned int units;
@@ -124,11 +153,15 @@ struct vab_balloon {
 	struct vab_stat stats[VAB_NR_STATS];
 
 	struct vab_pressure pressure;
+	struct page_reporting_dev_info reporting;
 
 	u64 inflated;
 	u64 deflated;
 	u64 oom_deflated;
+	u64 oom_notifications;
 	u64 migrated;
+	u64 unreachable;
+	u64 reported;
 };
 
 /* A read-only sysfs file showing the u64 at @offset in struct vab_balloon. */

@@ -5,9 +5,11 @@
  * is device ABI, shared with the device (QEMU) and the specification text in
  * Documentation/virt/kvm/autoballoon.rst, section "Guest pressure doorbell".
  *
- * All sizes the device sees are in 4 KiB units, whatever the guest's page
- * size. Configuration fields are little-endian (the balloon device is
- * little-endian even through the legacy interface).
+ * Balloon sizes and frame numbers are in 4 KiB units, whatever the guest's
+ * page size; sizes in the statistics are in bytes, and free page reports
+ * carry guest-physical addresses and lengths in bytes. Configuration fields
+ * are little-endian (the balloon device is little-endian even through the
+ * legacy interface).
  */
 #ifndef _VIRTIO_AUTOBALLOON_H
 #define _VIRTIO_AUTOBALLOON_H
@@ -24,6 +26,7 @@
 #define VAB_F_MUST_TELL_HOST	0	/* tell before reusing deflated pages */
 #define VAB_F_STATS_VQ		1	/* memory statistics virtqueue */
 #define VAB_F_DEFLATE_ON_OOM	2	/* give pages back when the guest OOMs */
+#define VAB_F_REPORTING		5	/* free page reporting virtqueue */
 /*
  * Guest pressure doorbell: the driver writes a pressure level to
  * struct vab_config.pressure_level. Bit 23 is the last bit of the
@@ -68,31 +71,60 @@ static_assert(offsetof(struct vab_config, pressure_level) ==
 #define VAB_PRESSURE_CRITICAL	3	/* about to OOM, or OOM-killing */
 #define VAB_NR_PRESSURE_LEVELS	3
 
-/* Virtqueue indexes. */
+/*
+ * Virtqueues, in the order of the specification. A queue exists only with
+ * its feature, and, as Linux transports and QEMU number them, an absent
+ * queue takes no index: with VAB_F_STATS_VQ and VAB_F_REPORTING but
+ * without free page hinting (feature 3, which this driver does not use),
+ * the reporting queue has index 3.
+ */
 #define VAB_VQ_INFLATE		0
 #define VAB_VQ_DEFLATE		1
 #define VAB_VQ_STATS		2	/* with VAB_F_STATS_VQ */
+#define VAB_VQ_REPORTING	3	/* with VAB_F_REPORTING */
+#define VAB_NR_VQS		4
 
-/* Tags of the statistics the driver reports on the stats virtqueue. */
+/*
+ * Tags of the statistics the driver reports on the stats virtqueue, with
+ * the specification's unit for each: sizes in bytes, events as counts.
+ * Tags 0..15 are the standard ones (virtio 1.3, and Linux's
+ * VIRTIO_BALLOON_S_*; 6.1 knows 0..9, 6.12 all 16).
+ */
 enum vab_stat_tag {
 	VAB_STAT_SWAP_IN = 0,		/* bytes swapped in */
 	VAB_STAT_SWAP_OUT = 1,		/* bytes swapped out */
-	VAB_STAT_MAJFLT = 2,		/* major page faults */
-	VAB_STAT_MINFLT = 3,		/* minor page faults */
+	VAB_STAT_MAJFLT = 2,		/* major page faults, count */
+	VAB_STAT_MINFLT = 3,		/* minor page faults, count */
 	VAB_STAT_MEMFREE = 4,		/* free memory, bytes */
 	VAB_STAT_MEMTOT = 5,		/* total memory, bytes */
 	VAB_STAT_AVAIL = 6,		/* available memory estimate, bytes */
 	VAB_STAT_CACHES = 7,		/* file-backed page cache, bytes */
-	VAB_STAT_HTLB_PGALLOC = 8,	/* hugetlb pages allocated */
-	VAB_STAT_HTLB_PGFAIL = 9,	/* hugetlb allocation failures */
-	VAB_STAT_OOM_KILL = 10,		/* OOM kills */
-	VAB_STAT_ALLOC_STALL = 11,	/* allocations that entered reclaim */
-	VAB_STAT_ASYNC_SCAN = 12,	/* pages scanned by kswapd */
-	VAB_STAT_DIRECT_SCAN = 13,	/* pages scanned by direct reclaim */
-	VAB_STAT_ASYNC_RECLAIM = 14,	/* pages reclaimed by kswapd */
-	VAB_STAT_DIRECT_RECLAIM = 15,	/* pages reclaimed by direct reclaim */
-	VAB_NR_STATS
+	VAB_STAT_HTLB_PGALLOC = 8,	/* hugetlb page allocations, count */
+	VAB_STAT_HTLB_PGFAIL = 9,	/* hugetlb allocation failures, count */
+	VAB_STAT_OOM_KILL = 10,		/* OOM kills, count */
+	VAB_STAT_ALLOC_STALL = 11,	/* allocations that entered direct
+					 * reclaim, count
+					 */
+	VAB_STAT_ASYNC_SCAN = 12,	/* bytes scanned by kswapd */
+	VAB_STAT_DIRECT_SCAN = 13,	/* bytes scanned by direct reclaim */
+	VAB_STAT_ASYNC_RECLAIM = 14,	/* bytes reclaimed by kswapd */
+	VAB_STAT_DIRECT_RECLAIM = 15,	/* bytes reclaimed by direct reclaim */
+	VAB_NR_STD_STATS,
+	/*
+	 * Committed memory (Committed_AS in /proc/meminfo: what every
+	 * process's private writable mappings could grow to), bytes. Our
+	 * own tag, far above the standard ones so that future standard tags
+	 * (allocated upwards from 16) do not meet it. The specification
+	 * requires a device to ignore entries with a tag it does not
+	 * recognise (Debian's QEMU 7.2 keeps only tags below its
+	 * VIRTIO_BALLOON_S_NR), so a device that does not know it loses
+	 * nothing.
+	 */
+	VAB_STAT_COMMITTED = 0x8000,
 };
+
+/* Entries in one stats buffer: the standard tags and VAB_STAT_COMMITTED. */
+#define VAB_NR_STATS		(VAB_NR_STD_STATS + 1)
 
 /**
  * struct vab_stat - one entry of the stats buffer

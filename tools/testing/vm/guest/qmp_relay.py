@@ -11,11 +11,18 @@ req.<id> (a JSON object {"execute": ..., "arguments": ...}), the relay
 removes it, runs the command and writes resp.<id> (QEMU's JSON answer,
 either {"return": ...} or {"error": ...}). Files appear by rename, so neither
 side reads a half-written file. Exits when QEMU closes the socket.
+
+One command is the relay's own, never sent to QEMU: "x-vab-host-rss"
+answers {"return": {"pid": PID, "vmrss-kib": N}}, the VmRSS line of
+/proc/PID/status of the QEMU process at the other end of the socket (its
+peer credentials), so that a test inside the VM can see what its memory
+costs the host.
 """
 
 import json
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -45,6 +52,19 @@ def answer(stream):
             return msg
 
 
+def host_rss(sock):
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                            struct.calcsize("3i"))
+    pid = struct.unpack("3i", creds)[0]
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return {"return": {"pid": pid,
+                                   "vmrss-kib": int(line.split()[1])}}
+    return {"error": {"class": "GenericError",
+                      "desc": "no VmRSS for pid %d" % pid}}
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: qmp_relay.py SOCKET DIR")
@@ -64,9 +84,12 @@ def main():
                 with open(req_path) as f:
                     req = json.load(f)
                 os.unlink(req_path)
-                stream.write(json.dumps(req) + "\n")
-                stream.flush()
-                reply = answer(stream)
+                if req.get("execute") == "x-vab-host-rss":
+                    reply = host_rss(sock)
+                else:
+                    stream.write(json.dumps(req) + "\n")
+                    stream.flush()
+                    reply = answer(stream)
                 resp = os.path.join(shared, "resp." + name[4:])
                 with open(resp + ".tmp", "w") as f:
                     json.dump(reply, f)

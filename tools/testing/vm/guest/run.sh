@@ -6,15 +6,28 @@
 #
 #   tools/testing/vm/guest/run.sh [--kernel 6.1|6.12]... [SUITE]...
 #
-# SUITE is doorbell, balloon, oom, qemudoorbell (default: these four) or
-# bench; --kernel is repeatable (default: 6.1 and 6.12).
+# SUITE is doorbell, early, balloon, oom, reporting, noreporting,
+# qemudoorbell (default: these seven) or bench; --kernel is repeatable
+# (default: 6.1 and 6.12).
 #   doorbell  the pressure doorbell against vab_testdev, a software virtio
 #             balloon device that offers the feature (no VMM device at all)
+#   early     against vab_testdev in a 1 GiB guest without swap: a hog
+#             allocating anonymous memory at VAB_EARLY_MIB_S (100) MiB/s
+#             hears low or medium before its first allocation stall and
+#             before any OOM kill, VAB_EARLY_ROUNDS (3) times; lead times
+#             and ring sequences as TAP comments. Also: a memcg-local OOM
+#             kill rings no critical; a page cache thrashing on a 192 MiB
+#             file (written under build/guest/run-<pid>/, read over the 9p
+#             root) is detected by the refault rules alone
 #   balloon   the balloon under Debian's unpatched QEMU with
 #             -device virtio-balloon-pci: QMP balloon, query-balloon,
 #             guest-stats, idle and hog pressure detection
 #   oom       DEFLATE_ON_OOM under Debian's QEMU (deflate-on-oom=on): balloon
 #             pages stay in MemTotal, the OOM notifier gives some back
+#   reporting free page reporting under Debian's QEMU
+#             (free-page-reporting=on): 256 MiB allocated, touched and
+#             freed in the guest comes off this QEMU's RSS within 10 s
+#   noreporting the same with free-page-reporting=off: the RSS stays
 #   qemudoorbell  the doorbell end to end through virtio-pci into our
 #             patched QEMU (qemu/build.sh) with x-pressure-doorbell=on,
 #             which offers the feature and counts the writes per level;
@@ -32,7 +45,8 @@
 # 4 everything skipped.
 #
 # Environment: VAB_IDLE_S (idle test, default 60), VAB_BENCH_MIB (512),
-# VAB_BENCH_ROUNDS (3), VAB_DOORBELL_QEMU (the patched QEMU binary for
+# VAB_BENCH_ROUNDS (3), VAB_EARLY_ROUNDS (3), VAB_EARLY_MIB_S (100),
+# VAB_DOORBELL_QEMU (the patched QEMU binary for
 # qemudoorbell, default build/qemu/obj/qemu-system-x86_64).
 
 set -uo pipefail
@@ -46,13 +60,15 @@ suites=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift 2 ;;
-	doorbell|balloon|qemudoorbell|oom|bench) suites+=("$1"); shift ;;
+	doorbell|early|balloon|qemudoorbell|oom|reporting|noreporting|bench)
+		suites+=("$1"); shift ;;
 	-h|--help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) kab_die "unknown argument $1 (see --help)" ;;
 	esac
 done
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
-[ ${#suites[@]} -gt 0 ] || suites=(doorbell balloon oom qemudoorbell)
+[ ${#suites[@]} -gt 0 ] ||
+	suites=(doorbell early balloon oom reporting noreporting qemudoorbell)
 
 passed=0
 failed=0
@@ -120,9 +136,20 @@ run_suite() {
 		    --env VAB_QMP_DIR="$share"
 		    --env VAB_IDLE_S="${VAB_IDLE_S:-60}"
 		    --env VAB_BENCH_MIB="${VAB_BENCH_MIB:-512}"
-		    --env VAB_BENCH_ROUNDS="${VAB_BENCH_ROUNDS:-3}")
+		    --env VAB_BENCH_ROUNDS="${VAB_BENCH_ROUNDS:-3}"
+		    --env VAB_EARLY_ROUNDS="${VAB_EARLY_ROUNDS:-3}"
+		    --env VAB_EARLY_MIB_S="${VAB_EARLY_MIB_S:-100}")
 	[ "$suite" = doorbell ] && mem=512
+	if [ "$suite" = early ]; then
+		# A file for the page cache to thrash on, read in the VM over
+		# the 9p root (cache=loose); the writable shares do not cache.
+		[ -f "$work/refault.dat" ] ||
+			head -c $((192 << 20)) /dev/zero >"$work/refault.dat"
+		args+=(--env VAB_REFAULT_FILE="$work/refault.dat")
+	fi
 	[ "$suite" = oom ] && device+=,deflate-on-oom=on
+	[ "$suite" = reporting ] && device+=,free-page-reporting=on
+	[ "$suite" = noreporting ] && device+=,free-page-reporting=off
 	if [ "$suite" = bench ]; then
 		mem=2048
 		args+=(--smp 2)
@@ -148,7 +175,7 @@ run_suite() {
 	[ ${#sock} -lt 100 ] || sock=$(mktemp -u /tmp/vab-qmp.XXXXXX)
 	rm -rf "$share" "$sock"
 	mkdir -p "$share"
-	if [ "$suite" != doorbell ]; then
+	if [ "$suite" != doorbell ] && [ "$suite" != early ]; then
 		args+=(--qemu-arg -device --qemu-arg "$device"
 		       --qemu-arg -qmp --qemu-arg "unix:$sock,server=on,wait=off")
 		"$python" "$here/qmp_relay.py" "$sock" "$share" &

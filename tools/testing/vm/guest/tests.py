@@ -3,10 +3,13 @@
 """Guest-side tests of virtio_autoballoon; runs inside the test VM.
 
     tests.py doorbell    the doorbell against vab_testdev (no VMM device)
+    tests.py early       low/medium before the first stall, vab_testdev
     tests.py balloon     the balloon under Debian's QEMU, virtio-balloon-pci
     tests.py qemudoorbell  the doorbell through virtio-pci to our patched
                          QEMU's x-pressure-doorbell=on (qemu/build.sh)
     tests.py oom         DEFLATE_ON_OOM under Debian's QEMU
+    tests.py reporting   free page reporting: QEMU's RSS falls after a free
+    tests.py noreporting the same with the feature off: it does not
     tests.py bench       inflate/deflate speed, ours against virtio_balloon
 
 run.sh starts each in a VM through tools/testing/vm/run-vm.sh. The
@@ -198,6 +201,55 @@ def run_hog(dev, mib, timeout_s=120):
     return found
 
 
+def vmstat_oom_kills():
+    with open("/proc/vmstat") as f:
+        for line in f:
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+    return 0
+
+
+def watch_paced_hog(dev, mib, rate, timeout_s=180):
+    """Run vab_hog for MIB MiB at RATE MiB/s until it ends. Return a dict:
+    "rings", the reports that passed the rate limit as [(ms, level)] in
+    the order seen; "stall" and "oom", ms of the first allocation stall and
+    the first OOM kill in /proc/vmstat (absent if none); "hog_ms", how long
+    the hog ran. Times are since the hog started, polled every 10 ms."""
+    files = {lv: "%s/pressure/reported_%s" % (dev, lv) for lv in LEVELS}
+    last = {lv: int(read(f)) for lv, f in files.items()}
+    stalls0 = vmstat_stalls()
+    ooms0 = vmstat_oom_kills()
+    out = {"rings": []}
+    run("dmesg", "-n", "1", check=False)
+    t0 = time.monotonic()
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "0", str(rate)],
+                           preexec_fn=hog_preexec, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    ended = None
+    while time.monotonic() - t0 < timeout_s:
+        ms = (time.monotonic() - t0) * 1000
+        for lv, f in files.items():
+            n = int(read(f))
+            out["rings"] += [(ms, lv)] * (n - last[lv])
+            last[lv] = n
+        if "stall" not in out and vmstat_stalls() != stalls0:
+            out["stall"] = ms
+        if "oom" not in out and vmstat_oom_kills() != ooms0:
+            out["oom"] = ms
+        if ended is not None:
+            break
+        if hog.poll() is not None:
+            ended = ms
+        time.sleep(0.01)
+    if ended is None:
+        hog.kill()
+        ended = (time.monotonic() - t0) * 1000
+    hog.wait()
+    run("dmesg", "-n", "7", check=False)
+    out["hog_ms"] = ended
+    return out
+
+
 def hog_note(tap, found, mib, ram_mib):
     tap.note("hog of %d MiB in a %d MiB guest, ms after the hog started: %s"
              % (mib, ram_mib, ", ".join(
@@ -295,7 +347,8 @@ def suite_doorbell():
 
     old = read(PARAMS + "/ratelimit_low_ms")
     errs = [write(PARAMS + "/ratelimit_low_ms", "3600001"),
-            write(PARAMS + "/pressure_sample_ms", "5"),
+            write(PARAMS + "/pressure_period_ms", "249"),
+            write(PARAMS + "/pressure_period_ms", "1001"),
             write(PARAMS + "/low_avail_permille", "1001"),
             write(PARAMS + "/ratelimit_medium_ms", "x")]
     tap.ok(all(e == errno.EINVAL for e in errs) and
@@ -361,7 +414,241 @@ def suite_doorbell():
     tap.exit()
 
 
+# --- early suite: warning before reclaim, against vab_testdev --------------
+
+CGROUP = "/sys/fs/cgroup"
+
+
+def memcg_oom(tap, dev):
+    """An OOM kill inside a memory cgroup at its own limit, with the guest
+    at large far from short, is no guest-wide critical pressure."""
+    name = "early: a memcg-local OOM kill is not critical"
+    ctl = CGROUP + "/cgroup.controllers"
+    if not os.path.exists(ctl):
+        run("mount", "-t", "cgroup2", "none", CGROUP, check=False)
+    if not os.path.exists(ctl) or "memory" not in read(ctl).split():
+        tap.skip(name, "no cgroup v2 memory controller in this kernel")
+        return
+    write(CGROUP + "/cgroup.subtree_control", "+memory")
+    grp = CGROUP + "/vab_memcg_oom"
+    if not os.path.isdir(grp):
+        os.mkdir(grp)
+    write(grp + "/memory.max", str(32 << 20))
+    write(grp + "/memory.swap.max", "0")
+
+    def enter():
+        hog_preexec()
+        with open(grp + "/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+
+    # Keep the detector evaluating all along, so that it would see the
+    # kill if it counted OOM_KILL events.
+    old_active = read(PARAMS + "/active_avail_permille")
+    write(PARAMS + "/active_avail_permille", "1000")
+    time.sleep(1.2)
+    before = counters(dev)
+    ooms0 = vmstat_oom_kills()
+    run("dmesg", "-n", "1", check=False)
+    hog = subprocess.Popen([os.environ["VAB_HOG"], "64"], preexec_fn=enter,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    rc = hog.wait(timeout=120)
+    # Two periods for the detector to see whatever there is to see.
+    time.sleep(1.2)
+    run("dmesg", "-n", "7", check=False)
+    d = delta(counters(dev), before)
+    kills = vmstat_oom_kills() - ooms0
+    write(PARAMS + "/active_avail_permille", old_active)
+    tap.ok(kills > 0 and rc != 0 and d["evaluations"] > 0 and
+           d["detected_critical"] == 0, name,
+           "hog exit %d, oom_kill +%d (want > 0), counter deltas %s "
+           "(want evaluations > 0, detected_critical 0)" % (rc, kills, d))
+    os.rmdir(grp)
+
+
+def vmstat_refaults():
+    return vmstat().get("workingset_refault_file", 0)
+
+
+def refault_thrash(dev, refault_on, seconds=15):
+    """Anonymous memory held so that page cache has about 96 MiB, then
+    VAB_REFAULT_FILE (192 MiB that run.sh wrote on the host, read here over
+    the 9p root, which caches in the page cache) read over and over: each
+    pass reads back what the last one evicted. Only the refault rules may
+    detect anything (every other rule off, the detector always active);
+    with REFAULT_ON false those are off too. Returns (counter deltas,
+    file refaults)."""
+    path = os.environ["VAB_REFAULT_FILE"]
+    params = {"active_avail_permille": "1000", "low_avail_permille": "0",
+              "medium_avail_permille": "0", "critical_avail_permille": "0",
+              "low_eta_ms": "0", "medium_eta_ms": "0",
+              "ratelimit_low_ms": "0", "ratelimit_medium_ms": "0"}
+    if not refault_on:
+        params.update(refault_low_permille="0", refault_medium_permille="0")
+    old = {k: read(PARAMS + "/" + k) for k in
+           list(params) + ["refault_low_permille", "refault_medium_permille"]}
+    for k, v in params.items():
+        write(PARAMS + "/" + k, v)
+    hold = max(meminfo("MemAvailable") // 1024 - 96, 16)
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(hold), "600"],
+                           preexec_fn=hog_preexec)
+    wait_for(lambda: proc_rss_kib(hog.pid) >= (hold << 10) * 0.99, 120,
+             step=0.1)
+    time.sleep(1.2)
+    before = counters(dev)
+    refaults0 = vmstat_refaults()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+    d = delta(counters(dev), before)
+    refaults = vmstat_refaults() - refaults0
+    hog.kill()
+    hog.wait()
+    for k, v in old.items():
+        write(PARAMS + "/" + k, v)
+    return d, refaults
+
+
+def suite_early():
+    """An anonymous, swapless guest allocating at a steady rate must hear
+    the doorbell ring low or medium before its first allocation stall and
+    before its first OOM kill. Default parameters, driver reloaded each
+    round (so rate limits start afresh)."""
+    rounds = int(os.environ.get("VAB_EARLY_ROUNDS", "3"))
+    rate = int(os.environ.get("VAB_EARLY_MIB_S", "100"))
+    tap = Tap(2 * rounds + 5)
+    protect_self()
+    swap = read("/proc/swaps").splitlines()[1:]
+    leads = []
+    for r in range(rounds):
+        dev = load_pair()
+        write(TESTDEV + "/clear", "1")
+        ram_mib = meminfo("MemTotal") // 1024
+        mib = ram_mib + 256
+        w = watch_paced_hog(dev, mib, rate)
+        rings = w["rings"]
+        end = min(w.get("stall", float("inf")), w.get("oom", float("inf")))
+        early = [t for t, lv in rings if lv in ("low", "medium")]
+        first = early[0] if early else None
+        tap.ok(end != float("inf") and first is not None and first < end,
+               "early round %d: low/medium rings before the first stall "
+               "and OOM kill" % (r + 1),
+               "rings %s; first stall %s ms, first OOM kill %s ms"
+               % (rings, w.get("stall"), w.get("oom")))
+        # The driver may ring on after the watch ended: compare counts
+        # at a moment the device saw nothing new, and the order of what
+        # was watched.
+        for _ in range(10):
+            writes = [v for off, ln, v in testdev_writes()
+                      if off == DOORBELL_OFFSET]
+            c = counters(dev)
+            if writes == [v for off, ln, v in testdev_writes()
+                          if off == DOORBELL_OFFSET]:
+                break
+        # Rings seen in the same 10 ms poll have no known order.
+        groups, pos, in_order = {}, 0, True
+        for t, lv in rings:
+            groups.setdefault(t, []).append(LEVELS.index(lv) + 1)
+        for t in sorted(groups):
+            n = len(groups[t])
+            in_order &= sorted(writes[pos:pos + n]) == sorted(groups[t])
+            pos += n
+        tap.ok(in_order and
+               [writes.count(i + 1) for i in range(3)] ==
+               [c["written_" + lv] for lv in LEVELS],
+               "early round %d: the device saw each ring, in order"
+               % (r + 1), "device saw %s, driver reported %s while "
+               "watched, written counters %s" % (writes, rings, c))
+        if first is not None and end != float("inf"):
+            leads.append(end - first)
+        # The hog touched mib MiB unless the OOM killer ended it first.
+        tap.note("early round %d: %d MiB guest, hog %d MiB at %d MiB/s "
+                 "(ran %.0f ms); rings %s; first stall %s; first OOM kill "
+                 "%s; lead %s" % (
+                     r + 1, ram_mib, mib, rate, w["hog_ms"],
+                     ", ".join("%s %.0f ms" % (lv, t) for t, lv in rings)
+                     or "none",
+                     "%.0f ms" % w["stall"] if "stall" in w else "none",
+                     "%.0f ms" % w["oom"] if "oom" in w else "none",
+                     "%.0f ms" % (end - first) if first is not None and
+                     end != float("inf") else "none"))
+    if leads:
+        tap.note("early: lead from first low/medium ring to first stall or "
+                 "OOM kill, median %.0f ms over %d rounds (min %.0f, max "
+                 "%.0f)" % (statistics.median(leads), len(leads),
+                            min(leads), max(leads)))
+    tap.ok(not swap, "early: the guest has no swap (anonymous memory only)",
+           "/proc/swaps: %s" % swap)
+    memcg_oom(tap, load_pair())
+    dev = load_pair()
+    if not os.path.isfile(os.environ.get("VAB_REFAULT_FILE", "")):
+        for what in ("file refaults alone ring low/medium",
+                     "the same thrash with the refault rules off is quiet"):
+            tap.skip("early: " + what, "no VAB_REFAULT_FILE from run.sh")
+    else:
+        d, refaults = refault_thrash(dev, True)
+        tap.ok(refaults > 0 and d["detected_low"] + d["detected_medium"] > 0,
+               "early: file refaults alone ring low/medium",
+               "%d file refaults, counter deltas %s" % (refaults, d))
+        tap.note("refault thrash: %d file refaults in 15 s, detected low "
+                 "%d, medium %d" % (refaults, d["detected_low"],
+                                    d["detected_medium"]))
+        d, refaults = refault_thrash(dev, False)
+        tap.ok(refaults > 0 and d["evaluations"] > 0 and
+               all(d["detected_" + lv] == 0 for lv in LEVELS),
+               "early: the same thrash with the refault rules off is quiet",
+               "%d file refaults, counter deltas %s" % (refaults, d))
+    unload(DRIVER)
+    unload("vab_testdev")
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.exit()
+
+
 # --- balloon suite: Debian's QEMU, virtio-balloon-pci ----------------------
+
+STAT_VMSTAT = {12: "pgscan_kswapd", 13: "pgscan_direct",
+               14: "pgsteal_kswapd", 15: "pgsteal_direct"}
+STAT_COMMITTED = 0x8000
+
+
+def vmstat():
+    with open("/proc/vmstat") as f:
+        return {k: int(v) for k, v in (line.split() for line in f)}
+
+
+def stats_units(tap, dev):
+    """Tags QEMU 7.2 does not show (12..15, committed), through debugfs: a
+    fill of the stats buffer must lie between /proc/vmstat read before and
+    after it, in bytes."""
+    path = "%s/%s/%s/stats" % (DEBUGFS, DRIVER, os.path.basename(dev))
+    before = vmstat()
+    committed0 = meminfo("Committed_AS") << 10
+    got = dict(tuple(int(x) for x in line.split())
+               for line in read(path).splitlines())
+    after = vmstat()
+    committed1 = meminfo("Committed_AS") << 10
+    if not any(after[v] for v in STAT_VMSTAT.values()):
+        tap.skip("stats: scan and reclaim tags 12..15 are in bytes",
+                 "no page was scanned by reclaim in this VM")
+    else:
+        bad = {t: (got.get(t), before[v] * 4096, after[v] * 4096)
+               for t, v in STAT_VMSTAT.items()
+               if not before[v] * 4096 <= got.get(t, -1) <= after[v] * 4096}
+        tap.ok(not bad, "stats: scan and reclaim tags 12..15 are in bytes",
+               "tag: (value, vmstat before x 4096, after x 4096): %s" % bad)
+    c = got.get(STAT_COMMITTED, -1)
+    tap.ok(0.5 * min(committed0, committed1) <= c <=
+           2 * max(committed0, committed1) and
+           got.get(5) == meminfo("MemTotal") << 10,
+           "stats: committed memory (tag %#x) in bytes, MemTotal exact"
+           % STAT_COMMITTED,
+           "committed %d bytes, Committed_AS %d..%d bytes; tag 5 %s, "
+           "MemTotal %d bytes" % (c, committed0, committed1, got.get(5),
+                                  meminfo("MemTotal") << 10))
 
 class Qmp:
     """QMP through the host's qmp_relay.py and the shared directory."""
@@ -390,6 +677,13 @@ class Qmp:
         return reply["return"]
 
 
+def busy(seconds):
+    """Keep the CPU busy (no idle wake-up deferral) for SECONDS."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
 def wait_for(pred, timeout_s, step=0.01):
     deadline = time.monotonic() + timeout_s
     while True:
@@ -400,7 +694,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(13)
+    tap = Tap(18)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -432,6 +726,15 @@ def suite_balloon():
     tap.ok(actual == ram - (step_mib << 20),
            "inflate: query-balloon agrees",
            "actual %d, expected %d" % (actual, ram - (step_mib << 20)))
+    # Busy, not asleep: the detector's timer is deferrable and waits for
+    # an idle CPU's next wake-up.
+    e0 = counters(dev)["evaluations"]
+    busy(3)
+    e1 = counters(dev)["evaluations"]
+    period = int(read(PARAMS + "/pressure_period_ms"))
+    tap.ok(e1 - e0 >= 3000 // period - 2,
+           "active: the detector evaluates each period while ballooned",
+           "%d evaluations in 3 busy s, period %d ms" % (e1 - e0, period))
 
     qmp("balloon", value=ram)
     done = wait_for(lambda: read(dev + "/balloon/units") == "0", 120)
@@ -441,6 +744,14 @@ def suite_balloon():
     actual = qmp("query-balloon")["actual"]
     tap.ok(actual == ram, "deflate: query-balloon agrees",
            "actual %d, expected %d" % (actual, ram))
+    busy(1)
+    e0 = counters(dev)["evaluations"]
+    busy(3)
+    e1 = counters(dev)["evaluations"]
+    tap.ok(e1 == e0 and meminfo("MemAvailable") > meminfo("MemTotal") // 2,
+           "gate: no evaluation with an empty balloon and memory to spare",
+           "%d evaluations in 3 busy s, MemAvailable %d of %d kB"
+           % (e1 - e0, meminfo("MemAvailable"), meminfo("MemTotal")))
 
     # Compaction moves balloon pages (vab_migratepage) when they sit among
     # free memory: inflate into the last free memory left by a hog, free
@@ -491,6 +802,16 @@ def suite_balloon():
            st.get("stat-minor-faults", 0) > 0,
            "stats: QEMU's guest-stats carry the guest's figures",
            "guest-stats %s, MemTotal %d bytes" % (stats, total))
+    # Bytes, not pages: a figure in pages would be 4096 times too small.
+    want = {"stat-available-memory": meminfo("MemAvailable") << 10,
+            "stat-free-memory": meminfo("MemFree") << 10,
+            "stat-disk-caches": (meminfo("Cached") + meminfo("Buffers") +
+                                 meminfo("SwapCached")) << 10}
+    off = {k: (st.get(k, 0), v) for k, v in want.items()
+           if not 0.5 * v <= st.get(k, 0) <= 2 * v}
+    tap.ok(stats and not off,
+           "stats: available, free and caches are in bytes",
+           "(device value, /proc/meminfo in bytes) out of 0.5..2x: %s" % off)
     qmp("qom-set", path=path, property="guest-stats-polling-interval",
         value=0)
 
@@ -498,8 +819,10 @@ def suite_balloon():
     before = counters(dev)
     time.sleep(idle_s)
     d = delta(counters(dev), before)
-    tap.ok(all(d["detected_" + lv] == 0 for lv in LEVELS),
-           "idle: no pressure detected in %d s" % idle_s, d)
+    tap.ok(all(d["detected_" + lv] == 0 for lv in LEVELS) and
+           d["evaluations"] == 0,
+           "idle: no evaluation and no pressure in %d s (empty balloon)"
+           % idle_s, d)
     tap.note("idle %d s: %d evaluations" % (idle_s, d["evaluations"]))
 
     ram_mib = meminfo("MemTotal") // 1024
@@ -511,6 +834,7 @@ def suite_balloon():
     hog_note(tap, found, ram_mib + 256, ram_mib)
     tap.ok(all(c["written_" + lv] == 0 for lv in LEVELS),
            "pressure: nothing written without the feature", c)
+    stats_units(tap, dev)
 
     qmp("balloon", value=ram - (64 << 20))
     wait_for(lambda: read(dev + "/balloon/units") == str(64 << 8), 60)
@@ -521,6 +845,96 @@ def suite_balloon():
            "removal: every ballooned page comes back to the guest",
            "MemTotal %d kB (want %d), actual %d (want %d)"
            % (now, base, actual, ram))
+    trouble = kernel_trouble()
+    tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
+           "\n".join(trouble[:20]))
+    tap.exit()
+
+
+# --- reporting suites: free page reporting under Debian's QEMU -------------
+
+REPORTING_BIT = 5
+
+
+def proc_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def suite_reporting(on):
+    """256 MiB allocated, touched and freed in the guest: with
+    free-page-reporting=on the RSS of the QEMU running this VM falls by at
+    least 3/4 of it within 10 s; with it off, by less than 1/4."""
+    mib = 256
+    bound_s = 10
+    name = "reporting" if on else "noreporting"
+    tap = Tap(4)
+    protect_self()
+    qmp = Qmp(os.environ["VAB_QMP_DIR"])
+
+    def host_mib():
+        return qmp("x-vab-host-rss")["vmrss-kib"] / 1024
+
+    run("insmod", os.environ["VAB_DRIVER"])
+    dev = our_device()
+    feats = read(dev + "/features")
+    tap.ok(feats[REPORTING_BIT] == ("1" if on else "0"),
+           "%s: feature %d %snegotiated" % (name, REPORTING_BIT,
+                                            "" if on else "not "),
+           "features %s" % feats)
+
+    # Let the reporting of the memory free since boot settle first.
+    history = [host_mib()]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        history.append(host_mib())
+        if len(history) > 4 and max(history[-4:]) - min(history[-4:]) < 8:
+            break
+    rss0 = history[-1]
+    reported0 = int(read(dev + "/balloon/reported"))
+    hog = subprocess.Popen([os.environ["VAB_HOG"], str(mib), "600"],
+                           preexec_fn=hog_preexec)
+    wait_for(lambda: proc_rss_kib(hog.pid) >= (mib << 10) * 0.99, 120,
+             step=0.1)
+    time.sleep(1)
+    rss1 = host_mib()
+    hog.kill()
+    hog.wait()
+    t0 = time.monotonic()
+    lowest, back_s = rss1, None
+    while time.monotonic() - t0 < bound_s:
+        now = host_mib()
+        lowest = min(lowest, now)
+        if back_s is None and rss1 - now >= mib * 0.75:
+            back_s = time.monotonic() - t0
+            if on:
+                break
+        time.sleep(0.25)
+    reported = (int(read(dev + "/balloon/reported")) - reported0) // 256
+    fig = ("QEMU RSS %.0f MiB settled, %.0f MiB with the %d MiB hog, "
+           "lowest %.0f MiB within %d s after it ended (%.0f MiB back%s); "
+           "driver reported %d MiB after the hog started"
+           % (rss0, rss1, mib, lowest, bound_s, rss1 - lowest,
+              ", 3/4 back after %.1f s" % back_s if back_s is not None
+              else "", reported))
+    if on:
+        tap.ok(back_s is not None,
+               "%s: the freed %d MiB leave QEMU's RSS within %d s"
+               % (name, mib, bound_s), fig)
+        tap.ok(reported >= mib * 0.75,
+               "%s: the driver reported the freed memory" % name,
+               "reported %d MiB" % reported)
+    else:
+        tap.ok(rss1 - lowest < mib * 0.25,
+               "%s: without reporting QEMU's RSS stays" % name, fig)
+        tap.ok(reported == 0, "%s: the driver reported nothing" % name,
+               "reported %d MiB" % reported)
+    tap.note("%s: %s" % (name, fig))
+    run("rmmod", DRIVER)
     trouble = kernel_trouble()
     tap.ok(not trouble, "kernel log: no WARNING/BUG/Oops",
            "\n".join(trouble[:20]))
@@ -595,14 +1009,16 @@ def suite_qemudoorbell():
 # --- oom suite: Debian's QEMU, virtio-balloon-pci,deflate-on-oom=on --------
 
 def suite_oom():
-    tap = Tap(5)
+    tap = Tap(6)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
     step_mib = 256
     units = step_mib << 8
 
-    run("insmod", os.environ["VAB_DRIVER"])
+    # More than one deflate batch (256 units) per notification.
+    oom_pages = 1024
+    run("insmod", os.environ["VAB_DRIVER"], "oom_pages=%d" % oom_pages)
     dev = our_device()
     feats = read(dev + "/features")
     tap.ok(feats[2] == "1", "deflate-on-oom: feature 2 negotiated",
@@ -616,6 +1032,29 @@ def suite_oom():
            "deflate-on-oom: ballooned pages stay in MemTotal",
            "units %s (want %d), MemTotal %d kB (want %d)"
            % (read(dev + "/balloon/units"), units, now, base))
+
+    # One notification exactly: a manual OOM kill (sysrq f) runs the OOM
+    # notifier once, then kills a sacrificial process.
+    victim = subprocess.Popen([os.environ["VAB_HOG"], "1", "600"],
+                              preexec_fn=hog_preexec)
+    time.sleep(0.5)
+    calls0 = int(read(dev + "/balloon/oom_notifications"))
+    run("dmesg", "-n", "1", check=False)
+    write("/proc/sys/kernel/sysrq", "1")
+    write("/proc/sysrq-trigger", "f")
+    try:
+        victim.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        victim.kill()
+        victim.wait()
+    run("dmesg", "-n", "7", check=False)
+    calls = int(read(dev + "/balloon/oom_notifications")) - calls0
+    once = int(read(dev + "/balloon/oom_deflated"))
+    tap.ok(calls == 1 and once == oom_pages,
+           "deflate-on-oom: one notification gives oom_pages=%d back, more "
+           "than one deflate batch" % oom_pages,
+           "%d notifications gave %d units, expected 1 and %d"
+           % (calls, once, oom_pages))
 
     found = run_hog(dev, meminfo("MemTotal") // 1024 + 256)
     given = int(read(dev + "/balloon/oom_deflated"))
@@ -693,11 +1132,15 @@ def suite_bench():
 
 
 def main():
-    suites = {"doorbell": suite_doorbell, "balloon": suite_balloon,
+    suites = {"doorbell": suite_doorbell, "early": suite_early,
+              "balloon": suite_balloon,
+              "reporting": lambda: suite_reporting(True),
+              "noreporting": lambda: suite_reporting(False),
               "qemudoorbell": suite_qemudoorbell, "oom": suite_oom,
               "bench": suite_bench}
     if len(sys.argv) != 2 or sys.argv[1] not in suites:
-        sys.exit("usage: tests.py doorbell|balloon|qemudoorbell|oom|bench")
+        sys.exit("usage: tests.py doorbell|early|balloon|qemudoorbell|oom|"
+                 "reporting|noreporting|bench")
     suites[sys.argv[1]]()
 
 
