@@ -45,23 +45,28 @@
  * @hint_cmd_id:	free page hinting command (VIRTIO_BALLOON_F_FREE_PAGE_HINT,
  *			feature 3); not used by this driver.
  * @poison_val:		page poison value (feature 4); not used by this driver.
+ * @working_set:	not ours: crosvm's working-set reporting (its feature
+ *			8) and the 2023 working-set RFC keep a field here. It
+ *			reads 0 on our device and the driver never writes it.
  * @pressure_level:	driver to device, with VAB_F_PRESSURE_DOORBELL only: a
  *			guest memory pressure notification, one of
  *			VAB_PRESSURE_LOW..VAB_PRESSURE_CRITICAL. Every write is
  *			one notification; the value reads back as unspecified.
  *
- * The layout is fixed: @pressure_level sits at offset 16 whether or not the
- * features that own the fields before it are negotiated.
+ * The layout is fixed: @pressure_level sits at offset 20 whether or not the
+ * features that own the fields before it are negotiated (see the virtio
+ * spec text in Documentation/virt/kvm/autoballoon.rst for why not 16).
  */
 struct vab_config {
 	__le32 num_pages;
 	__le32 actual;
 	__le32 hint_cmd_id;
 	__le32 poison_val;
+	__le32 working_set;
 	__le32 pressure_level;
 };
 
-#define VAB_CONFIG_PRESSURE_OFFSET	16
+#define VAB_CONFIG_PRESSURE_OFFSET	20
 static_assert(offsetof(struct vab_config, pressure_level) ==
 	      VAB_CONFIG_PRESSURE_OFFSET);
 

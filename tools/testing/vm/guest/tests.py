@@ -36,7 +36,7 @@ DEBUGFS = "/sys/kernel/debug"
 TESTDEV = DEBUGFS + "/vab_testdev"
 PARAMS = "/sys/module/%s/parameters" % DRIVER
 LEVELS = ("low", "medium", "critical")
-DOORBELL_OFFSET = 16
+DOORBELL_OFFSET = 20
 DOORBELL_BIT = 23
 
 
@@ -307,7 +307,7 @@ def suite_doorbell():
     want = [(DOORBELL_OFFSET, 4, 1), (DOORBELL_OFFSET, 4, 2),
             (DOORBELL_OFFSET, 4, 3)]
     tap.ok(errs == [0, 0, 0] and got == want,
-           "doorbell: levels 1, 2, 3 written as one 4-byte write at offset 16",
+           "doorbell: levels 1, 2, 3 written as one 4-byte write at offset %d" % DOORBELL_OFFSET,
            "inject errnos %s; device saw (offset, len, value) %s, expected %s"
            % (errs, got, want))
 
