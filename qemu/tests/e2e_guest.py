@@ -78,6 +78,11 @@ POLICY = {"host_hold_ms": 2000, "guest_hold_ms": 2000, "mark_ms": 0,
           "block_after_inflate_ms": 0, "block_after_deflate_ms": 0,
           "block_after_critical_ms": 0, "relax_after_ms": 0,
           "stall_ms": 0,
+          # The guests' need forgets the warm-up touch within a second:
+          # step 1 is about the split by weight, not the need's memory
+          # (with the default minute, both guests stop at need + reserve
+          # and B catches up with A).
+          "need_decay_ms": 1000,
           # Steps small enough that the per-inflation cap (max_step_*)
           # does not hide the split by weight * room.
           "host_step_pages_low": 2 * 1024, "host_step_pages_medium": 4 * 1024,

@@ -550,6 +550,18 @@ static void kab_figures_limits(const struct kab_policy_params *p,
 	limit[KAB_SPLIT_CACHE] = min_t(u64, top, base);
 }
 
+u64 kab_policy_spare_limit(const struct kab_policy_params *p,
+			   const struct kab_policy_vm *vm)
+{
+	u64 limit[2];
+
+	if (vm->stats_ns == KAB_POLICY_NEVER ||
+	    !kab_has(vm, KAB_GUEST_STAT_AVAILABLE))
+		return KAB_POLICY_UNKNOWN;
+	kab_figures_limits(p, vm, limit);
+	return min_t(u64, limit[KAB_SPLIT_CACHE], kab_max_target(vm));
+}
+
 /*
  * Token bucket: how many of @count hints the VM may send now. Hints earn
  * back one token per guest_hint_interval_ms, up to guest_hint_burst.

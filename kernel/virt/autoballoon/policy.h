@@ -29,6 +29,8 @@
 
 /* A time that has not happened yet, for the *_ns fields below. */
 #define KAB_POLICY_NEVER	U64_MAX
+/* A figure the policy does not know (no guest figures read yet). */
+#define KAB_POLICY_UNKNOWN	U64_MAX
 
 /**
  * struct kab_policy_params - every tunable of the policy
@@ -222,6 +224,17 @@ void kab_policy_defaults(struct kab_policy_params *p);
  */
 int kab_policy_vm_init(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 now_ns);
+
+/*
+ * The largest balloon the guest's last figures allow (both rounds of what
+ * it can spare: free memory above its watermark, then page cache above
+ * cache_keep_percent, never past total - (need + reserve)), within the
+ * VM's limits; KAB_POLICY_UNKNOWN before the first figures with available
+ * memory were read. Host inflation of a sighted VM stops there. For
+ * sysfs spare_limit_pages; it decides nothing.
+ */
+u64 kab_policy_spare_limit(const struct kab_policy_params *p,
+			   const struct kab_policy_vm *vm);
 
 /*
  * Age in milliseconds of the guest figures at @now_ns; U64_MAX when the

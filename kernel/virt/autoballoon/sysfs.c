@@ -369,6 +369,44 @@ KAB_VM_ATTR_GUEST(cache, KAB_GUEST_STAT_CACHE);
 KAB_VM_ATTR_GUEST(total, KAB_GUEST_STAT_TOTAL);
 KAB_VM_ATTR_GUEST(committed, KAB_GUEST_STAT_COMMITTED);
 
+/*
+ * What the policy made of the figures: the guest's need (recent peak of
+ * used or committed memory) and the largest balloon host pressure may
+ * give it now; "unknown" before the first figures with available memory.
+ */
+static ssize_t need_pages_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct kab_vm *vm = kab_vm_of(kobj);
+	u64 need = KAB_POLICY_UNKNOWN;
+
+	mutex_lock(&kab_lock);
+	if (vm->pol.stats_ns != KAB_POLICY_NEVER)
+		need = vm->pol.need_pages;
+	mutex_unlock(&kab_lock);
+	if (need == KAB_POLICY_UNKNOWN)
+		return sysfs_emit(buf, "unknown\n");
+	return sysfs_emit(buf, "%llu\n", need);
+}
+
+static ssize_t spare_limit_pages_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
+{
+	struct kab_vm *vm = kab_vm_of(kobj);
+	u64 limit;
+
+	mutex_lock(&kab_lock);
+	limit = kab_policy_spare_limit(&kab_params, &vm->pol);
+	mutex_unlock(&kab_lock);
+	if (limit == KAB_POLICY_UNKNOWN)
+		return sysfs_emit(buf, "unknown\n");
+	return sysfs_emit(buf, "%llu\n", limit);
+}
+
+static struct kobj_attribute kab_vm_attr_need_pages = __ATTR_RO(need_pages);
+static struct kobj_attribute kab_vm_attr_spare_limit_pages =
+	__ATTR_RO(spare_limit_pages);
+
 /* Milliseconds since the last update, or "never". */
 static ssize_t guest_stats_age_ms_show(struct kobject *kobj,
 				       struct kobj_attribute *attr, char *buf)
@@ -443,6 +481,8 @@ static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_host_last_source.attr,
 	&kab_vm_attr_memcg.attr,
 	&kab_vm_attr_psi_trigger.attr,
+	&kab_vm_attr_need_pages.attr,
+	&kab_vm_attr_spare_limit_pages.attr,
 	&kab_vm_attr_guest_available_pages.attr,
 	&kab_vm_attr_guest_free_pages.attr,
 	&kab_vm_attr_guest_cache_pages.attr,

@@ -1177,6 +1177,29 @@ static bool test_never_inflate_past_need_plus_reserve(void)
 	return true;
 }
 
+/* sysfs spare_limit_pages: unknown before figures, where inflation stops. */
+static bool test_spare_limit_is_where_inflation_stops(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(0);
+	int i;
+
+	defaults_no_timers();
+	no_caps();
+	vm = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 100);
+	EXPECT_U64(kab_policy_spare_limit(&params, &vm), KAB_POLICY_UNKNOWN);
+	vm = mksighted(120000, 120000, 0, 1);
+	for (i = 0; i < 50; i++) {
+		hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + i * SEC);
+		kab_policy_actual(&params, &vm, vm.target_pages,
+				  T0 + i * SEC + 1);
+	}
+	EXPECT_U64(kab_policy_spare_limit(&params, &vm),
+		   120000 - reserve_of(&vm));
+	EXPECT_U64(vm.target_pages, kab_policy_spare_limit(&params, &vm));
+	return true;
+}
+
 static bool test_critical_host_pressure_no_longer_goes_to_floor(void)
 {
 	struct kab_policy_vm vm, *one = &vm;
@@ -1499,6 +1522,7 @@ static const struct policy_test tests[] = {
 	TEST(test_need_follows_peak_up_fast_down_slow),
 	TEST(test_need_uses_committed_when_larger),
 	TEST(test_never_inflate_past_need_plus_reserve),
+	TEST(test_spare_limit_is_where_inflation_stops),
 	TEST(test_critical_host_pressure_no_longer_goes_to_floor),
 	TEST(test_free_first_then_cache_never_anon),
 	TEST(test_host_deficit_sizes_inflation),
