@@ -11,7 +11,8 @@
 # /init loads modules with finit_module() and no flags). The archive holds
 # /init (kab_guest.c, static), the virtio PCI transport modules when that
 # kernel has them as modules (Debian's 6.1 does, 6.12 builds them in), the
-# driver, and /modules listing them in load order.
+# virtio_blk module when it is one, the driver, and /modules listing them
+# in load order.
 
 set -euo pipefail
 
@@ -35,6 +36,19 @@ if [ -n "$dep" ]; then
 	done
 	cp "$moddir/kernel/drivers/virtio/virtio_pci.ko" "$dir/lib/"
 	echo /lib/virtio_pci.ko >>"$dir/modules"
+fi
+# virtio_blk, for the page-cache build job's disk, when it is a module;
+# its dependencies that are not loaded already go first.
+dep=$(grep -E '^kernel/drivers/block/virtio_blk\.ko:' "$moddir/modules.dep" || true)
+if [ -n "$dep" ]; then
+	read -r -a mods <<<"${dep#*:}"
+	for ((i = ${#mods[@]} - 1; i >= 0; i--)); do
+		grep -qx "/lib/${mods[i]##*/}" "$dir/modules" && continue
+		cp "$moddir/${mods[i]}" "$dir/lib/"
+		echo "/lib/${mods[i]##*/}" >>"$dir/modules"
+	done
+	cp "$moddir/kernel/drivers/block/virtio_blk.ko" "$dir/lib/"
+	echo /lib/virtio_blk.ko >>"$dir/modules"
 fi
 name=${driver##*/}
 case $name in
