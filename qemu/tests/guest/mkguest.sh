@@ -37,18 +37,28 @@ if [ -n "$dep" ]; then
 	cp "$moddir/kernel/drivers/virtio/virtio_pci.ko" "$dir/lib/"
 	echo /lib/virtio_pci.ko >>"$dir/modules"
 fi
+# A module of MODDIR (path relative to it, maybe .ko.xz or .ko.zst) into
+# /lib, uncompressed, and onto /modules unless it is there already.
+add_module() {
+	local name=${1##*/}
+
+	case $name in
+	*.ko.xz) name=${name%.xz}; xz -dc "$moddir/$1" >"$dir/lib/$name" ;;
+	*.ko.zst) name=${name%.zst}; zstd -qdc "$moddir/$1" >"$dir/lib/$name" ;;
+	*) cp "$moddir/$1" "$dir/lib/$name" ;;
+	esac
+	grep -qx "/lib/$name" "$dir/modules" || echo "/lib/$name" >>"$dir/modules"
+}
+
 # virtio_blk, for the page-cache build job's disk, when it is a module;
-# its dependencies that are not loaded already go first.
-dep=$(grep -E '^kernel/drivers/block/virtio_blk\.ko:' "$moddir/modules.dep" || true)
+# its dependencies go first.
+dep=$(grep -E '^kernel/drivers/block/virtio_blk\.ko(\.xz|\.zst)?:' "$moddir/modules.dep" || true)
 if [ -n "$dep" ]; then
 	read -r -a mods <<<"${dep#*:}"
 	for ((i = ${#mods[@]} - 1; i >= 0; i--)); do
-		grep -qx "/lib/${mods[i]##*/}" "$dir/modules" && continue
-		cp "$moddir/${mods[i]}" "$dir/lib/"
-		echo "/lib/${mods[i]##*/}" >>"$dir/modules"
+		add_module "${mods[i]}"
 	done
-	cp "$moddir/kernel/drivers/block/virtio_blk.ko" "$dir/lib/"
-	echo /lib/virtio_blk.ko >>"$dir/modules"
+	add_module "${dep%%:*}"
 fi
 name=${driver##*/}
 case $name in
