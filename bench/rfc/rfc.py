@@ -42,8 +42,9 @@ command line (every arm); KAB_RFC_POLICY sets policy tunables
 ("host_step_pages_critical=8192,block_after_critical_ms=0").
 
 Writes $KAB_OUT/rfc.md (tables, ending with the one-line goal summary) and
-$KAB_OUT/rfc-<arm><n>.csv (samples every 0.5 s); exits 1 if an arm could
-not be measured, else 0.
+$KAB_OUT/rfc-<arm><n>.csv (samples every 0.5 s); exits 1 if a phase could
+not be run (the guests did not come up, ...), else 0: a phase whose jobs did
+not all finish in time is measured.
 """
 
 import os
@@ -424,7 +425,8 @@ def main():
             with open(os.path.join(OUT, "rfc.md"), "w") as f:
                 f.write(table(rows))
     subprocess.run(["swapoff", dev])
-    ok = {r["arm"] for r in rows if r["done"]} == set(ARMS)
+    # A phase whose jobs did not all finish is a figure, not a failure.
+    ok = len(rows) == REPEAT * len(ARMS)
     with open(os.path.join(OUT, "rfc.status"), "w") as f:
         f.write("%d\n" % (0 if ok else 1))
     return 0 if ok else 1
