@@ -89,8 +89,8 @@ KAB_COUNTERS = ("inflations", "deflations", "stalls", "host_events_low",
 # (automatic=on and its auto-* come from Guest).
 DEVICE = {"fixed": "", "fixed-fpr": ",free-page-reporting=on", "mom": "",
           "auto": ",free-page-reporting=on"}
-DISK_ARGS = ("-blockdev", "driver=null-co,node-name=kabdisk,size=%dM,"
-             "read-zeroes=on" % DISK,
+DISK_ARGS = ("-blockdev", "driver=null-co,node-name=kabdisk,size=%d,"
+             "read-zeroes=on" % (DISK * MIB),
              "-device", "virtio-blk-pci,drive=kabdisk")
 
 
