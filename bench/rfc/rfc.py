@@ -362,7 +362,13 @@ def pct(a, b, key):
         return "n/a (arm not measured)"
     if b[key] == 0:
         return "n/a (%.0f against 0)" % a[key]
-    return "%+.0f %%" % (100.0 * (a[key] - b[key]) / b[key])
+    return "%s %%" % signed(100.0 * (a[key] - b[key]) / b[key])
+
+
+def signed(v):
+    """v rounded to a whole number with its sign, never "-0"."""
+    t = "%+.0f" % v
+    return "+0" if t == "-0" else t
 
 
 def goal(means):
@@ -387,8 +393,8 @@ def goal(means):
 def change(new, old):
     if old == 0:
         return "%d against 0" % new
-    return "%+.0f %% (%s against %s)" % (100.0 * (new - old) / old,
-                                        round(new), round(old))
+    return "%s %% (%s against %s)" % (signed(100.0 * (new - old) / old),
+                                     round(new), round(old))
 
 
 def main():
