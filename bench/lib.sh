@@ -13,14 +13,21 @@
 # bench_run NAME PREFIX TIMELINE SERIES...: for each kernel series, prepares
 #   with bench_prepare in build/bench/NAME/, then runs bench/NAME/NAME.py
 #   QEMU KERNEL INITRAMFS in a test VM (1 vCPU, ${PREFIX}HOST_MEM MiB,
-#   default 1536) with every ${PREFIX}* variable passed in, and appends the
-#   kernel's section to bench_body: the VM and its run time, the run's
+#   default 1536; killed after ${PREFIX}VM_TIMEOUT s, default 1600) with
+#   every ${PREFIX}* variable passed in, and records the kernel's section
+#   (bench_section): the VM, when it ran and its run time, the run's
 #   timeline (its "# N.Ns" lines) when TIMELINE is 1, and the NAME.md the
 #   measurement wrote. bench_status becomes 1 when a kernel could not be
-#   measured; the verdict is the measurement's own NAME.status.
+#   measured; the verdict is the measurement's own NAME.status. With
+#   BENCH_TAG set (a variant of the measurement, e.g. another workload)
+#   the section is "RELEASE (TAG)", its key RELEASE-TAG and the raw output
+#   out-RELEASE-TAG/.
 # bench_results NAME: writes bench/NAME/results.md: the header on stdin,
-#   bench_body, then bench/NAME/discussion.md (the reading written by hand)
-#   when there is one.
+#   the kernels' sections in version order, then bench/NAME/discussion.md
+#   (the reading written by hand) when there is one. With BENCH_KEEP=1 the
+#   sections of kernels not measured by this invocation are kept from the
+#   results.md there was (each section sits between <!-- bench section
+#   KEY --> and <!-- bench end KEY --> lines).
 
 # shellcheck disable=SC2034 # the bench_* results are the callers'
 bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,13 +63,21 @@ bench_prepare() {
 	fi
 }
 
-bench_body=
+declare -A bench_sections=()
+bench_keys=()
 bench_status=0
+
+# bench_section KEY TEXT: the section of KEY (a kernel release) is TEXT.
+bench_section() {
+	[ -n "${bench_sections[$1]+x}" ] || bench_keys+=("$1")
+	bench_sections[$1]=$2
+}
 
 bench_run() {
 	local name=$1 prefix=$2 timeline=$3 s v out start rc secs verdict
 	local work=$bench_top/build/bench/$name envs=() mem_var=${2}HOST_MEM
-	local mem=${!mem_var:-1536}
+	local mem=${!mem_var:-1536} tmo_var=${2}VM_TIMEOUT body when key
+	local tmo=${!tmo_var:-1600}
 	shift 3
 
 	for v in $(compgen -v "$prefix"); do
@@ -72,16 +87,19 @@ bench_run() {
 	for s in "$@"; do
 		if ! bench_prepare "$s" "$work"; then
 			bench_status=1
-			bench_body+=$'\n'"## $s"$'\n\nNot measured: the build failed.\n'
+			bench_section "$s${BENCH_TAG:+-$BENCH_TAG}" \
+				"## $s${BENCH_TAG:+ ($BENCH_TAG)}"$'\n\nNot measured: the build failed.\n'
 			continue
 		fi
-		out=$work/out-$bench_release
+		key=$bench_release${BENCH_TAG:+-$BENCH_TAG}
+		out=$work/out-$key
 		rm -rf "$out"
 		mkdir -p "$out"
 		echo "== bench/$name on $bench_release" >&2
 		start=$(date +%s)
-		timeout 1700 "$bench_top/tools/testing/vm/run-vm.sh" --kernel "$s" \
-			--mem "$mem" --smp 1 --timeout 1600 \
+		when=$(date -u '+%Y-%m-%d %H:%M UTC')
+		timeout $((tmo + 100)) "$bench_top/tools/testing/vm/run-vm.sh" --kernel "$s" \
+			--mem "$mem" --smp 1 --timeout "$tmo" \
 			--module "$bench_ko" --out "$out" "${envs[@]}" \
 			-- python3 "$bench_top/bench/$name/$name.py" "$bench_qemu" \
 			"$bench_kernel" "$bench_cpio" 2>&1 | tee "$out/run.log"
@@ -91,27 +109,47 @@ bench_run() {
 		# can be wrong (a concurrent run pruning this run's directory).
 		verdict=$(cat "$out/$name.status" 2>/dev/null) || verdict=1
 		[ "$verdict" = 0 ] || bench_status=1
-		bench_body+=$'\n'"## $bench_release"$'\n\n'
-		bench_body+="Test VM: $mem MiB, 1 vCPU, TCG; run took ${secs} s"
-		bench_body+=" (run-vm.sh exit $rc, measurement status $verdict)."$'\n\n'
+		body="## $bench_release${BENCH_TAG:+ ($BENCH_TAG)}"$'\n\n'
+		body+="Test VM: $mem MiB, 1 vCPU, TCG; measured $when; run took ${secs} s"
+		body+=" (run-vm.sh exit $rc, measurement status $verdict)."$'\n\n'
 		if [ "$timeline" = 1 ]; then
-			bench_body+=$(grep -E '^# +[0-9.]+s  ' "$out/run.log" |
+			body+=$(grep -E '^# +[0-9.]+s  ' "$out/run.log" |
 				sed 's/^# */    /')$'\n\n'
 		fi
 		if [ -s "$out/$name.md" ]; then
-			bench_body+=$(cat "$out/$name.md")$'\n'
+			body+=$(cat "$out/$name.md")$'\n'
 		else
-			bench_body+=$'No figures: see build/bench/'"$name/out-$bench_release"$'/run.log.\n'
+			body+=$'No figures: see build/bench/'"$name/out-$key"$'/run.log.\n'
 		fi
+		bench_section "$key" "$body"
 	done
 }
 
 bench_results() {
-	local name=$1 here=$bench_top/bench/$1
+	local name=$1 here=$bench_top/bench/$1 line key='' text='' k
 
+	if [ "${BENCH_KEEP:-0}" = 1 ] && [ -f "$here/results.md" ]; then
+		while IFS= read -r line; do
+			if [[ $line =~ ^'<!-- bench section '([^ ]+)' -->'$ ]]; then
+				key=${BASH_REMATCH[1]} text=
+			elif [ -n "$key" ] && [ "$line" = "<!-- bench end $key -->" ]; then
+				[ -n "${bench_sections[$key]+x}" ] ||
+					bench_section "$key" "$text"
+				key=
+			elif [ -n "$key" ]; then
+				text+=$line$'\n'
+			fi
+		done <"$here/results.md"
+	fi
 	{
 		cat
-		echo "$bench_body"
+		while IFS= read -r k; do
+			[ -n "$k" ] || continue
+			echo
+			echo "<!-- bench section $k -->"
+			printf '%s' "${bench_sections[$k]}"
+			echo "<!-- bench end $k -->"
+		done < <(printf '%s\n' "${bench_keys[@]}" | sort -V)
 		if [ -f "$here/discussion.md" ]; then
 			echo
 			grep -v '^<!-- SPDX' "$here/discussion.md"

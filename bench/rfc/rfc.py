@@ -1,31 +1,50 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """The 2013 "automatic ballooning" RFC experiment, scaled down: several
-guests run a build-like job on an overcommitted host with swap, with and
-without automatic ballooning.
+guests run a build-like job on an overcommitted host with swap, under four
+ways of managing their balloons.
 
   rfc.py QEMU KERNEL INITRAMFS     (run in the test VM by bench/rfc/run.sh)
 
 The host (the test VM) gets a zram swap device of KAB_RFC_SWAP MiB (1024).
-Two phases, repeated KAB_RFC_REPEAT times (2), auto first in odd rounds
-and fixed first in even ones (so that the order does not decide):
-  auto   KAB_RFC_GUESTS guests (3) of KAB_RFC_RAM MiB (640) with
-         -device virtio-balloon-pci,automatic=on, module policy defaults
-  fixed  the same guests with a plain virtio-balloon-pci whose balloon
-         stays at a fixed size: guest size KAB_RFC_FIXED MiB (= RAM, an
-         empty balloon, unless set)
-In each phase every guest boots, then all start `build KAB_RFC_MIB
-KAB_RFC_ROUNDS` (400 MiB, 10 rounds: each round allocates 100..400 MiB,
-writes every page four times and frees it) at the same moment. The phase
-ends when every job reported `kabg: built ms=..` (or after
-KAB_RFC_TIMEOUT s, 480). Figures per phase: host pswpout and pswpin
-deltas (/proc/vmstat), the most host swap in use, each guest's job
-runtime and the job's OOM restarts, the guests' balloons at the end. KAB_RFC_APPEND
-adds to the guests' kernel command line (both modes); KAB_RFC_POLICY sets
-policy tunables ("host_step_pages_critical=8192,block_after_critical_ms=0").
+Arms (KAB_RFC_ARMS, comma-separated, default all four), each a phase with
+KAB_RFC_GUESTS freshly booted guests (3) of KAB_RFC_RAM MiB (640):
+  fixed      plain virtio-balloon-pci whose balloon stays at a fixed size:
+             guest size KAB_RFC_FIXED MiB (= RAM, an empty balloon, unless
+             set)
+  fixed-fpr  the same with free-page-reporting=on
+  mom        plain virtio-balloon-pci driven over QMP by
+             bench/reaction/baseline.py mom (oVirt MOM's balloon rules,
+             floor KAB_RFC_MOM_FLOOR MiB, 160; a second QMP socket per
+             guest through bench/reaction/qemu-2qmp), started when the
+             guests are up and killed when the phase ends
+  auto       virtio-balloon-pci,automatic=on,free-page-reporting=on,
+             kvm_autoballoon with its policy defaults
+Every guest runs our driver (virtio_autoballoon, from the initramfs).
+KAB_RFC_REPEAT rounds (3) of all arms; round n runs the arms rotated by
+n - 1 places, so that no arm always goes first.
 
-Writes $KAB_OUT/rfc.md (tables) and $KAB_OUT/rfc-<phase><n>.csv (samples
-every 0.5 s); exits 1 if a phase could not be measured, else 0.
+The job (KAB_RFC_JOB): build (default) is `build KAB_RFC_MIB KAB_RFC_ROUNDS`
+(400 MiB, 10 rounds: each round allocates 100..400 MiB, writes every page
+four times and frees it), anonymous memory only; cache is `build MIB ROUNDS
+KAB_RFC_CACHE` (128): the same with page cache, on a virtio-blk disk of
+KAB_RFC_DISK MiB (1024) in every guest, backed by QEMU's null-co driver
+(writes discarded, reads zeroes: no host memory, no host I/O): the job
+first writes CACHE MiB of sources, then each round reads them all back and
+writes CACHE/2 MiB of objects, never synced. In each phase every guest
+boots, then all start the job at the same moment. The phase ends when
+every job reported `kabg: built ms=..` (or after KAB_RFC_TIMEOUT s, 480).
+Figures per phase: host pswpout and pswpin deltas (/proc/vmstat), the
+most host swap in use, each guest's job runtime and the job's OOM restarts,
+the guests' balloons at the end, the module's counters (auto) and the
+daemon's balloon commands (mom). KAB_RFC_APPEND adds to the guests' kernel
+command line (every arm); KAB_RFC_POLICY sets policy tunables
+("host_step_pages_critical=8192,block_after_critical_ms=0").
+
+Writes $KAB_OUT/rfc.md (tables, ending with the one-line goal summary) and
+$KAB_OUT/rfc-<arm><n>.csv (samples every 0.5 s); exits 1 if a phase could
+not be run (the guests did not come up, ...), else 0: a phase whose jobs did
+not all finish in time is measured.
 """
 
 import os
@@ -50,8 +69,15 @@ BUILD_MIB = env("KAB_RFC_MIB", 400)
 ROUNDS = env("KAB_RFC_ROUNDS", 10)
 SWAP = env("KAB_RFC_SWAP", 1024)
 TIMEOUT = env("KAB_RFC_TIMEOUT", 480)
-REPEAT = env("KAB_RFC_REPEAT", 2)
-# More guest kernel command line for both modes, e.g. "init_on_alloc=0".
+REPEAT = env("KAB_RFC_REPEAT", 3)
+MOM_FLOOR = env("KAB_RFC_MOM_FLOOR", 160)
+JOB = os.environ.get("KAB_RFC_JOB", "build")
+CACHE = env("KAB_RFC_CACHE", 128)
+DISK = env("KAB_RFC_DISK", 1024)
+ALL_ARMS = ("fixed", "fixed-fpr", "mom", "auto")
+ARMS = [a for a in os.environ.get("KAB_RFC_ARMS", ",".join(ALL_ARMS))
+        .replace(" ", ",").split(",") if a]
+# More guest kernel command line for every arm, e.g. "init_on_alloc=0".
 APPEND = os.environ.get("KAB_RFC_APPEND", "")
 # Policy tunables for the auto phases, "name=value,name=value".
 POLICY = os.environ.get("KAB_RFC_POLICY", "")
@@ -59,6 +85,13 @@ KAB_COUNTERS = ("inflations", "deflations", "stalls", "host_events_low",
                 "host_events_medium", "host_events_critical",
                 "guest_events_low", "guest_events_medium",
                 "guest_events_critical", "guest_events_dropped")
+# Balloon device properties per arm, after virtio-balloon-pci,id=bal
+# (automatic=on and its auto-* come from Guest).
+DEVICE = {"fixed": "", "fixed-fpr": ",free-page-reporting=on", "mom": "",
+          "auto": ",free-page-reporting=on"}
+DISK_ARGS = ("-blockdev", "driver=null-co,node-name=kabdisk,size=%d,"
+             "read-zeroes=on" % (DISK * MIB),
+             "-device", "virtio-blk-pci,drive=kabdisk")
 
 
 def zram_swap():
@@ -86,6 +119,37 @@ class SwapPeak:
             time.sleep(0.5)
 
 
+class Mom:
+    """baseline.py mom on the guests' second QMP sockets, and the balloon
+    commands it issued."""
+
+    def __init__(self, guests, n):
+        self.cmds = 0
+        self.log = open(os.path.join(OUT, "mom-%d.log" % n), "w",
+                        buffering=1)
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "../reaction/baseline.py"),
+             "mom", str(MOM_FLOOR)] + [g.qmp_path + "2" for g in guests],
+            stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.stop()
+            raise RuntimeError("the mom daemon did not start")
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        for line in self.proc.stdout:
+            self.log.write(line)
+            if line.startswith("balloon "):
+                self.cmds += 1
+
+    def stop(self):
+        alive = self.proc.poll() is None
+        if alive:
+            self.proc.kill()
+        self.proc.wait()
+        return alive
+
+
 def built(g):
     """The job's 'kabg: built ms=.. rounds=.. oom=..' report, as a dict."""
     for line in g.lines:
@@ -94,54 +158,83 @@ def built(g):
     return None
 
 
-def phase(mode, n, qemu, kernel, initrd, accel):
-    auto = mode == "auto"
-    guests = [Guest("%s%d-%d" % (mode, n, i), qemu, kernel, initrd, accel,
-                    ram=RAM, automatic=auto, append=APPEND)
+def failed(g):
+    return any(line.startswith("kabg: build failed") for line in g.lines)
+
+
+def phase(arm, n, qemu, kernel, initrd, accel):
+    auto = arm == "auto"
+    binary = qemu
+    if arm == "mom":
+        os.environ["KAB_BENCH_QEMU"] = qemu
+        binary = os.path.join(HERE, "../reaction/qemu-2qmp")
+    guests = [Guest("%s%d-%d" % (arm, n, i), binary, kernel, initrd, accel,
+                    ram=RAM, automatic=auto, append=APPEND,
+                    device_extra=DEVICE[arm],
+                    qemu_extra=DISK_ARGS if JOB == "cache" else ())
               for i in range(NGUESTS)]
-    rec = None
+    rec = mom = None
     try:
         for g in guests:
             g.connect()
         if not wait_for(lambda: all(g.ready for g in guests), 300):
             raise RuntimeError("guests did not come up: %s"
                                % [g.lines[-3:] for g in guests])
-        if not auto and FIXED < RAM:
+        if arm in ("fixed", "fixed-fpr") and FIXED < RAM:
             for g in guests:
                 g.qmp.cmd("balloon", value=FIXED * MIB)
             wait_for(lambda: all(g.qmp.cmd("query-balloon")["actual"] ==
                                  FIXED * MIB for g in guests), 120)
+        if arm == "mom":
+            mom = Mom(guests, n)
         say("%s %d: %d guests up, host MemAvailable %d MiB, swap used %d MiB"
-            % (mode, n, NGUESTS, host_meminfo("MemAvailable"),
+            % (arm, n, NGUESTS, host_meminfo("MemAvailable"),
                host_meminfo("SwapTotal") - host_meminfo("SwapFree")))
-        rec = Recorder(guests, os.path.join(OUT, "rfc-%s%d.csv" % (mode, n)))
+        rec = Recorder(guests, os.path.join(OUT, "rfc-%s%d.csv" % (arm, n)))
         peak = SwapPeak()
         out0, in0 = vmstat("pswpout"), vmstat("pswpin")
         t0 = time.monotonic()
+        job = "build %d %d" % (BUILD_MIB, ROUNDS)
+        if JOB == "cache":
+            job += " %d" % CACHE
         for g in guests:
-            g.send("build %d %d" % (BUILD_MIB, ROUNDS))
-        done = wait_for(lambda: all(built(g) for g in guests), TIMEOUT, 1)
+            g.send(job)
+        done = wait_for(lambda: all(built(g) or failed(g) for g in guests),
+                        TIMEOUT, 1)
+        done = done and all(built(g) for g in guests)
         secs = time.monotonic() - t0
         peak.stop_ = True
-        row = {"mode": mode, "n": n, "done": bool(done), "secs": secs,
+        row = {"arm": arm, "n": n, "done": bool(done), "secs": secs,
                "pswpout": vmstat("pswpout") - out0,
                "pswpin": vmstat("pswpin") - in0, "swap_peak": peak.peak,
-               "guests": []}
+               "mom_cmds": None, "guests": []}
+        if mom:
+            row["mom_cmds"] = mom.cmds
+            if not mom.stop():
+                say("mom %d: the daemon had died: see mom-%d.log" % (n, n))
+            mom = None
         for g in guests:
             b = built(g) or {}
             q = g.qmp.cmd("query-balloon")
             row["guests"].append({
                 "ms": int(b["ms"]) if "ms" in b else None,
-                "oom": int(b.get("oom", -1)),
+                # an unfinished job: its restarts so far
+                "oom": int(b["oom"]) if "oom" in b else
+                int(g.state.get("bo", -1)),
                 "balloon": RAM - q["actual"] // MIB,
                 "kab": {k: g.attr(k) for k in KAB_COUNTERS} if auto else {}})
         say("%s %d: %s in %.0f s; pswpout %d, pswpin %d pages, swap peak "
-            "%d MiB; jobs %s" % (
-                mode, n, "all jobs done" if done else "TIMED OUT", secs,
-                row["pswpout"], row["pswpin"], row["swap_peak"],
-                row["guests"]))
+            "%d MiB; jobs %s%s" % (
+                arm, n, "all jobs done" if done else "NOT ALL JOBS DONE",
+                secs, row["pswpout"], row["pswpin"], row["swap_peak"],
+                [{k: v for k, v in g.items() if k != "kab"}
+                 for g in row["guests"]],
+                "" if row["mom_cmds"] is None else
+                "; %d mom balloon commands" % row["mom_cmds"]))
         return row
     finally:
+        if mom:
+            mom.stop()
         if rec:
             rec.stop_ = True
         shutdown(guests)
@@ -151,20 +244,63 @@ def fmt(v):
     return "-" if v is None else str(v)
 
 
+def runtime(r):
+    """A phase's mean job runtime (ms) and whether it is only a lower
+    bound (a job had not finished: it counts as the phase's length)."""
+    ms = [g["ms"] if g["ms"] is not None else r["secs"] * 1000
+          for g in r["guests"]]
+    return sum(ms) / len(ms), any(g["ms"] is None for g in r["guests"])
+
+
+def ooms(r):
+    return sum(max(0, g["oom"]) for g in r["guests"])
+
+
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+def arm_means(rows, arm):
+    """Means over the arm's phases: pswpout, pswpin, swap peak, job runtime
+    (ms) and whether that is a lower bound; total OOM restarts; phases."""
+    rs = [r for r in rows if r["arm"] == arm]
+    if not rs:
+        return None
+    rt = [runtime(r) for r in rs]
+    return {"pswpout": mean([r["pswpout"] for r in rs]),
+            "pswpin": mean([r["pswpin"] for r in rs]),
+            "swap_peak": mean([r["swap_peak"] for r in rs]),
+            "ms": mean([m for m, _ in rt]), "lower": any(lb for _, lb in rt),
+            "oom": sum(ooms(r) for r in rs), "phases": len(rs),
+            "done": sum(r["done"] for r in rs)}
+
+
 def table(rows):
-    out = ["| phase | all jobs done | wall (s) | host pswpout (pages) | "
-           "host pswpin (pages) | swap peak (MiB) | job runtimes (s) | "
-           "job OOM restarts | balloons at end (MiB) |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    out = ["Job: `%s`%s; %d guests x %d MiB; arms in this run: %s; "
+           "%d round(s)." % (
+               "build %d %d" % (BUILD_MIB, ROUNDS) +
+               (" %d" % CACHE if JOB == "cache" else ""),
+               " (page cache on a %d MiB null-co disk)" % DISK
+               if JOB == "cache" else " (anonymous memory only)",
+               NGUESTS, RAM, ", ".join(ARMS), REPEAT), "",
+        "| phase | all jobs done | wall (s) | host pswpout (pages) | "
+        "host pswpin (pages) | swap peak (MiB) | job runtimes (s) | "
+        "job OOM restarts | balloons at end (MiB) | mom commands |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         gs = r["guests"]
-        out.append("| %s %d | %s | %.0f | %d | %d | %d | %s | %s | %s |" % (
-            r["mode"], r["n"], "yes" if r["done"] else "no", r["secs"],
-            r["pswpout"], r["pswpin"], r["swap_peak"],
-            ", ".join("-" if g["ms"] is None else "%.1f" % (g["ms"] / 1000)
-                      for g in gs),
-            ", ".join(fmt(g["oom"]) for g in gs),
-            ", ".join(str(g["balloon"]) for g in gs)))
+        out.append("| %s %d | %s | %.0f | %d | %d | %d | %s | %s | %s | %s |"
+                   % (r["arm"], r["n"], "yes" if r["done"] else "no",
+                      r["secs"], r["pswpout"], r["pswpin"], r["swap_peak"],
+                      ", ".join("-" if g["ms"] is None else
+                                "%.1f" % (g["ms"] / 1000) for g in gs),
+                      ", ".join(fmt(g["oom"]) for g in gs),
+                      ", ".join(str(g["balloon"]) for g in gs),
+                      fmt(r["mom_cmds"])))
+    if any(g["ms"] is None for r in rows for g in r["guests"]):
+        out.append("")
+        out.append("(A job runtime `-`: the job had not finished when the "
+                   "phase ended; its OOM restarts are those until then.)")
     kab = [(r, g["kab"]) for r in rows for g in r["guests"] if g["kab"]]
     if kab:
         out.append("")
@@ -174,36 +310,102 @@ def table(rows):
         out.append("| phase | " + " | ".join(KAB_COUNTERS) + " |")
         out.append("|---|" + "---|" * len(KAB_COUNTERS))
         for r, c in kab:
-            out.append("| %s %d | " % (r["mode"], r["n"]) +
+            out.append("| %s %d | " % (r["arm"], r["n"]) +
                        " | ".join(str(c[k]) for k in KAB_COUNTERS) + " |")
-    for n in sorted({r["n"] for r in rows}):
-        pair = {r["mode"]: r for r in rows if r["n"] == n}
-        if "auto" not in pair or "fixed" not in pair:
+    means = {a: arm_means(rows, a) for a in ARMS}
+    out.append("")
+    out.append("Means over rounds (job runtime: the mean over every guest "
+               "of the arm's phases; `>=`: a job had not finished and "
+               "counts as the phase's length):")
+    out.append("")
+    out.append("| arm | phases (all jobs done) | host pswpout | host pswpin "
+               "| swap peak (MiB) | job runtime (s) | job OOM restarts "
+               "(total) |")
+    out.append("|---|---|---|---|---|---|---|")
+    for a in ARMS:
+        m = means[a]
+        if m is None:
+            out.append("| %s | 0 | - | - | - | - | - |" % a)
             continue
-        a, f = pair["auto"], pair["fixed"]
-        ra = [g["ms"] for g in a["guests"] if g["ms"] is not None]
-        rf = [g["ms"] for g in f["guests"] if g["ms"] is not None]
-        out.append("")
-        out.append("Round %d, auto against fixed: host swap-out %s, mean "
-                   "job runtime %s, job OOM restarts %d against %d." % (
-                       n, change(a["pswpout"], f["pswpout"]),
-                       change(sum(ra) / len(ra), sum(rf) / len(rf))
-                       if ra and rf else "not comparable (jobs missing)",
-                       sum(max(0, g["oom"]) for g in a["guests"]),
-                       sum(max(0, g["oom"]) for g in f["guests"])))
+        out.append("| %s | %d (%d) | %.0f | %.0f | %.0f | %s%.1f | %d |" % (
+            a, m["phases"], m["done"], m["pswpout"], m["pswpin"],
+            m["swap_peak"], ">=" if m["lower"] else "", m["ms"] / 1000,
+            m["oom"]))
+    for n in sorted({r["n"] for r in rows}):
+        pair = {r["arm"]: r for r in rows if r["n"] == n}
+        a = pair.get("auto")
+        if not a:
+            continue
+        parts = []
+        for b in ("fixed", "fixed-fpr", "mom"):
+            if b not in pair:
+                continue
+            f = pair[b]
+            (ma, la), (mf, lf) = runtime(a), runtime(f)
+            parts.append("against %s: host swap-out %s, mean job runtime "
+                         "(ms) %s%s, job OOM restarts %d against %d" % (
+                             b, change(a["pswpout"], f["pswpout"]),
+                             change(ma, mf),
+                             " (unfinished jobs counted as the phase's "
+                             "length)" if la or lf else "",
+                             ooms(a), ooms(f)))
+        if parts:
+            out.append("")
+            out.append("Round %d, auto %s." % (n, "; ".join(parts)))
+    out.append("")
+    out.append(goal(means))
     return "\n".join(out) + "\n"
+
+
+def pct(a, b, key):
+    if a is None or b is None:
+        return "n/a (arm not measured)"
+    if b[key] == 0:
+        return "n/a (%.0f against 0)" % a[key]
+    return "%s %%" % signed(100.0 * (a[key] - b[key]) / b[key])
+
+
+def signed(v):
+    """v rounded to a whole number with its sign, never "-0"."""
+    t = "%+.0f" % v
+    return "+0" if t == "-0" else t
+
+
+def goal(means):
+    """The one-line summary: auto against each baseline, means over
+    rounds."""
+    a, f = means.get("auto"), means.get("fixed")
+    if a is None or f is None:
+        rt = "n/a (arm not measured)"
+    elif a["lower"] and f["lower"]:
+        rt = "n/a (unfinished jobs in both)"
+    else:
+        rt = "%s%.2f x" % (">=" if a["lower"] else "<=" if f["lower"] else "",
+                           a["ms"] / f["ms"])
+    return ("goal %s: swap-out vs fixed %s, vs fixed+reporting %s, vs MOM "
+            "%s; runtime vs fixed %s; OOM restarts %s" % (
+                os.uname().release, pct(a, f, "pswpout"),
+                pct(a, means.get("fixed-fpr"), "pswpout"),
+                pct(a, means.get("mom"), "pswpout"), rt,
+                "n/a (arm not measured)" if a is None else a["oom"]))
 
 
 def change(new, old):
     if old == 0:
         return "%d against 0" % new
-    return "%+.0f %% (%s against %s)" % (100.0 * (new - old) / old,
-                                        round(new), round(old))
+    return "%s %% (%s against %s)" % (signed(100.0 * (new - old) / old),
+                                     round(new), round(old))
 
 
 def main():
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
+        return 2
+    bad = [a for a in ARMS if a not in ALL_ARMS]
+    if bad or not ARMS or JOB not in ("build", "cache"):
+        print("rfc.py: KAB_RFC_ARMS takes %s (got %s), KAB_RFC_JOB build "
+              "or cache (got %s)" % (",".join(ALL_ARMS), ARMS, JOB),
+              file=sys.stderr)
         return 2
     qemu, kernel, initrd = sys.argv[1:]
     accel = default_accel()
@@ -212,22 +414,25 @@ def main():
         sysfs_write("policy/" + name, value)
     dev = zram_swap()
     say("host MemTotal %d MiB, swap %s %d MiB; %d guests x %d MiB (sum %d "
-        "MiB) under %s; build %d MiB x %d rounds; guest command line +'%s'"
-        "; policy '%s'"
+        "MiB) under %s; job %s: build %d MiB x %d rounds%s; arms %s x %d "
+        "rounds; guest command line +'%s'; policy '%s'"
         % (host_meminfo("MemTotal"), dev, host_meminfo("SwapTotal"),
-           NGUESTS, RAM, NGUESTS * RAM, accel, BUILD_MIB, ROUNDS, APPEND,
-           POLICY or "defaults"))
+           NGUESTS, RAM, NGUESTS * RAM, accel, JOB, BUILD_MIB, ROUNDS,
+           ", cache %d MiB" % CACHE if JOB == "cache" else "",
+           ",".join(ARMS), REPEAT, APPEND, POLICY or "defaults"))
     rows = []
     for n in range(1, REPEAT + 1):
-        for mode in ("auto", "fixed")[::1 if n % 2 else -1]:
+        k = (n - 1) % len(ARMS)
+        for arm in ARMS[k:] + ARMS[:k]:
             try:
-                rows.append(phase(mode, n, qemu, kernel, initrd, accel))
+                rows.append(phase(arm, n, qemu, kernel, initrd, accel))
             except (RuntimeError, OSError) as e:
-                say("%s %d: could not run: %s" % (mode, n, e))
+                say("%s %d: could not run: %s" % (arm, n, e))
             with open(os.path.join(OUT, "rfc.md"), "w") as f:
                 f.write(table(rows))
     subprocess.run(["swapoff", dev])
-    ok = {r["mode"] for r in rows if r["done"]} == {"auto", "fixed"}
+    # A phase whose jobs did not all finish is a figure, not a failure.
+    ok = len(rows) == REPEAT * len(ARMS)
     with open(os.path.join(OUT, "rfc.status"), "w") as f:
         f.write("%d\n" % (0 if ok else 1))
     return 0 if ok else 1

@@ -3,15 +3,19 @@
 #
 # The 2013 automatic-ballooning RFC experiment, scaled down: KAB_RFC_GUESTS
 # (3) nested guests each run a build-like job on an overcommitted test VM
-# with zram swap, with automatic ballooning (kvm_autoballoon) and without
-# (a plain balloon at a fixed size). See rfc.py for the method.
+# with zram swap, under four arms: a fixed balloon, a fixed balloon with
+# free page reporting, oVirt MOM's rules over QMP, and kvm_autoballoon. See
+# rfc.py for the method.
 #
 #   bench/rfc/run.sh [6.1] [6.12]      (default: 6.1)
 #
-# Environment: KAB_RFC_HOST_MEM (test VM MiB, 1536) and the KAB_RFC_* of
-# rfc.py. Writes bench/rfc/results.md; raw output in build/bench/rfc/.
-# Prints figures, asserts nothing about them: fails only if a build or the
-# VM run failed, or a phase could not be measured.
+# Environment: KAB_RFC_HOST_MEM (test VM MiB, 1536), KAB_RFC_VM_TIMEOUT
+# (the test VM's limit, s; default from the arms, rounds and phase timeout)
+# and the KAB_RFC_* of rfc.py (KAB_RFC_ARMS, KAB_RFC_REPEAT, KAB_RFC_JOB,
+# ...). Writes bench/rfc/results.md, keeping the sections of kernels not
+# measured this time; raw output in build/bench/rfc/. Prints figures,
+# asserts nothing about them: fails only if a build or the VM run failed,
+# or an arm could not be measured.
 
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,15 +23,24 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1)
+arms=${KAB_RFC_ARMS:-fixed,fixed-fpr,mom,auto}
+IFS=', ' read -r -a arm_list <<<"$arms"
+phases=$((${#arm_list[@]} * ${KAB_RFC_REPEAT:-3}))
+# Each phase: boots and shuts down (~1 min under TCG) around the job.
+export KAB_RFC_VM_TIMEOUT=${KAB_RFC_VM_TIMEOUT:-$((phases * (${KAB_RFC_TIMEOUT:-480} + 90) + 300))}
+# The page-cache job's sections are "RELEASE (cache)".
+[ "${KAB_RFC_JOB:-build}" = build ] || BENCH_TAG=${KAB_RFC_JOB}
 bench_run rfc KAB_RFC_ 1 "${series[@]}"
 
-bench_results rfc <<-EOT
+BENCH_KEEP=1 bench_results rfc <<-EOT
 	<!-- SPDX-License-Identifier: GPL-2.0 -->
 	# The 2013 automatic-ballooning RFC experiment, scaled down
 
-	Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/rfc/run.sh ${series[*]}\`
+	Generated $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/rfc/run.sh ${series[*]}\`
 	on a $(nproc)-CPU machine shared with other VM runs (load average
-	$(cut -d' ' -f1-3 /proc/loadavg) at the end): expect noise.
+	$(cut -d' ' -f1-3 /proc/loadavg) at the end): expect noise. Each
+	kernel's section says when it was measured and with which job and arms;
+	sections of kernels not rerun are kept from the previous results.md.
 
 	The 2013 automatic-ballooning RFC for QEMU's virtio-balloon ran several
 	guests doing kernel builds on an overcommitted host with swap, with and without automatic
@@ -38,23 +51,39 @@ bench_results rfc <<-EOT
 	  ${KAB_RFC_SWAP:-1024} MiB zram swap device (modprobe zram, zramctl,
 	  mkswap, swapon);
 	- ${KAB_RFC_GUESTS:-3} guests of ${KAB_RFC_RAM:-640} MiB each under nested
-	  KVM, more than the host's RAM in sum;
-	- each guest runs \`build ${KAB_RFC_MIB:-400} ${KAB_RFC_ROUNDS:-10}\` of
-	  kab_guest (a build-like job: each round allocates a pseudo-random
-	  ${KAB_RFC_MIB:-400}/4..${KAB_RFC_MIB:-400} MiB, writes every page four
-	  times and frees it; seeded, the same in every guest and run), all
-	  started at once;
-	- **auto**: \`virtio-balloon-pci,automatic=on\`, kvm_autoballoon with its
-	  policy defaults (vmpressure host source, guest pressure doorbell);
+	  KVM, more than the host's RAM in sum; every guest loads our driver
+	  (virtio_autoballoon, from the initramfs of mkguest.sh) in every arm;
+	- each guest runs a job of kab_guest, all started at once: in sections
+	  without a tag \`build MIB ROUNDS\` (anonymous memory only: each
+	  round allocates a pseudo-random MIB/4..MIB MiB, writes every page four
+	  times and frees it; seeded, the same in every guest and run); in
+	  sections tagged "(cache)" \`build MIB ROUNDS CACHE\`, the same with
+	  page cache, as a kernel build has: it writes CACHE MiB of sources to a
+	  virtio-blk disk backed by QEMU's null-co driver (writes discarded,
+	  reads zeroes: no host memory, no host I/O), then each round reads the
+	  sources back, runs the anonymous round and writes CACHE/2 MiB of
+	  objects, never synced (each section's first line gives the figures);
 	- **fixed**: plain \`virtio-balloon-pci\`, balloon held at a fixed
 	  size (guest size ${KAB_RFC_FIXED:-${KAB_RFC_RAM:-640}} MiB: no balloon);
-	- ${KAB_RFC_REPEAT:-2} rounds of two phases, auto first in odd rounds,
-	  fixed first in even ones, each phase with freshly booted guests.
+	- **fixed-fpr**: the same with \`free-page-reporting=on\`;
+	- **mom**: plain \`virtio-balloon-pci\` driven over QMP by
+	  \`bench/reaction/baseline.py mom ${KAB_RFC_MOM_FLOOR:-160}\` (oVirt MOM's
+	  balloon rules, a ${KAB_MOM_TICK:-10} s tick, guest statistics polled
+	  every 2 s), started once the guests are up;
+	- **auto**: \`virtio-balloon-pci,automatic=on,free-page-reporting=on\`,
+	  kvm_autoballoon with its policy defaults;
+	- KAB_RFC_REPEAT rounds (3 unless set; this invocation:
+	  ${KAB_RFC_REPEAT:-3}) of the arms (KAB_RFC_ARMS, all four unless set;
+	  this invocation: $arms), round n rotated by n - 1 places so that no
+	  arm always goes first, each phase with freshly booted guests.
 
 	Figures: host pswpout/pswpin deltas over the phase (/proc/vmstat,
 	pages), the most swap in use, each job's runtime (\`kabg: built ms=\`)
 	and OOM restarts (the job restarts from scratch when the guest's OOM
-	killer takes it), each guest's balloon when its job ended.
+	killer takes it), each guest's balloon when its job ended. Each
+	kernel's section ends with the goal line, computed by rfc.py from the
+	means over rounds: auto's host swap-out against each other arm, auto's
+	mean job runtime against fixed's, auto's OOM restarts in total.
 
 	Rerun: \`bench/rfc/run.sh [6.1] [6.12]\` (or \`make bench\`);
 	samples every 0.5 s in build/bench/rfc/out-<release>/rfc-*.csv.

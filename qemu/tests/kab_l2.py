@@ -159,11 +159,12 @@ class Qmp:
 class Guest:
     def __init__(self, name, qemu, kernel, initrd, accel, ram=512,
                  automatic=True, floor=0, ceiling=0, weight=100,
-                 device_extra="", append=""):
+                 device_extra="", append="", qemu_extra=()):
         """Start QEMU. automatic=False: a plain virtio-balloon-pci, for
         baselines that drive the balloon over QMP. device_extra: more
         properties of the balloon device (",deflate-on-oom=on"); append:
-        more of the guest kernel's command line."""
+        more of the guest kernel's command line; qemu_extra: more QEMU
+        arguments (a disk)."""
         self.name, self.weight, self.ram = name, weight, ram
         self.qmp_path = "/tmp/kab-e2e-%s.qmp" % name
         self.log = open(os.path.join(OUT, "e2e-guest-%s.log" % name), "w",
@@ -187,6 +188,7 @@ class Guest:
             cmd[-1] += (",automatic=on,auto-floor=%dM,auto-ceiling=%dM,"
                         "auto-weight=%d" % (floor, ceiling, weight))
         cmd[-1] += device_extra
+        cmd += list(qemu_extra)
         self.automatic = automatic
         if os.path.exists(self.qmp_path):
             os.unlink(self.qmp_path)

@@ -17,14 +17,23 @@
  *   build MIB N  a build-like job: N rounds, each allocating a pseudo-random
  *              MIB/4..MIB (seeded, the same in every run), writing every
  *              page four times over, then freeing it; reports when done
+ *   build MIB N CACHE  the same job with page cache, as a kernel build has:
+ *              it first writes CACHE MiB of "sources" to the disk /dev/vda,
+ *              then each round reads all the sources back, runs the round
+ *              above, and writes CACHE/2 MiB of "objects" further on (the
+ *              objects wrap around at the end of the disk); buffered I/O,
+ *              never synced, so the guest's page cache holds it all
  *   off        power off
  * Lines it writes:
  *   kabg: ready ...          once, after the modules are loaded
  *   kabg: insmod PATH: ERR   a module that did not load
  *   kabg: built ms=MS rounds=N oom=N   a build job ended (MS: its runtime)
- *   kabg: s t=MS mt=KB av=KB dem=MIB held=MIB oom=N
+ *   kabg: build failed status=N   a build job with page cache found no
+ *                            disk, or its I/O failed (4, 5)
+ *   kabg: s t=MS mt=KB av=KB dem=MIB held=MIB oom=N bo=N
  *                            the state, every second, and every 250 ms
- *                            while it changes
+ *                            while it changes (bo: the OOM restarts of
+ *                            the current or last build job)
  *
  * The workload is a child process with oom_score_adj 1000 that grows its
  * memory towards the demand in 8 MiB steps and gives it back when the
@@ -168,20 +177,56 @@ static void workload(void)
 	}
 }
 
+/* Write (wr) or read LEN MiB of the disk at MiB OFF, 1 MiB at a time. */
+static void disk_io(int fd, char *buf, unsigned long off, unsigned long len,
+		    int wr)
+{
+	unsigned long i;
+
+	for (i = 0; i < len; i++) {
+		ssize_t n;
+
+		if (wr)
+			memset(buf, (int)(off + i), MIB);
+		n = wr ? pwrite(fd, buf, MIB, (off_t)(off + i) * MIB) :
+			 pread(fd, buf, MIB, (off_t)(off + i) * MIB);
+		if (n != (ssize_t)MIB)
+			_exit(5);
+	}
+}
+
 /* One build job (see "build" above); exits 0 when done. */
-static void build_job(unsigned int mib, unsigned int rounds)
+static void build_job(unsigned int mib, unsigned int rounds,
+		      unsigned int cache)
 {
 	unsigned int seed = 1, r, pass;
-	int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+	unsigned long disk = 0, obj = 0;
+	int dfd = -1, fd = open("/proc/self/oom_score_adj", O_WRONLY);
+	static char buf[MIB];
 
 	if (fd >= 0) {
 		if (write(fd, "1000", 4) < 0)
 			_exit(2);
 		close(fd);
 	}
+	if (cache) {
+		off_t end;
+
+		dfd = open("/dev/vda", O_RDWR | O_CLOEXEC);
+		if (dfd < 0)
+			_exit(4);
+		end = lseek(dfd, 0, SEEK_END);
+		disk = end > 0 ? (unsigned long)(end / MIB) : 0;
+		if (disk < cache + cache / 2 + 1)
+			_exit(4);
+		disk_io(dfd, buf, 0, cache, 1);
+	}
 	for (r = 0; r < rounds; r++) {
 		size_t len, off;
 		char *p;
+
+		if (cache)
+			disk_io(dfd, buf, 0, cache, 0);
 
 		seed = seed * 1103515245 + 12345;
 		len = (mib / 4 + (seed >> 8) % (mib - mib / 4 + 1)) * MIB;
@@ -193,6 +238,12 @@ static void build_job(unsigned int mib, unsigned int rounds)
 			for (off = 0; off < len; off += 4096)
 				p[off] += pass + 1;
 		munmap(p, len);
+		if (cache) {
+			if (cache + obj + cache / 2 > disk)
+				obj = 0;
+			disk_io(dfd, buf, cache + obj, cache / 2, 1);
+			obj += cache / 2;
+		}
 	}
 	_exit(0);
 }
@@ -210,30 +261,32 @@ static pid_t start_workload(void)
 
 static pid_t builder;
 static unsigned long build_start;
-static unsigned int build_mib, build_rounds, build_oom;
+static unsigned int build_mib, build_rounds, build_cache, build_oom;
 
 static void start_build(void)
 {
 	builder = fork();
 	if (builder == 0)
-		build_job(build_mib, build_rounds);
+		build_job(build_mib, build_rounds, build_cache);
 }
 
 static void command(char *line, int *off)
 {
-	unsigned long mib, n;
+	unsigned long mib, n, cache;
 	char *end;
 
 	if (!strncmp(line, "build ", 6)) {
 		errno = 0;
 		mib = strtoul(line + 6, &end, 10);
 		n = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
+		cache = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
 		if (errno || *end || mib < 4 || mib > 65536 || !n ||
-		    n > 100000 || builder) {
+		    n > 100000 || cache > 65536 || builder) {
 			say("kabg: bad command '%s'", line);
 		} else {
 			build_mib = mib;
 			build_rounds = n;
+			build_cache = cache;
 			build_oom = 0;
 			build_start = now_ms();
 			start_build();
@@ -309,6 +362,12 @@ int main(void)
 				say("kabg: built ms=%lu rounds=%u oom=%u",
 				    now_ms() - build_start, build_rounds,
 				    build_oom);
+			} else if (WIFEXITED(status) &&
+				   WEXITSTATUS(status) >= 4) {
+				/* No disk, or its I/O failed: no retry. */
+				builder = 0;
+				say("kabg: build failed status=%d",
+				    WEXITSTATUS(status));
 			} else {
 				/* OOM-killed: the job starts over. */
 				build_oom++;
@@ -331,9 +390,9 @@ int main(void)
 			last_held = sh->held;
 			last_demand = sh->demand;
 			last_report = t;
-			say("kabg: s t=%lu mt=%ld av=%ld dem=%u held=%u oom=%u",
+			say("kabg: s t=%lu mt=%ld av=%ld dem=%u held=%u oom=%u bo=%u",
 			    t, meminfo("MemTotal"), meminfo("MemAvailable"),
-			    last_demand, last_held, oom);
+			    last_demand, last_held, oom, build_oom);
 		}
 	}
 	if (child)

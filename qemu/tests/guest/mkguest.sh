@@ -11,7 +11,8 @@
 # /init loads modules with finit_module() and no flags). The archive holds
 # /init (kab_guest.c, static), the virtio PCI transport modules when that
 # kernel has them as modules (Debian's 6.1 does, 6.12 builds them in), the
-# driver, and /modules listing them in load order.
+# virtio_blk module when it is one, the driver, and /modules listing them
+# in load order.
 
 set -euo pipefail
 
@@ -35,6 +36,29 @@ if [ -n "$dep" ]; then
 	done
 	cp "$moddir/kernel/drivers/virtio/virtio_pci.ko" "$dir/lib/"
 	echo /lib/virtio_pci.ko >>"$dir/modules"
+fi
+# A module of MODDIR (path relative to it, maybe .ko.xz or .ko.zst) into
+# /lib, uncompressed, and onto /modules unless it is there already.
+add_module() {
+	local name=${1##*/}
+
+	case $name in
+	*.ko.xz) name=${name%.xz}; xz -dc "$moddir/$1" >"$dir/lib/$name" ;;
+	*.ko.zst) name=${name%.zst}; zstd -qdc "$moddir/$1" >"$dir/lib/$name" ;;
+	*) cp "$moddir/$1" "$dir/lib/$name" ;;
+	esac
+	grep -qx "/lib/$name" "$dir/modules" || echo "/lib/$name" >>"$dir/modules"
+}
+
+# virtio_blk, for the page-cache build job's disk, when it is a module;
+# its dependencies go first.
+dep=$(grep -E '^kernel/drivers/block/virtio_blk\.ko(\.xz|\.zst)?:' "$moddir/modules.dep" || true)
+if [ -n "$dep" ]; then
+	read -r -a mods <<<"${dep#*:}"
+	for ((i = ${#mods[@]} - 1; i >= 0; i--)); do
+		add_module "${mods[i]}"
+	done
+	add_module "${dep%%:*}"
 fi
 name=${driver##*/}
 case $name in
