@@ -29,7 +29,7 @@ MEASURED = {
                          "job_mean_s": 242.573, "ooms": 0}},
 }
 SOURCE = {"once": "issue 12 (one run, fixed / fixed+FPR / auto)",
-          "r1": "bench/rfc/results.md, round 1"}
+          "r1": "bench/rfc/results.md of commit 47d9817 (2026-11-27), round 1"}
 # Absolute figures: within +-50 % of the measurement. The fixed arm alone
 # spread that much over the 7 fixed phases of bench/rfc/results.md
 # (pswpout 47,257..137,395 pages, mean job 65..147 s).
