@@ -52,12 +52,6 @@ kab_apt_retry() {
 	"$@"
 }
 
-# kab_pkg_installed PKG: true if dpkg has PKG fully installed.
-kab_pkg_installed() {
-	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = \
-		"install ok installed" ]
-}
-
 # kab_pkgs_missing PKG...: print those of PKG... that are not installed.
 # dpkg-query -W exits 1 when it has never heard of a package: that is the
 # answer "missing", not an error. Any other failure is one, and is reported
@@ -156,12 +150,16 @@ kab_kernel_headers() {
 		[ -e "$dir/.done" ] && exit 0
 		rm -rf "$dir/root" "$dir"/*.deb
 		kab_apt_has_lists || kab_apt_update
-		deps=$(apt-cache depends "linux-headers-$rel" 2>/dev/null |
-			sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\).*$/\1/p') || deps=
+		# The -common and linux-kbuild packages it depends on; empty
+		# when apt does not know it (stale lists: update once).
+		header_deps() {
+			apt-cache depends "linux-headers-$rel" 2>/dev/null |
+				sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\).*$/\1/p'
+		}
+		deps=$(header_deps) || deps=
 		if [ -z "$deps" ]; then
 			kab_apt_update
-			deps=$(apt-cache depends "linux-headers-$rel" 2>/dev/null |
-				sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\).*$/\1/p') || deps=
+			deps=$(header_deps) || deps=
 		fi
 		[ -n "$deps" ] ||
 			kab_die "apt knows no linux-headers-$rel (apt-get update, or is the release gone from the archive?)"
