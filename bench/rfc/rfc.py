@@ -24,16 +24,37 @@ Every guest runs our driver (virtio_autoballoon, from the initramfs).
 KAB_RFC_REPEAT rounds (3) of all arms; round n runs the arms rotated by
 n - 1 places, so that no arm always goes first.
 
-The job (KAB_RFC_JOB): build (default) is `build KAB_RFC_MIB KAB_RFC_ROUNDS`
-(400 MiB, 10 rounds: each round allocates 100..400 MiB, writes every page
-four times and frees it), anonymous memory only; cache is `build MIB ROUNDS
-KAB_RFC_CACHE` (128): the same with page cache, on a virtio-blk disk of
-KAB_RFC_DISK MiB (1024) in every guest, backed by QEMU's null-co driver
-(writes discarded, reads zeroes: no host memory, no host I/O): the job
-first writes CACHE MiB of sources, then each round reads them all back and
-writes CACHE/2 MiB of objects, never synced. In each phase every guest
-boots, then all start the job at the same moment. The phase ends when
-every job reported `kabg: built ms=..` (or after KAB_RFC_TIMEOUT s, 480).
+The job (KAB_RFC_JOB), `build MIB ROUNDS [CACHE SEED]` of kab_guest: each
+round allocates MIB/4..MIB MiB (pseudo-random from SEED), writes every page
+four times and frees it; with CACHE it first writes CACHE MiB of "sources"
+to a virtio-blk disk of KAB_RFC_DISK MiB (1024) backed by QEMU's null-co
+driver (writes discarded, reads zeroes: no host memory, no host I/O), then
+each round reads them all back before its allocation and writes CACHE/2 MiB
+of "objects" after it, never synced: page cache, as a kernel build has.
+  rfc    (default) the RFC-like case: guests overcommitted in size whose
+         working sets fit together: `build 160 10 64 SEED`, guest i with
+         seed i + 1, so that their rounds differ and drift apart
+  hard   all guests peak together: `build 400 10`, anonymous memory only,
+         the same seed in every guest
+  cache  hard with page cache: `build 400 10 128`
+KAB_RFC_MIB, KAB_RFC_ROUNDS and KAB_RFC_CACHE override the job's figures.
+In each phase every guest boots, then all start the job at the same moment.
+The phase ends when every job reported `kabg: built ms=..` (or after
+KAB_RFC_TIMEOUT s, 240).
+The oracle's minimum: the host swap-out that a policy knowing every
+working set would still cause, a lower bound. With the guests booted and
+idle, the host could at best hold C = its RAM - what is not on its LRU
+lists (kernel memory: MemTotal - MemFree - Active - Inactive) - its high
+watermarks - the guests' own used memory (MemTotal - MemAvailable in each
+guest: their kernels, hot); everything else (the guests' unused memory,
+the host's processes and page cache, QEMU) could be ballooned, dropped or
+swapped out once beforehand. Round r needs D_r = the sum over guests of
+its allocation + CACHE * 3/2 (sources and this round's objects); a round
+whose D_r exceeds C must push at least D_r - C out on each of its four
+passes over its pages (the best replacement of a loop keeps C and cycles
+the rest). So the minimum is the sum over rounds of 4 * max(0, D_r - C),
+with the rounds of all guests aligned: as they are in hard (one seed, one
+start); in rfc the seeds differ, so the true figure is lower still.
 Figures per phase: host pswpout and pswpin deltas (/proc/vmstat), the
 most host swap in use, each guest's job runtime and the job's OOM restarts,
 the guests' balloons at the end, the module's counters (auto) and the
@@ -65,16 +86,26 @@ from reaction import env, shutdown  # noqa: E402
 NGUESTS = env("KAB_RFC_GUESTS", 3)
 RAM = env("KAB_RFC_RAM", 640)
 FIXED = env("KAB_RFC_FIXED", RAM)
-BUILD_MIB = env("KAB_RFC_MIB", 400)
-ROUNDS = env("KAB_RFC_ROUNDS", 10)
+# Job: (MIB, ROUNDS, CACHE, one seed per guest?)
+JOBS = {"rfc": (160, 10, 64, True), "hard": (400, 10, 0, False),
+        "cache": (400, 10, 128, False)}
+JOB = os.environ.get("KAB_RFC_JOB", "rfc")
+_job = JOBS.get(JOB, JOBS["rfc"])
+BUILD_MIB = env("KAB_RFC_MIB", _job[0])
+ROUNDS = env("KAB_RFC_ROUNDS", _job[1])
+CACHE = env("KAB_RFC_CACHE", _job[2])
+SEEDS = _job[3]
 SWAP = env("KAB_RFC_SWAP", 1024)
-TIMEOUT = env("KAB_RFC_TIMEOUT", 480)
+TIMEOUT = env("KAB_RFC_TIMEOUT", 240)
 REPEAT = env("KAB_RFC_REPEAT", 3)
 MOM_FLOOR = env("KAB_RFC_MOM_FLOOR", 160)
-JOB = os.environ.get("KAB_RFC_JOB", "build")
-CACHE = env("KAB_RFC_CACHE", 128)
+PAGE_KIB = 4
+PASSES = 4
 DISK = env("KAB_RFC_DISK", 1024)
 ALL_ARMS = ("fixed", "fixed-fpr", "mom", "auto")
+# Not in the comparison unless asked for: kvm_autoballoon without free
+# page reporting, to tell the balloon's cost from the reporting's.
+MORE_ARMS = ("auto-nofpr",)
 ARMS = [a for a in os.environ.get("KAB_RFC_ARMS", ",".join(ALL_ARMS))
         .replace(" ", ",").split(",") if a]
 # More guest kernel command line for every arm, e.g. "init_on_alloc=0".
@@ -88,7 +119,7 @@ KAB_COUNTERS = ("inflations", "deflations", "stalls", "host_events_low",
 # Balloon device properties per arm, after virtio-balloon-pci,id=bal
 # (automatic=on and its auto-* come from Guest).
 DEVICE = {"fixed": "", "fixed-fpr": ",free-page-reporting=on", "mom": "",
-          "auto": ",free-page-reporting=on"}
+          "auto": ",free-page-reporting=on", "auto-nofpr": ""}
 DISK_ARGS = ("-blockdev", "driver=null-co,node-name=kabdisk,size=%d,"
              "read-zeroes=on" % (DISK * MIB),
              "-device", "virtio-blk-pci,drive=kabdisk")
@@ -150,6 +181,58 @@ class Mom:
         return alive
 
 
+def job_line(i):
+    """Guest i's job command."""
+    line = "build %d %d" % (BUILD_MIB, ROUNDS)
+    if CACHE or SEEDS:
+        line += " %d" % CACHE
+    if SEEDS:
+        line += " %d" % (i + 1)
+    return line
+
+
+def sizes(seed):
+    """The MiB that each round of a job with this seed allocates: kab_guest's
+    generator, in 32-bit arithmetic."""
+    out = []
+    for _ in range(ROUNDS):
+        seed = (seed * 1103515245 + 12345) & 0xffffffff
+        out.append(BUILD_MIB // 4 + (seed >> 8) %
+                   (BUILD_MIB - BUILD_MIB // 4 + 1))
+    return out
+
+
+def high_watermarks():
+    """MiB: the sum of every zone's high watermark."""
+    pages = 0
+    with open("/proc/zoneinfo") as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 2 and w[0] == "high":
+                pages += int(w[1])
+    return pages * PAGE_KIB // 1024
+
+
+def capacity(guests):
+    """MiB of job memory the host could at best hold (see "The oracle's
+    minimum" above)."""
+    wait_for(lambda: all(g.get("av") > 0 for g in guests), 10)
+    used = sum(g.get("mt") - g.get("av") for g in guests if g.get("av") > 0)
+    lru = host_meminfo("Active") + host_meminfo("Inactive")
+    kernel = host_meminfo("MemTotal") - host_meminfo("MemFree") - lru
+    return host_meminfo("MemTotal") - kernel - high_watermarks() - used
+
+
+def minimum(cap):
+    """The oracle's swap-out (pages), rounds of all guests aligned."""
+    per = [sizes(i + 1 if SEEDS else 1) for i in range(NGUESTS)]
+    mib = 0
+    for r in range(ROUNDS):
+        need = sum(p[r] for p in per) + NGUESTS * (CACHE + CACHE // 2)
+        mib += PASSES * max(0, need - cap)
+    return mib * 1024 // PAGE_KIB
+
+
 def built(g):
     """The job's 'kabg: built ms=.. rounds=.. oom=..' report, as a dict."""
     for line in g.lines:
@@ -163,7 +246,7 @@ def failed(g):
 
 
 def phase(arm, n, qemu, kernel, initrd, accel):
-    auto = arm == "auto"
+    auto = arm.startswith("auto")
     binary = qemu
     if arm == "mom":
         os.environ["KAB_BENCH_QEMU"] = qemu
@@ -171,7 +254,7 @@ def phase(arm, n, qemu, kernel, initrd, accel):
     guests = [Guest("%s%d-%d" % (arm, n, i), binary, kernel, initrd, accel,
                     ram=RAM, automatic=auto, append=APPEND,
                     device_extra=DEVICE[arm],
-                    qemu_extra=DISK_ARGS if JOB == "cache" else ())
+                    qemu_extra=DISK_ARGS if CACHE else ())
               for i in range(NGUESTS)]
     rec = mom = None
     try:
@@ -187,18 +270,17 @@ def phase(arm, n, qemu, kernel, initrd, accel):
                                  FIXED * MIB for g in guests), 120)
         if arm == "mom":
             mom = Mom(guests, n)
-        say("%s %d: %d guests up, host MemAvailable %d MiB, swap used %d MiB"
+        cap = capacity(guests)
+        say("%s %d: %d guests up, host MemAvailable %d MiB, swap used %d "
+            "MiB; the oracle could hold %d MiB of job memory"
             % (arm, n, NGUESTS, host_meminfo("MemAvailable"),
-               host_meminfo("SwapTotal") - host_meminfo("SwapFree")))
+               host_meminfo("SwapTotal") - host_meminfo("SwapFree"), cap))
         rec = Recorder(guests, os.path.join(OUT, "rfc-%s%d.csv" % (arm, n)))
         peak = SwapPeak()
         out0, in0 = vmstat("pswpout"), vmstat("pswpin")
         t0 = time.monotonic()
-        job = "build %d %d" % (BUILD_MIB, ROUNDS)
-        if JOB == "cache":
-            job += " %d" % CACHE
-        for g in guests:
-            g.send(job)
+        for i, g in enumerate(guests):
+            g.send(job_line(i))
         done = wait_for(lambda: all(built(g) or failed(g) for g in guests),
                         TIMEOUT, 1)
         done = done and all(built(g) for g in guests)
@@ -207,6 +289,7 @@ def phase(arm, n, qemu, kernel, initrd, accel):
         row = {"arm": arm, "n": n, "done": bool(done), "secs": secs,
                "pswpout": vmstat("pswpout") - out0,
                "pswpin": vmstat("pswpin") - in0, "swap_peak": peak.peak,
+               "capacity": cap, "minimum": minimum(cap),
                "mom_cmds": None, "guests": []}
         if mom:
             row["mom_cmds"] = mom.cmds
@@ -276,27 +359,34 @@ def arm_means(rows, arm):
 
 
 def table(rows):
-    out = ["Job: `%s`%s; %d guests x %d MiB; arms in this run: %s; "
+    out = ["Job %s: `%s`%s; %d guests x %d MiB; arms in this run: %s; "
            "%d round(s)." % (
-               "build %d %d" % (BUILD_MIB, ROUNDS) +
-               (" %d" % CACHE if JOB == "cache" else ""),
+               JOB, job_line(0) + (", guest i with seed i + 1"
+                                   if SEEDS else ""),
                " (page cache on a %d MiB null-co disk)" % DISK
-               if JOB == "cache" else " (anonymous memory only)",
+               if CACHE else " (anonymous memory only)",
                NGUESTS, RAM, ", ".join(ARMS), REPEAT), "",
+           "The oracle's minimum (see rfc.py): each phase's capacity C "
+           "(MiB of job memory the host could hold) and the swap-out it "
+           "implies, rounds %s." % (
+               "aligned (an upper bound here: the seeds differ)" if SEEDS
+               else "aligned (as they are: one seed, one start)"), "",
         "| phase | all jobs done | wall (s) | host pswpout (pages) | "
         "host pswpin (pages) | swap peak (MiB) | job runtimes (s) | "
-        "job OOM restarts | balloons at end (MiB) | mom commands |",
-        "|---|---|---|---|---|---|---|---|---|---|"]
+        "job OOM restarts | balloons at end (MiB) | mom commands | "
+        "oracle C (MiB) | oracle minimum (pages) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         gs = r["guests"]
-        out.append("| %s %d | %s | %.0f | %d | %d | %d | %s | %s | %s | %s |"
+        out.append("| %s %d | %s | %.0f | %d | %d | %d | %s | %s | %s | %s "
+                   "| %d | %d |"
                    % (r["arm"], r["n"], "yes" if r["done"] else "no",
                       r["secs"], r["pswpout"], r["pswpin"], r["swap_peak"],
                       ", ".join("-" if g["ms"] is None else
                                 "%.1f" % (g["ms"] / 1000) for g in gs),
                       ", ".join(fmt(g["oom"]) for g in gs),
                       ", ".join(str(g["balloon"]) for g in gs),
-                      fmt(r["mom_cmds"])))
+                      fmt(r["mom_cmds"]), r["capacity"], r["minimum"]))
     if any(g["ms"] is None for r in rows for g in r["guests"]):
         out.append("")
         out.append("(A job runtime `-`: the job had not finished when the "
@@ -353,7 +443,7 @@ def table(rows):
             out.append("")
             out.append("Round %d, auto %s." % (n, "; ".join(parts)))
     out.append("")
-    out.append(goal(means))
+    out.append(goal(means, rows))
     return "\n".join(out) + "\n"
 
 
@@ -371,9 +461,9 @@ def signed(v):
     return "+0" if t == "-0" else t
 
 
-def goal(means):
-    """The one-line summary: auto against each baseline, means over
-    rounds."""
+def goal(means, rows):
+    """The one-line summary: auto against each baseline, means over rounds;
+    for the hard job, against the oracle's minimum too."""
     a, f = means.get("auto"), means.get("fixed")
     if a is None or f is None:
         rt = "n/a (arm not measured)"
@@ -382,12 +472,24 @@ def goal(means):
     else:
         rt = "%s%.2f x" % (">=" if a["lower"] else "<=" if f["lower"] else "",
                            a["ms"] / f["ms"])
-    return ("goal %s: swap-out vs fixed %s, vs fixed+reporting %s, vs MOM "
-            "%s; runtime vs fixed %s; OOM restarts %s" % (
-                os.uname().release, pct(a, f, "pswpout"),
-                pct(a, means.get("fixed-fpr"), "pswpout"),
-                pct(a, means.get("mom"), "pswpout"), rt,
-                "n/a (arm not measured)" if a is None else a["oom"]))
+    oom = "n/a (arm not measured)" if a is None else a["oom"]
+    if JOB == "rfc":
+        return ("goal %s: swap-out vs fixed %s, vs fixed+reporting %s, vs "
+                "MOM %s; runtime vs fixed %s; OOM restarts %s" % (
+                    os.uname().release, pct(a, f, "pswpout"),
+                    pct(a, means.get("fixed-fpr"), "pswpout"),
+                    pct(a, means.get("mom"), "pswpout"), rt, oom))
+    least = mean([r["minimum"] for r in rows]) if rows else 0
+    if a is None:
+        vs_min = "n/a (arm not measured)"
+    elif least == 0:
+        vs_min = "n/a (%.0f pages against a minimum of 0)" % a["pswpout"]
+    else:
+        vs_min = "%.2f x" % (a["pswpout"] / least)
+    return ("%s %s: swap-out vs minimum %s, vs fixed+reporting %s; runtime "
+            "vs fixed %s; OOM restarts %s" % (
+                "hard" if JOB == "hard" else JOB, os.uname().release, vs_min,
+                pct(a, means.get("fixed-fpr"), "pswpout"), rt, oom))
 
 
 def change(new, old):
@@ -401,10 +503,10 @@ def main():
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
-    bad = [a for a in ARMS if a not in ALL_ARMS]
-    if bad or not ARMS or JOB not in ("build", "cache"):
-        print("rfc.py: KAB_RFC_ARMS takes %s (got %s), KAB_RFC_JOB build "
-              "or cache (got %s)" % (",".join(ALL_ARMS), ARMS, JOB),
+    bad = [a for a in ARMS if a not in ALL_ARMS + MORE_ARMS]
+    if bad or not ARMS or JOB not in JOBS:
+        print("rfc.py: KAB_RFC_ARMS takes %s (got %s), KAB_RFC_JOB %s "
+              "(got %s)" % (",".join(ALL_ARMS + MORE_ARMS), ARMS, "|".join(JOBS), JOB),
               file=sys.stderr)
         return 2
     qemu, kernel, initrd = sys.argv[1:]
@@ -414,11 +516,12 @@ def main():
         sysfs_write("policy/" + name, value)
     dev = zram_swap()
     say("host MemTotal %d MiB, swap %s %d MiB; %d guests x %d MiB (sum %d "
-        "MiB) under %s; job %s: build %d MiB x %d rounds%s; arms %s x %d "
+        "MiB) under %s; job %s: build %d MiB x %d rounds%s%s; arms %s x %d "
         "rounds; guest command line +'%s'; policy '%s'"
         % (host_meminfo("MemTotal"), dev, host_meminfo("SwapTotal"),
            NGUESTS, RAM, NGUESTS * RAM, accel, JOB, BUILD_MIB, ROUNDS,
-           ", cache %d MiB" % CACHE if JOB == "cache" else "",
+           ", cache %d MiB" % CACHE if CACHE else "",
+           ", seeds 1..%d" % NGUESTS if SEEDS else "",
            ",".join(ARMS), REPEAT, APPEND, POLICY or "defaults"))
     rows = []
     for n in range(1, REPEAT + 1):

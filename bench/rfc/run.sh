@@ -9,10 +9,12 @@
 #
 #   bench/rfc/run.sh [6.1] [6.12]      (default: 6.1)
 #
+# Runs each job of KAB_RFC_JOBS ("rfc hard" unless set: the RFC-like case,
+# whose section ends with the goal line, and the hard one, whose section
+# ends with the hard line; see rfc.py) on each kernel, one test VM each.
 # Environment: KAB_RFC_HOST_MEM (test VM MiB, 1536), KAB_RFC_VM_TIMEOUT
 # (the test VM's limit, s; default from the arms, rounds and phase timeout)
-# and the KAB_RFC_* of rfc.py (KAB_RFC_ARMS, KAB_RFC_REPEAT, KAB_RFC_JOB,
-# ...). Writes bench/rfc/results.md, keeping the sections of kernels not
+# and the KAB_RFC_* of rfc.py (KAB_RFC_ARMS, KAB_RFC_REPEAT, ...). Writes bench/rfc/results.md, keeping the sections of kernels not
 # measured this time; raw output in build/bench/rfc/. Prints figures,
 # asserts nothing about them: fails only if a build or the VM run failed,
 # or an arm could not be measured.
@@ -27,10 +29,13 @@ arms=${KAB_RFC_ARMS:-fixed,fixed-fpr,mom,auto}
 IFS=', ' read -r -a arm_list <<<"$arms"
 phases=$((${#arm_list[@]} * ${KAB_RFC_REPEAT:-3}))
 # Each phase: boots and shuts down (~1 min under TCG) around the job.
-export KAB_RFC_VM_TIMEOUT=${KAB_RFC_VM_TIMEOUT:-$((phases * (${KAB_RFC_TIMEOUT:-480} + 90) + 300))}
-# The page-cache job's sections are "RELEASE (cache)".
-[ "${KAB_RFC_JOB:-build}" = build ] || BENCH_TAG=${KAB_RFC_JOB}
-bench_run rfc KAB_RFC_ 1 "${series[@]}"
+export KAB_RFC_VM_TIMEOUT=${KAB_RFC_VM_TIMEOUT:-$((phases * (${KAB_RFC_TIMEOUT:-240} + 60) + 300))}
+read -r -a jobs <<<"${KAB_RFC_JOBS:-rfc hard}"
+# Each job's sections are "RELEASE (JOB)".
+for job in "${jobs[@]}"; do
+	export KAB_RFC_JOB=$job
+	BENCH_TAG=$job bench_run rfc KAB_RFC_ 1 "${series[@]}"
+done
 
 BENCH_KEEP=1 bench_results rfc <<-EOT
 	<!-- SPDX-License-Identifier: GPL-2.0 -->
@@ -53,16 +58,23 @@ BENCH_KEEP=1 bench_results rfc <<-EOT
 	- ${KAB_RFC_GUESTS:-3} guests of ${KAB_RFC_RAM:-640} MiB each under nested
 	  KVM, more than the host's RAM in sum; every guest loads our driver
 	  (virtio_autoballoon, from the initramfs of mkguest.sh) in every arm;
-	- each guest runs a job of kab_guest, all started at once: in sections
-	  without a tag \`build MIB ROUNDS\` (anonymous memory only: each
-	  round allocates a pseudo-random MIB/4..MIB MiB, writes every page four
-	  times and frees it; seeded, the same in every guest and run); in
-	  sections tagged "(cache)" \`build MIB ROUNDS CACHE\`, the same with
-	  page cache, as a kernel build has: it writes CACHE MiB of sources to a
-	  virtio-blk disk backed by QEMU's null-co driver (writes discarded,
-	  reads zeroes: no host memory, no host I/O), then each round reads the
-	  sources back, runs the anonymous round and writes CACHE/2 MiB of
-	  objects, never synced (each section's first line gives the figures);
+	- each guest runs a job of kab_guest, \`build MIB ROUNDS [CACHE SEED]\`,
+	  all started at once: each round allocates a pseudo-random MIB/4..MIB
+	  MiB (from SEED), writes every page four times and frees it; with CACHE
+	  it first writes CACHE MiB of sources to a virtio-blk disk backed by
+	  QEMU's null-co driver (writes discarded, reads zeroes: no host memory,
+	  no host I/O), then each round reads the sources back before its
+	  allocation and writes CACHE/2 MiB of objects after it, never synced:
+	  page cache, as a kernel build has. Two jobs, a section each:
+	  - **rfc**, the RFC's case: guests overcommitted in size whose working
+	    sets fit together, \`build 160 10 64 SEED\`, guest i with seed i + 1
+	    (their rounds differ and drift apart); its section ends with the
+	    goal line;
+	  - **hard**: \`build 400 10\`, anonymous memory only, the same seed in
+	    every guest, so that all peak together, beyond what the host holds;
+	    its section ends with the hard line, against the oracle's minimum
+	    (the swap-out a policy knowing every working set would still cause;
+	    how rfc.py computes it is in its docstring and each section);
 	- **fixed**: plain \`virtio-balloon-pci\`, balloon held at a fixed
 	  size (guest size ${KAB_RFC_FIXED:-${KAB_RFC_RAM:-640}} MiB: no balloon);
 	- **fixed-fpr**: the same with \`free-page-reporting=on\`;
@@ -75,15 +87,19 @@ BENCH_KEEP=1 bench_results rfc <<-EOT
 	- KAB_RFC_REPEAT rounds (3 unless set; this invocation:
 	  ${KAB_RFC_REPEAT:-3}) of the arms (KAB_RFC_ARMS, all four unless set;
 	  this invocation: $arms), round n rotated by n - 1 places so that no
-	  arm always goes first, each phase with freshly booted guests.
+	  arm always goes first, each phase with freshly booted guests; a
+	  phase ends when every job is done or after \`KAB_RFC_TIMEOUT\`
+	  (${KAB_RFC_TIMEOUT:-240} s), unfinished jobs then counting as the
+	  phase's length.
 
 	Figures: host pswpout/pswpin deltas over the phase (/proc/vmstat,
 	pages), the most swap in use, each job's runtime (\`kabg: built ms=\`)
 	and OOM restarts (the job restarts from scratch when the guest's OOM
-	killer takes it), each guest's balloon when its job ended. Each
-	kernel's section ends with the goal line, computed by rfc.py from the
-	means over rounds: auto's host swap-out against each other arm, auto's
-	mean job runtime against fixed's, auto's OOM restarts in total.
+	killer takes it), each guest's balloon when its job ended. The goal
+	and hard lines are computed by rfc.py from the means over rounds:
+	auto's host swap-out against each other arm (and the oracle's
+	minimum), auto's mean job runtime against fixed's, auto's OOM restarts
+	in total.
 
 	Rerun: \`bench/rfc/run.sh [6.1] [6.12]\` (or \`make bench\`);
 	samples every 0.5 s in build/bench/rfc/out-<release>/rfc-*.csv.

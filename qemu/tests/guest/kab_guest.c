@@ -23,6 +23,9 @@
  *              above, and writes CACHE/2 MiB of "objects" further on (the
  *              objects wrap around at the end of the disk); buffered I/O,
  *              never synced, so the guest's page cache holds it all
+ *   build MIB N CACHE SEED  the same with another seed of the round sizes
+ *              (1 above; CACHE may be 0): guests with different seeds do
+ *              not peak together
  *   off        power off
  * Lines it writes:
  *   kabg: ready ...          once, after the modules are loaded
@@ -44,6 +47,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -197,9 +201,9 @@ static void disk_io(int fd, char *buf, unsigned long off, unsigned long len,
 
 /* One build job (see "build" above); exits 0 when done. */
 static void build_job(unsigned int mib, unsigned int rounds,
-		      unsigned int cache)
+		      unsigned int cache, unsigned int seed)
 {
-	unsigned int seed = 1, r, pass;
+	unsigned int r, pass;
 	unsigned long disk = 0, obj = 0;
 	int dfd = -1, fd = open("/proc/self/oom_score_adj", O_WRONLY);
 	static char buf[MIB];
@@ -261,18 +265,19 @@ static pid_t start_workload(void)
 
 static pid_t builder;
 static unsigned long build_start;
-static unsigned int build_mib, build_rounds, build_cache, build_oom;
+static unsigned int build_mib, build_rounds, build_cache, build_seed;
+static unsigned int build_oom;
 
 static void start_build(void)
 {
 	builder = fork();
 	if (builder == 0)
-		build_job(build_mib, build_rounds, build_cache);
+		build_job(build_mib, build_rounds, build_cache, build_seed);
 }
 
 static void command(char *line, int *off)
 {
-	unsigned long mib, n, cache;
+	unsigned long mib, n, cache, seed;
 	char *end;
 
 	if (!strncmp(line, "build ", 6)) {
@@ -280,13 +285,16 @@ static void command(char *line, int *off)
 		mib = strtoul(line + 6, &end, 10);
 		n = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
 		cache = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
+		seed = *end == ' ' ? strtoul(end + 1, &end, 10) : 1;
 		if (errno || *end || mib < 4 || mib > 65536 || !n ||
-		    n > 100000 || cache > 65536 || builder) {
+		    n > 100000 || cache > 65536 || seed > UINT_MAX ||
+		    builder) {
 			say("kabg: bad command '%s'", line);
 		} else {
 			build_mib = mib;
 			build_rounds = n;
 			build_cache = cache;
+			build_seed = seed;
 			build_oom = 0;
 			build_start = now_ms();
 			start_build();
