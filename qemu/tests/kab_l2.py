@@ -231,6 +231,16 @@ class Guest:
     def attr(self, name):
         return int(sysfs("vms/%d/%s" % (self.vm_id, name)))
 
+    def need_keep(self):
+        """The policy's view of the guest, MiB: its need, and need +
+        reserve (what host pressure leaves it); "" while unknown or for a
+        guest without automatic=on."""
+        try:
+            need = self.attr("need_pages") // PPM
+            return need, need + self.attr("reserve_pages") // PPM
+        except (OSError, ValueError, TypeError):
+            return "", ""
+
     def target(self):
         """The balloon target, MiB."""
         return self.attr("target_pages") // PPM
@@ -264,7 +274,8 @@ class Recorder:
         cols = ["t", "host_free", "host_avail", "host_pgscan", "hog"]
         for g in guests:
             cols += [g.name + "_" + c for c in
-                     ("target", "actual", "memtotal", "demand", "held")]
+                     ("target", "actual", "memtotal", "demand", "held",
+                      "need", "keep")]
         self.f.write(",".join(cols) + "\n")
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -282,14 +293,15 @@ class Recorder:
                 except (OSError, ValueError, TypeError):
                     tgt = act = ""
                 row += [tgt, act, g.get("mt"), g.get("dem"), g.get("held")]
+                row += list(g.need_keep())
             self.f.write(",".join(str(x) for x in row) + "\n")
             if LIVE and time.monotonic() >= next_live:
                 next_live = time.monotonic() + LIVE
                 print("#   %6.1fs  host free %4d MiB, hog %4d | %s" % (
                     row[0], row[1], row[4], " | ".join(
                         "%s: allowed %s, MemTotal %s, holds %s of %s" %
-                        (g.name, row[5 + 5 * i], row[7 + 5 * i],
-                         row[9 + 5 * i], row[8 + 5 * i])
+                        (g.name, row[5 + 7 * i], row[7 + 7 * i],
+                         row[9 + 7 * i], row[8 + 7 * i])
                         for i, g in enumerate(self.guests))), flush=True)
             time.sleep(0.5)
 

@@ -6,8 +6,10 @@
 #   qemu/tests/plot-e2e.sh SAMPLES_CSV OUT_PNG [TITLE]
 #
 # One panel per guest (memory the module allows it, what the balloon
-# actually left it, its MemTotal, and its workload's demand and held
-# memory) and one of the host's free memory and its hog. Needs gnuplot.
+# actually left it, its MemTotal, its workload's demand and held memory,
+# and the policy's view of it: its need, and need + reserve, which host
+# pressure leaves it) and one of the host's free memory and its hog.
+# Needs gnuplot.
 
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '4,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
@@ -33,8 +35,12 @@ guest_panel() {
 		"$csv" "$(col "${g}_memtotal")"
 	printf '"%s" using 1:%s with steps lw 2 lc rgb "black" title "workload demand", ' \
 		"$csv" "$(col "${g}_demand")"
-	printf '"%s" using 1:%s with lines lc rgb "blue" title "workload holds"\n' \
+	printf '"%s" using 1:%s with lines lc rgb "blue" title "workload holds", ' \
 		"$csv" "$(col "${g}_held")"
+	printf '"%s" using 1:%s with lines lc rgb "gray40" title "need (policy: recent peak of use)", ' \
+		"$csv" "$(col "${g}_need")"
+	printf '"%s" using 1:%s with lines dt 3 lw 2 lc rgb "magenta" title "need + reserve (host pressure leaves it that)"\n' \
+		"$csv" "$(col "${g}_keep")"
 }
 
 {

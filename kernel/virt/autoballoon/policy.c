@@ -53,6 +53,10 @@
  *   the reserve lowers the target at once by the gap, from the balloon's
  *   actual size, with no doorbell needed (a stock driver's figures are
  *   enough), and blocks inflation as critical guest pressure does.
+ * - Growing. A report whose used memory rose by grow_percent of the size
+ *   or more since the one before makes the guest growing: no host event
+ *   inflates it for grow_hold_ms after that, at any host level, and its
+ *   reserve for the deflation above counts that rise once more.
  * - Sighted and blind. A VM is sighted when its figures (with available
  *   memory) are younger than stats_stale_ms and its VMM has reported the
  *   balloon's size; else blind. A blind VM never gets more of a host
@@ -214,6 +218,12 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 	KAB_TUNABLE("stats_stale_ms", stats_stale_ms,
 		    0, KAB_MAX_MS, 5000, "ms",
 		    "a guest's figures older than this no longer count"),
+	KAB_TUNABLE("grow_percent", grow_percent,
+		    0, 100, 1, "percent",
+		    "a rise of a guest's use between two reports, in percent of size, that makes it growing"),
+	KAB_TUNABLE("grow_hold_ms", grow_hold_ms,
+		    0, KAB_MAX_MS, 5000, "ms",
+		    "no host inflation of a guest this long after its use rose"),
 	KAB_TUNABLE("host_available_percent", host_available_percent,
 		    0, 100, 10, "percent",
 		    "host memory that should stay available, in percent of host RAM"),
@@ -418,6 +428,9 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->host_flags = 0;
 	vm->uncooperative = false;
 	vm->need_pages = 0;
+	vm->used_pages = 0;
+	vm->rise_pages = 0;
+	vm->grow_ns = KAB_POLICY_NEVER;
 	vm->stats_ns = KAB_POLICY_NEVER;
 	vm->stats_balloon_pages = 0;
 	vm->reserve_ns = KAB_POLICY_NEVER;
@@ -442,7 +455,7 @@ u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns)
 /* ---- what a guest can spare ---- */
 
 /* What a guest keeps available above its need. */
-static u64 kab_reserve(const struct kab_policy_params *p,
+u64 kab_policy_reserve(const struct kab_policy_params *p,
 		       const struct kab_policy_vm *vm)
 {
 	return max_t(u64, vm->wmark_pages,
@@ -481,7 +494,9 @@ static bool kab_sighted(const struct kab_policy_params *p,
  * VMM that never reported the balloon's size counts it as used), or the
  * committed memory when the guest reports it and it is larger. The need
  * is the recent peak of it: it follows a rise at once and falls toward a
- * lower use with the time constant need_decay_ms.
+ * lower use with the time constant need_decay_ms. A rise since the report
+ * before by grow_percent of the size or more makes the guest growing: the
+ * rise is kept (rise_pages, else 0) and its time (grow_ns).
  */
 static void kab_read_figures(const struct kab_policy_params *p,
 			     struct kab_policy_vm *vm)
@@ -497,6 +512,15 @@ static void kab_read_figures(const struct kab_policy_params *p,
 			used = vm->total_pages - balloon - g->available_pages;
 		if (kab_has(vm, KAB_GUEST_STAT_COMMITTED))
 			used = max_t(u64, used, g->committed_pages);
+		vm->rise_pages = 0;
+		if (p->grow_percent && vm->stats_ns != KAB_POLICY_NEVER &&
+		    g->reported_ns > vm->stats_ns &&
+		    used >= vm->used_pages +
+			    kab_percent_of(vm->total_pages, p->grow_percent)) {
+			vm->rise_pages = used - vm->used_pages;
+			vm->grow_ns = g->reported_ns;
+		}
+		vm->used_pages = used;
 		if (used >= vm->need_pages || vm->stats_ns == KAB_POLICY_NEVER ||
 		    !p->need_decay_ms || g->reported_ns < vm->stats_ns) {
 			vm->need_pages = used;
@@ -534,7 +558,7 @@ static void kab_figures_limits(const struct kab_policy_params *p,
 {
 	const struct kab_policy_guest *g = &vm->guest;
 	u64 keep_cache = kab_percent_of(vm->total_pages, p->cache_keep_percent);
-	u64 hold = vm->need_pages + kab_reserve(p, vm), top, base;
+	u64 hold = vm->need_pages + kab_policy_reserve(p, vm), top, base;
 
 	limit[KAB_SPLIT_FREE] = 0;
 	limit[KAB_SPLIT_CACHE] = 0;
@@ -676,7 +700,12 @@ bool kab_policy_guest_stats(const struct kab_policy_params *p,
 	    !kab_figures_fresh(p, vm, now_ns))
 		return false;
 	vm->reserve_ns = vm->stats_ns;
-	reserve = kab_reserve(p, vm);
+	/*
+	 * A guest whose use rose since its last report may rise as much
+	 * again before the next one: it is under its reserve already when
+	 * its available memory is under reserve + rise.
+	 */
+	reserve = kab_policy_reserve(p, vm) + vm->rise_pages;
 	if (vm->guest.available_pages >= reserve)
 		return false;
 
@@ -736,6 +765,12 @@ static u32 kab_host_eligible(const struct kab_policy_params *p,
 	u64 block;
 
 	if (rule == KAB_INFLATE_NO)
+		return sighted;
+	/*
+	 * A growing guest needs what it has, and more: taking it now only
+	 * makes it wait for a deflation. At every host level.
+	 */
+	if (sighted && kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms))
 		return sighted;
 	if (critical)
 		goto backoff;

@@ -74,6 +74,9 @@ struct kab_policy_params {
 	u64 reserve_percent;
 	u64 cache_keep_percent;
 	u64 stats_stale_ms;
+	/* A guest whose use is rising keeps what it has. */
+	u64 grow_percent;
+	u64 grow_hold_ms;
 	/* The host's deficit, and VMs the policy cannot see into. */
 	u64 host_available_percent;
 	u64 blind_step_percent;
@@ -203,6 +206,9 @@ struct kab_policy_vm {
 	/* What the guest needs, from its figures. */
 	u64 wmark_pages;	/* the guest's high watermark, from its size */
 	u64 need_pages;		/* recent peak of used or committed memory */
+	u64 used_pages;		/* used memory at the last report read */
+	u64 rise_pages;		/* how much it rose since the one before */
+	u64 grow_ns;		/* last report that rose by grow_percent */
 	u64 stats_ns;		/* reported_ns of the figures last read */
 	u64 stats_balloon_pages; /* the balloon when they were read */
 	u64 reserve_ns;		/* last report checked against the reserve */
@@ -224,6 +230,13 @@ void kab_policy_defaults(struct kab_policy_params *p);
  */
 int kab_policy_vm_init(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 now_ns);
+
+/*
+ * What the guest keeps available above its need: the larger of its high
+ * watermark and reserve_percent of its size. For sysfs reserve_pages.
+ */
+u64 kab_policy_reserve(const struct kab_policy_params *p,
+		       const struct kab_policy_vm *vm);
 
 /*
  * The largest balloon the guest's last figures allow (both rounds of what

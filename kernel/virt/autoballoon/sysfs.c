@@ -403,7 +403,21 @@ static ssize_t spare_limit_pages_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%llu\n", limit);
 }
 
+static ssize_t reserve_pages_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	struct kab_vm *vm = kab_vm_of(kobj);
+	u64 reserve;
+
+	mutex_lock(&kab_lock);
+	reserve = kab_policy_reserve(&kab_params, &vm->pol);
+	mutex_unlock(&kab_lock);
+	return sysfs_emit(buf, "%llu\n", reserve);
+}
+
 static struct kobj_attribute kab_vm_attr_need_pages = __ATTR_RO(need_pages);
+static struct kobj_attribute kab_vm_attr_reserve_pages =
+	__ATTR_RO(reserve_pages);
 static struct kobj_attribute kab_vm_attr_spare_limit_pages =
 	__ATTR_RO(spare_limit_pages);
 
@@ -482,6 +496,7 @@ static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_memcg.attr,
 	&kab_vm_attr_psi_trigger.attr,
 	&kab_vm_attr_need_pages.attr,
+	&kab_vm_attr_reserve_pages.attr,
 	&kab_vm_attr_spare_limit_pages.attr,
 	&kab_vm_attr_guest_available_pages.attr,
 	&kab_vm_attr_guest_free_pages.attr,

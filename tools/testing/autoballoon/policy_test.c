@@ -68,6 +68,8 @@ static void defaults_no_timers(void)
 	 * their events: let them take whole steps.
 	 */
 	params.blind_step_percent = 100;
+	/* Nor does a rise of use make a guest growing, unless a test asks. */
+	params.grow_percent = 0;
 }
 
 /* No caps or minimum getting in the way of exact step arithmetic. */
@@ -1333,6 +1335,90 @@ static bool test_deflate_at_once_below_reserve(void)
 	return true;
 }
 
+/* A guest whose use rises keeps what it has, at every host level. */
+static bool test_growing_guest_is_not_inflated(void)
+{
+	struct kab_policy_vm a, b, *both[2] = { &a, &b };
+	struct kab_policy_host h = host_at(0);
+	u64 step = G_TOTAL / 100;	/* grow_percent 1 */
+
+	defaults_no_timers();
+	no_caps();
+	params.grow_percent = 1;
+	params.grow_hold_ms = 5000;
+	a = mksighted(120000, 120000, 0, 1);
+	b = mksighted(120000, 120000, 0, 1);
+	/* A's use rises by two steps in one report: growing. B's does not. */
+	report(&a, 120000 - 2 * step, 120000 - 2 * step, 0, T0 + SEC);
+	report(&b, 120000, 120000, 0, T0 + SEC);
+	EXPECT_U64(a.grow_ns, T0 + SEC);
+	EXPECT_U64(a.rise_pages, 2 * step);
+	EXPECT_U64(b.grow_ns, KAB_POLICY_NEVER);
+	EXPECT_U64(b.rise_pages, 0);
+	/* Host critical: B alone inflates. */
+	EXPECT_U64(hostev(&h, both, 2, KAB_LEVEL_CRITICAL, T0 + 2 * SEC), 1);
+	EXPECT_U64(a.target_pages, 0);
+	EXPECT(b.target_pages > 0, "B was not inflated");
+	kab_policy_actual(&params, &b, b.target_pages, T0 + 2 * SEC + 1);
+	/* A rise under one step does not count, nor make A growing again. */
+	report(&a, 120000 - 3 * step + 1, 120000 - 3 * step + 1, 0,
+	       T0 + 3 * SEC);
+	EXPECT_U64(a.rise_pages, 0);
+	EXPECT_U64(a.grow_ns, T0 + SEC);
+	EXPECT_U64(hostev(&h, &both[0], 1, KAB_LEVEL_CRITICAL, T0 + 4 * SEC),
+		   0);
+	/* grow_hold_ms after its last rise A may inflate again. */
+	EXPECT_U64(hostev(&h, &both[0], 1, KAB_LEVEL_CRITICAL,
+			  T0 + 6 * SEC + 1), 1);
+	EXPECT(a.target_pages > 0, "A was not inflated after the hold");
+	/* grow_percent 0: no guest is ever growing. */
+	params.grow_percent = 0;
+	report(&b, 60000, 60000, 0, T0 + 7 * SEC);
+	EXPECT_U64(b.rise_pages, 0);
+	EXPECT_U64(b.grow_ns, KAB_POLICY_NEVER);
+	return true;
+}
+
+/*
+ * A growing guest is under its reserve as soon as another rise like its
+ * last would take it there: it gets the difference back at once.
+ */
+static bool test_reserve_counts_the_rise(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	/* A host deficit of 20000 pages under host_available_percent 10. */
+	struct kab_policy_host h = host_at(262144 / 10 - 20000);
+	u64 reserve;
+
+	defaults_no_timers();
+	no_caps();
+	params.grow_percent = 1;
+	vm = mksighted(34192, 34192, 0, 1);
+	reserve = reserve_of(&vm);
+	EXPECT_U64(reserve, 8192);
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + SEC), 1);
+	EXPECT_U64(vm.target_pages, 20000);
+	kab_policy_actual(&params, &vm, 20000, T0 + SEC + 1);
+	/* The same use, 6000 above the reserve: nothing. */
+	EXPECT(!report(&vm, reserve + 6000, 0, 0, T0 + 2 * SEC),
+	       "deflated above the reserve");
+	/* Use rises by 5000: 1000 above the reserve, 4000 under it + rise. */
+	EXPECT(report(&vm, reserve + 1000, 0, 0, T0 + 3 * SEC),
+	       "no deflation for a rise toward the reserve");
+	EXPECT_U64(vm.target_pages, 16000);
+	EXPECT_U64(vm.reason, KAB_REASON_GUEST_PRESSURE);
+	/* The same figures without grow_percent: the plain reserve. */
+	params.grow_percent = 0;
+	vm = mksighted(34192, 34192, 0, 1);
+	hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + SEC);
+	kab_policy_actual(&params, &vm, 20000, T0 + SEC + 1);
+	report(&vm, reserve + 6000, 0, 0, T0 + 2 * SEC);
+	EXPECT(!report(&vm, reserve + 1000, 0, 0, T0 + 3 * SEC),
+	       "deflated above the plain reserve");
+	EXPECT_U64(vm.target_pages, 20000);
+	return true;
+}
+
 static bool test_stock_driver_figures_alone(void)
 {
 	struct kab_policy_vm vm, *one = &vm;
@@ -1528,6 +1614,8 @@ static const struct policy_test tests[] = {
 	TEST(test_host_deficit_sizes_inflation),
 	TEST(test_step_caps_bound_the_deficit_share),
 	TEST(test_deflate_at_once_below_reserve),
+	TEST(test_growing_guest_is_not_inflated),
+	TEST(test_reserve_counts_the_rise),
 	TEST(test_stock_driver_figures_alone),
 	TEST(test_stale_or_missing_figures_are_blind),
 	TEST(test_blind_never_gets_more_than_sighted),
