@@ -7,7 +7,7 @@
 # per kernel, with nested guests under nested KVM. See reaction.py for the
 # method.
 #
-#   bench/reaction/run.sh [6.1] [6.12]      (default: 6.1)
+#   bench/reaction/run.sh [6.1] [6.12]      (default: both)
 #
 # Environment: KAB_BENCH_TRIALS (5 per mode), KAB_BENCH_HOST_MEM (test VM
 # MiB, 1536), and the KAB_BENCH_* of reaction.py.
@@ -21,10 +21,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
 series=("$@")
-[ ${#series[@]} -gt 0 ] || series=(6.1)
+[ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
 bench_run reaction KAB_BENCH_ 0 "${series[@]}"
 
-bench_results reaction <<-EOT
+BENCH_KEEP=1 bench_results reaction <<-EOT
 	<!-- SPDX-License-Identifier: GPL-2.0 -->
 	# Reaction latency: kvm_autoballoon vs userspace balloon daemons
 
