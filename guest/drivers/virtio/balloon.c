@@ -151,28 +151,81 @@ enum vab_fill {
 };
 
 /*
+ * The order of the free blocks inflation takes whole: a pageblock (2 MiB on
+ * x86-64), or less where a pageblock is more than one request carries.
+ */
+static unsigned int vab_block_order(void)
+{
+	unsigned int order = pageblock_order;
+
+	while (order && (VAB_UNITS_PER_PAGE << order) > VAB_BATCH_UNITS)
+		order--;
+	return order;
+}
+
+/*
+ * A free block of 2^@order pages, split into single pages for the balloon,
+ * or NULL when the allocator has none free: no reclaim, no compaction and
+ * no kswapd for it, that is what the single pages are for.
+ */
+static struct page *vab_alloc_block(unsigned int order)
+{
+	gfp_t gfp = (balloon_mapping_gfp_mask() | __GFP_NOMEMALLOC |
+		     __GFP_NORETRY | __GFP_NOWARN) & ~__GFP_RECLAIM;
+	struct page *page = alloc_pages(gfp, order);
+
+	if (page)
+		split_page(page, order);
+	return page;
+}
+
+/*
  * Move up to @units 4 KiB units into the balloon. Returns the units moved;
  * *@end says why the batch ended.
+ *
+ * While the allocator has whole free blocks (vab_block_order()), the
+ * balloon takes them whole, and single pages only after that. A balloon
+ * taken page by page cuts the guest's free blocks apart: its huge pages
+ * (the guest's transparent huge pages, the host's that back it, whose 4 KiB
+ * discards split them) and free page reporting, which reports whole blocks
+ * only, then lose them for as long as the balloon holds the pages.
  *
  * Balloon frame numbers are 32 bits wide (16 TiB of 4 KiB units). A page
  * above that limit is set aside rather than put back at once, where the
  * allocator would hand out the same page again, and the batch goes on with
  * the next one; the pages set aside return to the allocator when the batch
  * is done. After VAB_UNREACHABLE_TRIES of them in one batch the allocator
- * is taken to have nothing addressable left.
+ * is taken to have nothing addressable left. A block above the limit ends
+ * the taking of blocks for the batch.
  */
 static unsigned int vab_inflate(struct vab_balloon *vb, unsigned int units,
 				enum vab_fill *end)
 {
 	unsigned int nr = min(units, VAB_BATCH_UNITS) / VAB_UNITS_PER_PAGE;
 	bool keep_count = vab_has(vb, VAB_F_DEFLATE_ON_OOM);
-	unsigned int got = 0, skipped = 0;
+	unsigned int order = vab_block_order(), block = 1U << order;
+	unsigned int got = 0, skipped = 0, blocks = 0, i;
 	struct page *page, *next;
+	bool whole = order > 0;
 	LIST_HEAD(unreachable);
 	LIST_HEAD(batch);
 
 	*end = VAB_FILL_DONE;
 	while (got < nr) {
+		if (whole && nr - got >= block) {
+			page = vab_alloc_block(order);
+			if (page && vab_page_addressable(page + block - 1)) {
+				for (i = 0; i < block; i++)
+					balloon_page_push(&batch, page + i);
+				got += block;
+				blocks++;
+				continue;
+			}
+			if (page)
+				for (i = 0; i < block; i++)
+					__free_page(page + i);
+			whole = false;
+		}
 		page = balloon_page_alloc();
 		if (!page) {
 			*end = VAB_FILL_STARVED;
@@ -211,6 +264,7 @@ static unsigned int vab_inflate(struct vab_balloon *vb, unsigned int units,
 	vab_tell_device(vb, vb->inflate_vq);
 	vb->units += got * VAB_UNITS_PER_PAGE;
 	vb->inflated += got * VAB_UNITS_PER_PAGE;
+	vb->inflated_blocks += blocks;
 	mutex_unlock(&vb->lock);
 	return got * VAB_UNITS_PER_PAGE;
 }
@@ -749,6 +803,7 @@ static ssize_t units_show(struct device *dev, struct device_attribute *a,
 static DEVICE_ATTR_RO(units);
 
 static VAB_U64_ATTR(inflated, inflated);
+static VAB_U64_ATTR(inflated_blocks, inflated_blocks);
 static VAB_U64_ATTR(deflated, deflated);
 static VAB_U64_ATTR(oom_deflated, oom_deflated);
 static VAB_U64_ATTR(oom_notifications, oom_notifications);
@@ -759,6 +814,7 @@ static VAB_U64_ATTR(reported, reported);
 static struct attribute *vab_balloon_attrs[] = {
 	&dev_attr_units.attr,
 	&vab_attr_inflated.attr.attr,
+	&vab_attr_inflated_blocks.attr.attr,
 	&vab_attr_deflated.attr.attr,
 	&vab_attr_oom_deflated.attr.attr,
 	&vab_attr_oom_notifications.attr.attr,

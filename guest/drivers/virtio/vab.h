@@ -21,8 +21,12 @@
 
 /* 4 KiB device units per guest page. */
 #define VAB_UNITS_PER_PAGE	(1U << (PAGE_SHIFT - VAB_UNIT_SHIFT))
-/* Most 4 KiB units one inflate or deflate request carries. */
-#define VAB_BATCH_UNITS		256
+/*
+ * Most 4 KiB units one inflate or deflate request carries: 2 MiB, a whole
+ * pageblock of x86-64, so that one request can take a free block whole
+ * (see vab_inflate()).
+ */
+#define VAB_BATCH_UNITS		512
 
 enum vab_level_index {
 	VAB_LOW,
@@ -120,6 +124,8 @@ struct vab_pressure {
  *
  * Counters for sysfs (u64, written under @lock):
  * @inflated, @deflated: 4 KiB units moved into / out of the balloon.
+ * @inflated_blocks: free blocks of 2^vab_block_order() pages inflation
+ *		took whole (their units count in @inflated too).
  * @oom_deflated: 4 KiB units given back by the OOM notifier.
  * @oom_notifications: calls of the OOM notifier (global OOM only).
  * @migrated:	balloon pages moved by compaction.
@@ -156,6 +162,7 @@ struct vab_balloon {
 	struct page_reporting_dev_info reporting;
 
 	u64 inflated;
+	u64 inflated_blocks;
 	u64 deflated;
 	u64 oom_deflated;
 	u64 oom_notifications;

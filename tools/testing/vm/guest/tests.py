@@ -694,7 +694,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(18)
+    tap = Tap(19)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -722,6 +722,12 @@ def suite_balloon():
            % (base, now, base - (step_mib << 10),
               read(dev + "/balloon/units")))
     tap.note("inflated %d MiB in %.2f s" % (step_mib, secs))
+    # An idle guest has whole free blocks: the balloon takes them whole
+    # and leaves the guest's (and the host's) huge pages in one piece.
+    blocks = int(read(dev + "/balloon/inflated_blocks"))
+    tap.ok(blocks * 512 >= units * 9 // 10,
+           "inflate: an idle guest's balloon comes in whole 2 MiB blocks",
+           "%d blocks of 2 MiB for %d MiB" % (blocks, step_mib))
     actual = qmp("query-balloon")["actual"]
     tap.ok(actual == ram - (step_mib << 20),
            "inflate: query-balloon agrees",
