@@ -62,7 +62,9 @@
  *   balloon's size; else blind. A blind VM never gets more of a host
  *   event than the least any sighted VM of the event got (nothing when
  *   one got nothing), and alone at most blind_step_percent of its capped
- *   step.
+ *   step. Figures that went stale still bound it (the limit above, and
+ *   growing): they are the best the policy knows of the guest, and a
+ *   guest too busy to report is no better off for being squeezed.
  *
  * On top of that:
  * - Spreading. With the host's figures, a host event reclaims the host's
@@ -222,7 +224,7 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    0, 100, 1, "percent",
 		    "a rise of a guest's use between two reports, in percent of size, that makes it growing"),
 	KAB_TUNABLE("grow_hold_ms", grow_hold_ms,
-		    0, KAB_MAX_MS, 5000, "ms",
+		    0, KAB_MAX_MS, 2000, "ms",
 		    "no host inflation of a guest this long after its use rose"),
 	KAB_TUNABLE("host_available_percent", host_available_percent,
 		    0, 100, 10, "percent",
@@ -476,6 +478,13 @@ static bool kab_figures_fresh(const struct kab_policy_params *p,
 		return false;
 	return !p->stats_stale_ms ||
 	       kab_recent(now_ns, vm->guest.reported_ns, p->stats_stale_ms);
+}
+
+/* Has the guest ever reported figures with available memory? */
+static bool kab_has_figures(const struct kab_policy_vm *vm)
+{
+	return vm->stats_ns != KAB_POLICY_NEVER &&
+	       kab_has(vm, KAB_GUEST_STAT_AVAILABLE);
 }
 
 /*
@@ -768,9 +777,12 @@ static u32 kab_host_eligible(const struct kab_policy_params *p,
 		return sighted;
 	/*
 	 * A growing guest needs what it has, and more: taking it now only
-	 * makes it wait for a deflation. At every host level.
+	 * makes it wait for a deflation. At every host level, and on the
+	 * last figures when they went stale since (a guest too busy to
+	 * answer is no better off for it).
 	 */
-	if (sighted && kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms))
+	if (kab_has_figures(vm) &&
+	    kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms))
 		return sighted;
 	if (critical)
 		goto backoff;
@@ -788,17 +800,21 @@ backoff:
 }
 
 /*
- * How far each round may take @vm's balloon, into vm->host_limit[] (the
- * blind round's limit is that of the cache round for a sighted VM, of no
- * round for the others). Returns the largest.
+ * How far each round may take @vm's balloon, into vm->host_limit[].
+ * Figures that went stale still bound a blind VM: the blind round's limit
+ * is that of the cache round for any VM that ever reported, of no round
+ * for the others. Returns the largest.
  */
 static u64 kab_round_limits(const struct kab_policy_params *p,
 			    struct kab_policy_vm *vm, u64 now_ns)
 {
 	u64 limit = kab_inflate_limit(p, vm, now_ns);
 
-	if (!(vm->host_flags & KAB_HOST_SIGHTED))
+	if (!kab_has_figures(vm)) {
+		vm->host_limit[KAB_SPLIT_FREE] = limit;
+		vm->host_limit[KAB_SPLIT_CACHE] = limit;
 		return limit;
+	}
 	kab_figures_limits(p, vm, vm->host_limit);
 	vm->host_limit[KAB_SPLIT_FREE] =
 		min_t(u64, limit, vm->host_limit[KAB_SPLIT_FREE]);
@@ -807,12 +823,11 @@ static u64 kab_round_limits(const struct kab_policy_params *p,
 	return vm->host_limit[KAB_SPLIT_CACHE];
 }
 
-static u64 kab_round_limit(const struct kab_policy_params *p,
-			   const struct kab_policy_vm *vm,
-			   enum kab_split_round round, u64 now_ns)
+static u64 kab_round_limit(const struct kab_policy_vm *vm,
+			   enum kab_split_round round)
 {
 	if (round == KAB_SPLIT_BLIND)
-		return kab_inflate_limit(p, vm, now_ns);
+		return vm->host_limit[KAB_SPLIT_CACHE];
 	return vm->host_limit[round];
 }
 
@@ -828,7 +843,7 @@ static u64 kab_round_limit(const struct kab_policy_params *p,
 static void kab_split(const struct kab_policy_params *p,
 		      struct kab_policy_vm **vms, unsigned int nr,
 		      enum kab_split_round round, u64 *pool, u64 level_step,
-		      u64 blind_cap, u64 now_ns)
+		      u64 blind_cap)
 {
 	bool blind = round == KAB_SPLIT_BLIND;
 	u64 total_score = 0, left = *pool, share, cap, room, step, at;
@@ -843,7 +858,7 @@ static void kab_split(const struct kab_policy_params *p,
 		    !(vm->host_flags & KAB_HOST_SIGHTED) != blind)
 			continue;
 		at = vm->target_pages + vm->host_taken;
-		limit = kab_round_limit(p, vm, round, now_ns);
+		limit = kab_round_limit(vm, round);
 		if (at >= limit)
 			continue;
 		score = (u64)vm->weight *
@@ -863,7 +878,7 @@ static void kab_split(const struct kab_policy_params *p,
 		if (!vm->host_score)
 			continue;
 		at = vm->target_pages + vm->host_taken;
-		room = kab_round_limit(p, vm, round, now_ns) - at;
+		room = kab_round_limit(vm, round) - at;
 		cap = kab_max_step(p, vm);
 		if (blind)
 			cap = min_t(u64, blind_cap,
@@ -956,8 +971,8 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 		return 0;
 
 	if (nr_sighted) {
-		kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0, now_ns);
-		kab_split(p, vms, nr, KAB_SPLIT_CACHE, &pool, step, 0, now_ns);
+		kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0);
+		kab_split(p, vms, nr, KAB_SPLIT_CACHE, &pool, step, 0);
 	}
 
 	/*
@@ -970,8 +985,7 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 			if (vms[i]->host_flags & KAB_HOST_SIGHTED)
 				blind_cap = min_t(u64, blind_cap,
 						  vms[i]->host_taken);
-		kab_split(p, vms, nr, KAB_SPLIT_BLIND, &pool, step, blind_cap,
-			  now_ns);
+		kab_split(p, vms, nr, KAB_SPLIT_BLIND, &pool, step, blind_cap);
 	}
 
 	for (i = 0; i < nr; i++) {

@@ -1419,6 +1419,34 @@ static bool test_reserve_counts_the_rise(void)
 	return true;
 }
 
+/* Figures that went stale still bound a VM, and still show it growing. */
+static bool test_stale_figures_still_bound(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = { 0 };	/* no host figures: steps */
+	u64 step = G_TOTAL / 100;
+
+	defaults_no_timers();
+	no_caps();
+	params.stats_stale_ms = 5000;
+	vm = mksighted(120000, 120000, 0, 1);
+	/* 10 s later the figures are stale: blind, yet not past them. */
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 10 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 120000 - reserve_of(&vm));
+	/* Growing at its last report, then silent: no inflation. */
+	params.grow_percent = 1;
+	params.grow_hold_ms = 5000;
+	params.stats_stale_ms = 500;
+	vm = mksighted(120000, 120000, 0, 1);
+	report(&vm, 120000 - 2 * step, 120000 - 2 * step, 0, T0 + SEC);
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 2 * SEC), 0);
+	EXPECT_U64(vm.target_pages, 0);
+	/* Once the hold is over, the stale figures bound it again. */
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 7 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 120000 - 2 * step - reserve_of(&vm));
+	return true;
+}
+
 static bool test_stock_driver_figures_alone(void)
 {
 	struct kab_policy_vm vm, *one = &vm;
@@ -1616,6 +1644,7 @@ static const struct policy_test tests[] = {
 	TEST(test_deflate_at_once_below_reserve),
 	TEST(test_growing_guest_is_not_inflated),
 	TEST(test_reserve_counts_the_rise),
+	TEST(test_stale_figures_still_bound),
 	TEST(test_stock_driver_figures_alone),
 	TEST(test_stale_or_missing_figures_are_blind),
 	TEST(test_blind_never_gets_more_than_sighted),
