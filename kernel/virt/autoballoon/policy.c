@@ -54,17 +54,20 @@
  *   actual size, with no doorbell needed (a stock driver's figures are
  *   enough), and blocks inflation as critical guest pressure does.
  * - Growing. A report whose used memory rose by grow_percent of the size
- *   or more since the one before makes the guest growing: no host event
- *   inflates it for grow_hold_ms after that, at any host level, and its
- *   reserve for the deflation above counts that rise once more.
+ *   or more since the one before makes the guest growing for grow_hold_ms,
+ *   at any host level: it keeps its free memory (its growth takes that
+ *   first, and taking it now would only make it wait for a deflation) and
+ *   another rise like its last above need + reserve; only page cache
+ *   above its keep may go. Its reserve for the deflation above counts
+ *   that rise once more too.
  * - Sighted and blind. A VM is sighted when its figures (with available
  *   memory) are younger than stats_stale_ms and its VMM has reported the
  *   balloon's size; else blind. A blind VM never gets more of a host
  *   event than the least any sighted VM of the event got (nothing when
  *   one got nothing), and alone at most blind_step_percent of its capped
- *   step. Figures that went stale still bound it (the limit above, and
- *   growing): they are the best the policy knows of the guest, and a
- *   guest too busy to report is no better off for being squeezed.
+ *   step. Figures that went stale still bound it (the limits above,
+ *   growing included): they are the best the policy knows of the guest,
+ *   and a guest too busy to report is no better off for being squeezed.
  *
  * On top of that:
  * - Spreading. With the host's figures, a host event reclaims the host's
@@ -560,22 +563,29 @@ enum kab_split_round {
  * report plus the free memory above the guest's high watermark
  * (limit[KAB_SPLIT_FREE]) and the page cache above cache_keep_percent
  * (limit[KAB_SPLIT_CACHE], with the free memory). Anonymous memory is
- * never counted: the policy does not know whether the guest can swap.
+ * never counted: the policy does not know whether the guest can swap. A
+ * @growing guest keeps its free memory, which its growth takes first, and
+ * another rise like its last above need + reserve: only its page cache
+ * may go.
  */
 static void kab_figures_limits(const struct kab_policy_params *p,
-			       const struct kab_policy_vm *vm, u64 *limit)
+			       const struct kab_policy_vm *vm, bool growing,
+			       u64 *limit)
 {
 	const struct kab_policy_guest *g = &vm->guest;
 	u64 keep_cache = kab_percent_of(vm->total_pages, p->cache_keep_percent);
 	u64 hold = vm->need_pages + kab_policy_reserve(p, vm), top, base;
 
+	if (growing)
+		hold += vm->rise_pages;
 	limit[KAB_SPLIT_FREE] = 0;
 	limit[KAB_SPLIT_CACHE] = 0;
 	if (hold >= vm->total_pages)
 		return;
 	top = vm->total_pages - hold;
 	base = vm->stats_balloon_pages;
-	if (kab_has(vm, KAB_GUEST_STAT_FREE) && g->free_pages > vm->wmark_pages)
+	if (!growing && kab_has(vm, KAB_GUEST_STAT_FREE) &&
+	    g->free_pages > vm->wmark_pages)
 		base += g->free_pages - vm->wmark_pages;
 	limit[KAB_SPLIT_FREE] = min_t(u64, top, base);
 	if (kab_has(vm, KAB_GUEST_STAT_CACHE) && g->cache_pages > keep_cache)
@@ -591,7 +601,7 @@ u64 kab_policy_spare_limit(const struct kab_policy_params *p,
 	if (vm->stats_ns == KAB_POLICY_NEVER ||
 	    !kab_has(vm, KAB_GUEST_STAT_AVAILABLE))
 		return KAB_POLICY_UNKNOWN;
-	kab_figures_limits(p, vm, limit);
+	kab_figures_limits(p, vm, false, limit);
 	return min_t(u64, limit[KAB_SPLIT_CACHE], kab_max_target(vm));
 }
 
@@ -775,15 +785,6 @@ static u32 kab_host_eligible(const struct kab_policy_params *p,
 
 	if (rule == KAB_INFLATE_NO)
 		return sighted;
-	/*
-	 * A growing guest needs what it has, and more: taking it now only
-	 * makes it wait for a deflation. At every host level, and on the
-	 * last figures when they went stale since (a guest too busy to
-	 * answer is no better off for it).
-	 */
-	if (kab_has_figures(vm) &&
-	    kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms))
-		return sighted;
 	if (critical)
 		goto backoff;
 	if (kab_recent(now_ns, vm->last_inflate_ns, p->cooldown_ms))
@@ -815,7 +816,9 @@ static u64 kab_round_limits(const struct kab_policy_params *p,
 		vm->host_limit[KAB_SPLIT_CACHE] = limit;
 		return limit;
 	}
-	kab_figures_limits(p, vm, vm->host_limit);
+	kab_figures_limits(p, vm,
+			   kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms),
+			   vm->host_limit);
 	vm->host_limit[KAB_SPLIT_FREE] =
 		min_t(u64, limit, vm->host_limit[KAB_SPLIT_FREE]);
 	vm->host_limit[KAB_SPLIT_CACHE] =

@@ -1379,6 +1379,31 @@ static bool test_growing_guest_is_not_inflated(void)
 	return true;
 }
 
+/* A growing guest gives up page cache above its keep, not free memory. */
+static bool test_growing_guest_gives_cache_only(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = { 0 };	/* no host figures: steps */
+	u64 step = G_TOTAL / 100, keep = G_TOTAL * 5 / 100;
+
+	defaults_no_timers();
+	no_caps();
+	params.grow_percent = 1;
+	params.grow_hold_ms = 5000;
+	vm = mksighted(120000, 100000, 20000, 1);
+	/* Use rises by two steps, out of free memory: growing. */
+	report(&vm, 120000 - 2 * step, 100000 - 2 * step, 20000, T0 + SEC);
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 2 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 20000 - keep);
+	kab_policy_actual(&params, &vm, vm.target_pages, T0 + 2 * SEC + 1);
+	/* The hold over, free memory above the watermark (1212) goes too. */
+	report(&vm, 120000 - 2 * step - (20000 - keep),
+	       100000 - 2 * step, keep, T0 + 8 * SEC);
+	EXPECT_U64(hostev(&h, &one, 1, KAB_LEVEL_CRITICAL, T0 + 9 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 20000 - keep + 100000 - 2 * step - 1212);
+	return true;
+}
+
 /*
  * A growing guest is under its reserve as soon as another rise like its
  * last would take it there: it gets the difference back at once.
@@ -1643,6 +1668,7 @@ static const struct policy_test tests[] = {
 	TEST(test_step_caps_bound_the_deficit_share),
 	TEST(test_deflate_at_once_below_reserve),
 	TEST(test_growing_guest_is_not_inflated),
+	TEST(test_growing_guest_gives_cache_only),
 	TEST(test_reserve_counts_the_rise),
 	TEST(test_stale_figures_still_bound),
 	TEST(test_stock_driver_figures_alone),
