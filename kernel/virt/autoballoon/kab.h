@@ -98,7 +98,6 @@ struct kab_vm {
 extern struct mutex kab_lock;
 extern struct list_head kab_vms;
 extern unsigned int kab_nr_vms;
-extern unsigned int kab_max_vms;
 extern unsigned int kab_tick_ms;
 extern struct kab_policy_params kab_params;
 extern struct workqueue_struct *kab_wq;
@@ -110,6 +109,11 @@ void kab_vm_guest_to_policy(struct kab_vm *vm);
 void kab_vm_guest_figures(struct kab_vm *vm, struct kab_policy_guest *out);
 void kab_host_measure(struct kab_policy_host *host);
 struct kab_vm *kab_vm_find(u32 id);
+struct kab_policy_vm **kab_vms_scratch(void);
+unsigned int kab_vms_max(void);
+int kab_vms_set_max(unsigned int max);
+int kab_vms_init(void);
+void kab_vms_exit(void);
 void kab_tick_start(void);
 void kab_tick_stop(void);
 

@@ -24,14 +24,12 @@
 
 /*
  * kab_lock serialises the VM list, every VM's policy state, the policy
- * parameters and the module limits below. It is a mutex: it is only taken
- * in process context (ioctls, sysfs, work items), never in a wake-up
- * callback.
+ * parameters and the module limits. It is a mutex: it is only taken in
+ * process context (ioctls, sysfs, work items), never in a wake-up callback.
  */
 DEFINE_MUTEX(kab_lock);
 LIST_HEAD(kab_vms);
 unsigned int kab_nr_vms;
-unsigned int kab_max_vms = KAB_DEFAULT_MAX_VMS;
 unsigned int kab_tick_ms = KAB_DEFAULT_TICK_MS;
 struct kab_policy_params kab_params;
 struct workqueue_struct *kab_wq;
@@ -179,13 +177,22 @@ static int __init kab_init(void)
 
 	kab_policy_defaults(&kab_params);
 
-	kab_wq = alloc_workqueue("kvm_autoballoon", WQ_UNBOUND, 0);
+	/*
+	 * The host pressure response runs on this queue: it must make
+	 * progress when reclaim needs it, so it has a rescuer.
+	 */
+	kab_wq = alloc_workqueue("kvm_autoballoon", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				 0);
 	if (!kab_wq)
 		return -ENOMEM;
 
-	ret = kab_sysfs_init();
+	ret = kab_vms_init();
 	if (ret)
 		goto err_destroy_wq;
+
+	ret = kab_sysfs_init();
+	if (ret)
+		goto err_vms;
 
 	/* A source that cannot start leaves the module working without it. */
 	ret = kab_sources_init(kab_kobj);
@@ -203,6 +210,8 @@ err_sources:
 	kab_sources_exit();
 err_sysfs:
 	kab_sysfs_exit();
+err_vms:
+	kab_vms_exit();
 err_destroy_wq:
 	destroy_workqueue(kab_wq);
 	return ret;
@@ -215,6 +224,7 @@ static void __exit kab_exit(void)
 	kab_tick_stop();
 	kab_sources_exit();
 	kab_sysfs_exit();
+	kab_vms_exit();
 	destroy_workqueue(kab_wq);
 }
 

@@ -131,15 +131,10 @@ int kab_host_report(const struct kab_host_report *r)
 	if (scope == KAB_SCOPE_GLOBAL && r->source != KAB_SRC_INJECT)
 		kab_host_measure(&host);
 
+	/* Nothing here allocates: this runs when memory is shortest. */
 	mutex_lock(&kab_lock);
-	if (scope != KAB_SCOPE_VM) {
-		pols = kmalloc_array(max(kab_nr_vms, 1U), sizeof(*pols),
-				     GFP_KERNEL);
-		if (!pols) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
+	if (scope != KAB_SCOPE_VM)
+		pols = kab_vms_scratch();
 	list_for_each_entry(vm, &kab_vms, node) {
 		if (!kab_vm_in_scope(vm, scope, r))
 			continue;
@@ -169,8 +164,6 @@ int kab_host_report(const struct kab_host_report *r)
 	}
 out:
 	mutex_unlock(&kab_lock);
-	if (pols != &one)
-		kfree(pols);
 	return ret;
 }
 

@@ -72,9 +72,11 @@ struct kab_host_report {
 };
 
 /*
- * Hand one event to the policy. Process context, may sleep, takes kab_lock.
- * Return: 0; -EINVAL for a bad level or scope; -ENOENT for an unknown
- * VM id; -ENOMEM.
+ * Hand one event to the policy. Process context, may sleep, takes kab_lock;
+ * allocates nothing, so it works when the host is shortest of memory.
+ * Return: 0; -EINVAL for a bad level, source or scope (a caller's bug);
+ * -ENOENT for an unknown VM id (for KAB_SCOPE_VM only: the VM may be
+ * going away).
  */
 int kab_host_report(const struct kab_host_report *r);
 

@@ -183,6 +183,7 @@ static void kab_psi_work(struct work_struct *work)
 	};
 	bool fire = false;
 	__poll_t mask;
+	int ret;
 
 	mutex_lock(&bind->lock);
 	/* Before start the event stays set in the trigger, for start. */
@@ -202,8 +203,12 @@ out:
 	if (!fire)
 		return;
 	r.level = bind->level ? bind->level : READ_ONCE(kab_psi_level);
+	ret = kab_host_report(&r);
 	/* -ENOENT: the VM is being released; the event has nobody to go to. */
-	kab_host_report(&r);
+	if (ret == -ENOENT && bind->scope == KAB_SCOPE_VM)
+		return;
+	WARN_ONCE(ret, "PSI event of scope %d refused: %d\n", bind->scope,
+		  ret);
 }
 
 /* ---- bind and unbind ---- */

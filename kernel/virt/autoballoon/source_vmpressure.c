@@ -252,6 +252,18 @@ static unsigned int kab_vmp_level(unsigned long scanned,
 	return KAB_LEVEL_LOW;
 }
 
+/*
+ * Global and memcg events cannot name a missing VM and the core allocates
+ * nothing: a refusal is a bug, not a condition to live with.
+ */
+static void kab_vmp_report(const struct kab_host_report *r)
+{
+	int ret = kab_host_report(r);
+
+	WARN_ONCE(ret, "vmpressure event of scope %d refused: %d\n", r->scope,
+		  ret);
+}
+
 static void kab_vmp_evaluate(struct work_struct *work)
 {
 	struct kab_host_report r = { .source = KAB_SRC_VMPRESSURE };
@@ -263,7 +275,7 @@ static void kab_vmp_evaluate(struct work_struct *work)
 	if (atomic_xchg(&kab_vmp_global_prio, 0)) {
 		r.level = KAB_LEVEL_CRITICAL;
 		r.scope = KAB_SCOPE_GLOBAL;
-		kab_host_report(&r);
+		kab_vmp_report(&r);
 	}
 
 	r.scope = KAB_SCOPE_MEMCG;
@@ -280,7 +292,7 @@ static void kab_vmp_evaluate(struct work_struct *work)
 		if (r.level == KAB_LEVEL_NONE)
 			continue;
 		r.memcg = w->memcg;
-		kab_host_report(&r);
+		kab_vmp_report(&r);
 	}
 	mutex_unlock(&kab_vmp_lock);
 }

@@ -70,14 +70,19 @@ static ssize_t kab_store_uint(const char *buf, unsigned int *val,
 static ssize_t max_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(kab_max_vms));
+	return sysfs_emit(buf, "%u\n", kab_vms_max());
 }
 
+/* -ENOMEM when the host events' scratch cannot grow to @max VMs. */
 static ssize_t max_vms_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	ssize_t ret = kab_store_uint(buf, &kab_max_vms, 1, KAB_LIMIT_MAX_VMS);
+	unsigned int v;
+	int ret;
 
+	if (kstrtouint(buf, 0, &v) || v < 1 || v > KAB_LIMIT_MAX_VMS)
+		return -EINVAL;
+	ret = kab_vms_set_max(v);
 	return ret ? ret : count;
 }
 

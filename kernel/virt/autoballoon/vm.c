@@ -79,6 +79,19 @@
 
 static DEFINE_IDA(kab_vm_ida);
 
+/* Most VMs that may register (sysfs max_vms). Under kab_lock. */
+static unsigned int kab_max_vms = KAB_DEFAULT_MAX_VMS;
+
+/*
+ * The policy takes a host event's VMs as an array. kab_host_report() runs
+ * when the host is short of memory and must not allocate, so the array is
+ * allocated whenever max_vms grows, with one slot per VM that may
+ * register, and never shrinks: kab_nr_vms <= kab_max_vms <=
+ * kab_scratch_len. Under kab_lock.
+ */
+static struct kab_policy_vm **kab_scratch;
+static unsigned int kab_scratch_len;
+
 /* ---- guest-pressure eventfds ---- */
 
 static void kab_bind_shutdown(struct work_struct *work)
@@ -292,6 +305,59 @@ struct kab_vm *kab_vm_find(u32 id)
 		if (vm->id == id)
 			return vm;
 	return NULL;
+}
+
+/* Under kab_lock: room for every registered VM, for kab_host_report(). */
+struct kab_policy_vm **kab_vms_scratch(void)
+{
+	lockdep_assert_held(&kab_lock);
+	return kab_scratch;
+}
+
+unsigned int kab_vms_max(void)
+{
+	return READ_ONCE(kab_max_vms);
+}
+
+/*
+ * Set max_vms. Lowering it below the VMs registered only refuses new ones.
+ * Returns 0, or -ENOMEM when the scratch array cannot grow (nothing
+ * changed then).
+ */
+int kab_vms_set_max(unsigned int max)
+{
+	struct kab_policy_vm **new = NULL, **old = NULL;
+
+	if (max > READ_ONCE(kab_scratch_len)) {
+		new = kvcalloc(max, sizeof(*new), GFP_KERNEL);
+		if (!new)
+			return -ENOMEM;
+	}
+	mutex_lock(&kab_lock);
+	if (new && max > kab_scratch_len) {
+		old = kab_scratch;
+		kab_scratch = new;
+		WRITE_ONCE(kab_scratch_len, max);
+		new = NULL;
+	}
+	WRITE_ONCE(kab_max_vms, max);
+	mutex_unlock(&kab_lock);
+	kvfree(new);
+	kvfree(old);
+	return 0;
+}
+
+int kab_vms_init(void)
+{
+	return kab_vms_set_max(KAB_DEFAULT_MAX_VMS);
+}
+
+/* Every VM file pins the module: no VM is left. */
+void kab_vms_exit(void)
+{
+	kvfree(kab_scratch);
+	kab_scratch = NULL;
+	kab_scratch_len = 0;
 }
 
 /* ---- the per-VM file ---- */
