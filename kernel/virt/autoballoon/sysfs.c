@@ -10,7 +10,7 @@
  *   inject_host_pressure write "LEVEL" or "LEVEL VMID" (root only)
  *   policy/<tunable>	 one file per entry of kab_policy_tunables[]
  *   sources/		 host pressure sources (source.c)
- *   vms/<id>/		 one directory per registered VM
+ *   vms/<id>/		 one directory per registered VM (root only)
  *
  * Writes are validated completely before anything changes: a bad value
  * (not a number, out of range, or too large to parse) returns -EINVAL and
@@ -267,7 +267,19 @@ static void kab_policy_sysfs_exit(void)
 	kfree(kab_policy_attrs);
 }
 
-/* ---- vms/<id>/ ---- */
+/*
+ * ---- vms/<id>/ ----
+ *
+ * Every file here is root only (0400). A directory describes one tenant's
+ * VM to the host's administrator: who runs it (owner_pid), where it sits
+ * in the cgroup tree (memcg), how much memory its guest uses and caches
+ * (guest_*, need_pages, spare_limit_pages) and when it is under pressure
+ * (the event counters, targets and reasons, which follow the guest's
+ * activity: a side channel for a neighbour). A VMM reads its own VM
+ * through its own fd (KAB_VM_GET_STATS) and needs none of it; the
+ * host-wide files above stay world readable.
+ */
+#define KAB_VM_ATTR(_name)	__ATTR_RO_MODE(_name, 0400)
 
 static struct kab_vm *kab_vm_of(struct kobject *kobj)
 {
@@ -286,7 +298,7 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 	mutex_unlock(&kab_lock);					\
 	return sysfs_emit(buf, "%llu\n", val);				\
 }									\
-static struct kobj_attribute kab_vm_attr_##_name = __ATTR_RO(_name)
+static struct kobj_attribute kab_vm_attr_##_name = KAB_VM_ATTR(_name)
 
 KAB_VM_ATTR_U64(total_pages, vm->pol.total_pages);
 KAB_VM_ATTR_U64(floor_pages, vm->pol.floor_pages);
@@ -320,7 +332,8 @@ static ssize_t last_reason_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%s\n", kab_reason_name(reason));
 }
 
-static struct kobj_attribute kab_vm_attr_last_reason = __ATTR_RO(last_reason);
+static struct kobj_attribute kab_vm_attr_last_reason =
+	KAB_VM_ATTR(last_reason);
 
 /* Host pressure: the last event that concerned this VM, and its sources. */
 static ssize_t host_last_level_show(struct kobject *kobj,
@@ -366,7 +379,7 @@ static ssize_t guest_##_name##_pages_show(struct kobject *kobj,	\
 	return sysfs_emit(buf, "%llu\n", g._name##_pages);		\
 }									\
 static struct kobj_attribute kab_vm_attr_guest_##_name##_pages =	\
-	__ATTR_RO(guest_##_name##_pages)
+	KAB_VM_ATTR(guest_##_name##_pages)
 
 KAB_VM_ATTR_GUEST(available, KAB_GUEST_STAT_AVAILABLE);
 KAB_VM_ATTR_GUEST(free, KAB_GUEST_STAT_FREE);
@@ -420,11 +433,11 @@ static ssize_t reserve_pages_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%llu\n", reserve);
 }
 
-static struct kobj_attribute kab_vm_attr_need_pages = __ATTR_RO(need_pages);
+static struct kobj_attribute kab_vm_attr_need_pages = KAB_VM_ATTR(need_pages);
 static struct kobj_attribute kab_vm_attr_reserve_pages =
-	__ATTR_RO(reserve_pages);
+	KAB_VM_ATTR(reserve_pages);
 static struct kobj_attribute kab_vm_attr_spare_limit_pages =
-	__ATTR_RO(spare_limit_pages);
+	KAB_VM_ATTR(spare_limit_pages);
 
 /* Milliseconds since the last update, or "never". */
 static ssize_t guest_stats_age_ms_show(struct kobject *kobj,
@@ -451,9 +464,9 @@ static ssize_t guest_stats_updates_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute kab_vm_attr_guest_stats_age_ms =
-	__ATTR_RO(guest_stats_age_ms);
+	KAB_VM_ATTR(guest_stats_age_ms);
 static struct kobj_attribute kab_vm_attr_guest_stats_updates =
-	__ATTR_RO(guest_stats_updates);
+	KAB_VM_ATTR(guest_stats_updates);
 
 /* vm->memcg and vm->psi outlive the VM's sysfs directory. */
 static ssize_t memcg_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -469,11 +482,12 @@ static ssize_t psi_trigger_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute kab_vm_attr_host_last_level =
-	__ATTR_RO(host_last_level);
+	KAB_VM_ATTR(host_last_level);
 static struct kobj_attribute kab_vm_attr_host_last_source =
-	__ATTR_RO(host_last_source);
-static struct kobj_attribute kab_vm_attr_memcg = __ATTR_RO(memcg);
-static struct kobj_attribute kab_vm_attr_psi_trigger = __ATTR_RO(psi_trigger);
+	KAB_VM_ATTR(host_last_source);
+static struct kobj_attribute kab_vm_attr_memcg = KAB_VM_ATTR(memcg);
+static struct kobj_attribute kab_vm_attr_psi_trigger =
+	KAB_VM_ATTR(psi_trigger);
 
 static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_total_pages.attr,
