@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/spinlock.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -18,6 +19,7 @@
 #include "source.h"
 
 #define KAB_DEFAULT_MAX_VMS	1024
+#define KAB_DEFAULT_MAX_VMS_PER_USER	256
 #define KAB_LIMIT_MAX_VMS	65536
 #define KAB_DEFAULT_TICK_MS	1000
 
@@ -59,6 +61,8 @@ struct kab_vm {
 	struct list_head node;		/* on kab_vms, under kab_lock */
 	u32 id;
 	pid_t owner_pid;
+	kuid_t owner_uid;		/* euid of the registering process */
+	bool privileged;		/* it had CAP_SYS_ADMIN */
 
 	/* Under kab_lock. */
 	struct kab_policy_vm pol;
@@ -112,6 +116,8 @@ struct kab_vm *kab_vm_find(u32 id);
 struct kab_policy_vm **kab_vms_scratch(void);
 unsigned int kab_vms_max(void);
 int kab_vms_set_max(unsigned int max);
+unsigned int kab_vms_max_per_user(void);
+void kab_vms_set_max_per_user(unsigned int max);
 int kab_vms_init(void);
 void kab_vms_exit(void);
 void kab_tick_start(void);

@@ -5,6 +5,8 @@
  *   version		 ABI version (read only)
  *   nr_vms		 registered VMs (read only)
  *   max_vms		 most VMs that may register; 1..65536, default 1024
+ *   max_vms_per_user	 most VMs one user without CAP_SYS_ADMIN may have
+ *			 registered; 1..65536, default 256
  *   tick_ms		 period of stall detection and relaxing, in
  *			 milliseconds; 10..60000, default 1000
  *   inject_host_pressure write "LEVEL" or "LEVEL VMID" (root only)
@@ -86,6 +88,24 @@ static ssize_t max_vms_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return ret ? ret : count;
 }
 
+static ssize_t max_vms_per_user_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", kab_vms_max_per_user());
+}
+
+static ssize_t max_vms_per_user_store(struct kobject *kobj,
+				      struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 0, &v) || v < 1 || v > KAB_LIMIT_MAX_VMS)
+		return -EINVAL;
+	kab_vms_set_max_per_user(v);
+	return count;
+}
+
 static ssize_t tick_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -158,6 +178,8 @@ static ssize_t inject_host_pressure_store(struct kobject *kobj,
 static struct kobj_attribute kab_attr_version = __ATTR_RO(version);
 static struct kobj_attribute kab_attr_nr_vms = __ATTR_RO(nr_vms);
 static struct kobj_attribute kab_attr_max_vms = __ATTR_RW(max_vms);
+static struct kobj_attribute kab_attr_max_vms_per_user =
+	__ATTR_RW(max_vms_per_user);
 static struct kobj_attribute kab_attr_tick_ms = __ATTR_RW(tick_ms);
 static struct kobj_attribute kab_attr_inject = __ATTR_WO(inject_host_pressure);
 
@@ -165,6 +187,7 @@ static struct attribute *kab_attrs[] = {
 	&kab_attr_version.attr,
 	&kab_attr_nr_vms.attr,
 	&kab_attr_max_vms.attr,
+	&kab_attr_max_vms_per_user.attr,
 	&kab_attr_tick_ms.attr,
 	&kab_attr_inject.attr,
 	NULL,

@@ -61,6 +61,8 @@
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -81,6 +83,13 @@ static DEFINE_IDA(kab_vm_ida);
 
 /* Most VMs that may register (sysfs max_vms). Under kab_lock. */
 static unsigned int kab_max_vms = KAB_DEFAULT_MAX_VMS;
+
+/*
+ * Most VMs one user (euid) without CAP_SYS_ADMIN may have registered
+ * (sysfs max_vms_per_user), so that one holder of the device cannot take
+ * every slot of max_vms. Under kab_lock.
+ */
+static unsigned int kab_max_vms_per_user = KAB_DEFAULT_MAX_VMS_PER_USER;
 
 /*
  * The policy takes a host event's VMs as an array. kab_host_report() runs
@@ -345,6 +354,19 @@ int kab_vms_set_max(unsigned int max)
 	kvfree(new);
 	kvfree(old);
 	return 0;
+}
+
+unsigned int kab_vms_max_per_user(void)
+{
+	return READ_ONCE(kab_max_vms_per_user);
+}
+
+/* Lowering it below what a user has only refuses that user's new VMs. */
+void kab_vms_set_max_per_user(unsigned int max)
+{
+	mutex_lock(&kab_lock);
+	WRITE_ONCE(kab_max_vms_per_user, max);
+	mutex_unlock(&kab_lock);
 }
 
 int kab_vms_init(void)
@@ -639,6 +661,25 @@ static bool kab_file_is_kvm_vm(struct file *file)
 	return ret;
 }
 
+/*
+ * The guest memory of a KVM VM: the pages of its userspace slots in
+ * address space 0 (SMM's view maps the same memory again), in 4 KiB pages.
+ */
+static u64 kab_kvm_memory_pages(struct file *kvm_file)
+{
+	struct kvm *kvm = kvm_file->private_data;
+	struct kvm_memory_slot *slot;
+	u64 pages = 0;
+	int bkt;
+
+	mutex_lock(&kvm->slots_lock);
+	kvm_for_each_memslot(slot, bkt, kvm_memslots(kvm))
+		if (slot->id < KVM_USER_MEM_SLOTS)
+			pages += slot->npages;
+	mutex_unlock(&kvm->slots_lock);
+	return pages * (PAGE_SIZE / KAB_PAGE_SIZE);
+}
+
 static int kab_get_kvm_file(s32 fd, struct file **out)
 {
 	struct file *file;
@@ -659,20 +700,40 @@ static int kab_get_kvm_file(s32 fd, struct file **out)
 	return 0;
 }
 
-/* Under kab_lock: may one more VM, with this KVM VM file, register? */
-static int kab_may_register(struct file *kvm_file)
+/*
+ * Under kab_lock: may one more VM, @new with this KVM VM file, register?
+ * Registration is rare: a walk of the list costs less than keeping counts
+ * per user.
+ */
+static int kab_may_register(const struct kab_vm *new, struct file *kvm_file)
 {
+	unsigned int mine = 0;
 	struct kab_vm *vm;
 
 	lockdep_assert_held(&kab_lock);
-	if (kvm_file) {
-		list_for_each_entry(vm, &kab_vms, node)
-			if (vm->kvm_file == kvm_file)
-				return -EEXIST;
+	list_for_each_entry(vm, &kab_vms, node) {
+		if (kvm_file && vm->kvm_file == kvm_file)
+			return -EEXIST;
+		if (!vm->privileged && uid_eq(vm->owner_uid, new->owner_uid))
+			mine++;
 	}
+	if (!new->privileged && mine >= kab_max_vms_per_user)
+		return -EDQUOT;
 	if (kab_nr_vms >= kab_max_vms)
 		return -ENOSPC;
 	return 0;
+}
+
+/*
+ * What a caller without CAP_SYS_ADMIN may not ask for: a VM that is not a
+ * KVM VM (nothing would bound its size), or a weight above the default
+ * (a larger share of every host event than the VMs of other users).
+ */
+static int kab_check_privilege(const struct kab_create_vm *req)
+{
+	if (req->kvm_vm_fd != KAB_NO_FD && req->weight <= KAB_DEFAULT_WEIGHT)
+		return 0;
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
 /* Take a reference on one eventfd; @taken lists those taken before. */
@@ -736,6 +797,8 @@ static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
 	vm->pol.ceiling_pages = req->ceiling_pages;
 	vm->pol.weight = req->weight;
 	vm->owner_pid = task_tgid_nr(current);
+	vm->owner_uid = current_euid();
+	vm->privileged = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	kobject_init(&vm->kobj, &kab_vm_ktype);
 	return vm;
 }
@@ -757,6 +820,9 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	ret = kab_check_limits(&req);
 	if (ret)
 		return ret;
+	ret = kab_check_privilege(&req);
+	if (ret)
+		return ret;
 
 	/* Eventfds: the target first, then one per level. */
 	ret = kab_get_eventfd(req.target_fd, false, &ctxs[0], &efiles[0],
@@ -768,6 +834,12 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 		ret = kab_get_kvm_file(req.kvm_vm_fd, &kvm_file);
 	if (ret)
 		goto err_put_files;
+	/* The size of an unprivileged VMM's VM is that of its memory. */
+	if (kvm_file && req.total_pages > kab_kvm_memory_pages(kvm_file) &&
+	    !ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)) {
+		ret = -ERANGE;
+		goto err_put_files;
+	}
 
 	vm = kab_vm_alloc(&req);
 	if (!vm) {
@@ -809,7 +881,7 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 		goto err_put_file;
 
 	mutex_lock(&kab_lock);
-	ret = kab_may_register(kvm_file);
+	ret = kab_may_register(vm, kvm_file);
 	if (ret) {
 		mutex_unlock(&kab_lock);
 		goto err_del_sysfs;

@@ -357,9 +357,15 @@ TEST_F_TIMEOUT(race, eventfd_storm_bounded, 600)
 	KAB_BAIL_IF_SKIPPED();
 	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, NULL, KAB_VM_PRESSURE_FDS),
 		      "create");
-	/* Room to deflate, so that the storm makes real decisions. */
-	for (i = 0; i < 20; i++)
+	/*
+	 * Room to deflate, so that the storm makes real decisions. The
+	 * balloon follows each step, as the module expects of a VMM.
+	 */
+	for (i = 0; i < 20; i++) {
 		KAB_ASSERT_OK(kab_inject(KAB_LEVEL_CRITICAL, vm.id), "inject");
+		ASSERT_EQ(0, kab_get_target(vm.fd, &t));
+		KAB_ASSERT_OK(kab_set_actual(vm.fd, t.target_pages), "actual");
+	}
 
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		sh[i].efd = vm.pressure_efd[i];
@@ -408,6 +414,7 @@ TEST_F_TIMEOUT(race, eventfd_storm_bounded, 600)
 
 	/* And the VM still works. */
 	ASSERT_EQ(0, kab_get_target(vm.fd, &t));
+	KAB_ASSERT_OK(kab_set_actual(vm.fd, t.target_pages), "actual");
 	while (kab_eventfd_drain(vm.target_efd, &cnt) == 0)
 		;
 	KAB_ASSERT_OK(kab_inject(KAB_LEVEL_CRITICAL, vm.id), "inject after");
