@@ -72,7 +72,8 @@ struct kab_host_report {
 };
 
 /*
- * Hand one event to the policy. Process context, may sleep, takes kab_lock;
+ * Hand one event to the policy. Process context, may sleep, takes vm.c's
+ * kab_vms_lock;
  * allocates nothing, so it works when the host is shortest of memory.
  * Return: 0; -EINVAL for a bad level, source or scope (a caller's bug);
  * -ENOENT for an unknown VM id (for KAB_SCOPE_VM only: the VM may be
@@ -90,11 +91,11 @@ int kab_host_report(const struct kab_host_report *r);
  * @exit:	stop; called at unload when @init succeeded.
  * @vm_add:	a VM is being registered; vm->memcg is set. May fail
  *		(-ENOMEM), which fails the registration.
- * @vm_del:	undo @vm_add; the VM is no longer on kab_vms.
+ * @vm_del:	undo @vm_add; the VM is no longer registered.
  * @attrs:	extra files in sources/<name>/ (tunables, counters), or NULL.
  *
  * Each hook may be NULL. @vm_add and @vm_del run in process context
- * without kab_lock; they are only called while the source is active.
+ * without vm.c's locks; they are only called while the source is active.
  */
 #define KAB_SOURCE_OFF	1
 

@@ -122,8 +122,8 @@ struct kab_vmp_memcg {
 
 /*
  * kab_vmp_lock serialises the table's writers, the evaluation and tunable
- * writes. It is taken outside kab_lock (the evaluation reports with it
- * held), so it is never taken under kab_lock.
+ * writes. It is taken outside vm.c's kab_vms_lock (the evaluation reports
+ * with it held), so it is never taken under kab_vms_lock.
  */
 static DEFINE_MUTEX(kab_vmp_lock);
 static DEFINE_HASHTABLE(kab_vmp_table, KAB_VMP_HASH_BITS);
@@ -184,7 +184,7 @@ static int kab_vmp_hit(struct kprobe *p, struct pt_regs *regs)
 		atomic_long_add(reclaimed, &w->reclaimed);
 		if (atomic_long_add_return(scanned, &w->scanned) >=
 		    READ_ONCE(kab_vmp_th.window_pages))
-			queue_work(kab_wq, &kab_vmp_work);
+			kab_queue_work(&kab_vmp_work);
 	}
 	rcu_read_unlock();
 	return 0;
@@ -208,13 +208,13 @@ static int kab_vmp_prio_hit(struct kprobe *p, struct pt_regs *regs)
 
 	if (!memcg) {
 		if (!atomic_xchg(&kab_vmp_global_prio, 1))
-			queue_work(kab_wq, &kab_vmp_work);
+			kab_queue_work(&kab_vmp_work);
 		return 0;
 	}
 	rcu_read_lock();
 	w = kab_vmp_lookup_rcu(memcg);
 	if (w && !atomic_xchg(&w->prio_critical, 1))
-		queue_work(kab_wq, &kab_vmp_work);
+		kab_queue_work(&kab_vmp_work);
 	rcu_read_unlock();
 	return 0;
 }

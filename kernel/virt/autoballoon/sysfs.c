@@ -44,29 +44,7 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	unsigned int nr;
-
-	mutex_lock(&kab_lock);
-	nr = kab_nr_vms;
-	mutex_unlock(&kab_lock);
-	return sysfs_emit(buf, "%u\n", nr);
-}
-
-static ssize_t kab_store_uint(const char *buf, unsigned int *val,
-			      unsigned int min, unsigned int max)
-{
-	unsigned int v;
-	int ret;
-
-	ret = kstrtouint(buf, 0, &v);
-	if (ret)
-		return -EINVAL;
-	if (v < min || v > max)
-		return -EINVAL;
-	mutex_lock(&kab_lock);
-	*val = v;
-	mutex_unlock(&kab_lock);
-	return 0;
+	return sysfs_emit(buf, "%u\n", kab_vms_count());
 }
 
 static ssize_t max_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -109,15 +87,18 @@ static ssize_t max_vms_per_user_store(struct kobject *kobj,
 static ssize_t tick_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(kab_tick_ms));
+	return sysfs_emit(buf, "%u\n", kab_tick_period_ms());
 }
 
 static ssize_t tick_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	ssize_t ret = kab_store_uint(buf, &kab_tick_ms, 10, 60000);
+	unsigned int v;
 
-	return ret ? ret : count;
+	if (kstrtouint(buf, 0, &v) || v < 10 || v > 60000)
+		return -EINVAL;
+	kab_tick_set_period_ms(v);
+	return count;
 }
 
 static int kab_parse_level(const char *word, unsigned int *level)
@@ -209,21 +190,10 @@ kab_tunable_of(struct kobj_attribute *attr)
 	return &kab_policy_tunables[attr - kab_policy_attrs];
 }
 
-static u64 *kab_tunable_field(const struct kab_policy_tunable *t)
-{
-	return (u64 *)((char *)&kab_params + t->offset);
-}
-
 static ssize_t kab_policy_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	const struct kab_policy_tunable *t = kab_tunable_of(attr);
-	u64 val;
-
-	mutex_lock(&kab_lock);
-	val = *kab_tunable_field(t);
-	mutex_unlock(&kab_lock);
-	return sysfs_emit(buf, "%llu\n", val);
+	return sysfs_emit(buf, "%llu\n", kab_vms_param(kab_tunable_of(attr)));
 }
 
 static ssize_t kab_policy_store(struct kobject *kobj,
@@ -239,9 +209,7 @@ static ssize_t kab_policy_store(struct kobject *kobj,
 		return -EINVAL;
 	if (val < t->min || val > t->max)
 		return -EINVAL;
-	mutex_lock(&kab_lock);
-	*kab_tunable_field(t) = val;
-	mutex_unlock(&kab_lock);
+	kab_vms_set_param(t, val);
 	return count;
 }
 
@@ -316,9 +284,9 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 	struct kab_vm *vm = kab_vm_of(kobj);				\
 	u64 val;							\
 									\
-	mutex_lock(&kab_lock);						\
+	kab_vm_lock(vm);						\
 	val = (_expr);							\
-	mutex_unlock(&kab_lock);					\
+	kab_vm_unlock(vm);						\
 	return sysfs_emit(buf, "%llu\n", val);				\
 }									\
 static struct kobj_attribute kab_vm_attr_##_name = KAB_VM_ATTR(_name)
@@ -349,9 +317,9 @@ static ssize_t last_reason_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u32 reason;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	reason = vm->pol.reason;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%s\n", kab_reason_name(reason));
 }
 
@@ -365,9 +333,9 @@ static ssize_t host_last_level_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u32 level;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	level = vm->host_last_level;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%s\n", kab_level_name(level));
 }
 
@@ -377,10 +345,10 @@ static ssize_t host_last_source_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u32 level, source;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	level = vm->host_last_level;
 	source = vm->host_last_source;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%s\n",
 			  level ? kab_source_name(source) : "none");
 }
@@ -421,10 +389,10 @@ static ssize_t need_pages_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u64 need = KAB_POLICY_UNKNOWN;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	if (vm->pol.stats_ns != KAB_POLICY_NEVER)
 		need = vm->pol.need_pages;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	if (need == KAB_POLICY_UNKNOWN)
 		return sysfs_emit(buf, "unknown\n");
 	return sysfs_emit(buf, "%llu\n", need);
@@ -436,9 +404,9 @@ static ssize_t spare_limit_pages_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u64 limit;
 
-	mutex_lock(&kab_lock);
-	limit = kab_policy_spare_limit(&kab_params, &vm->pol);
-	mutex_unlock(&kab_lock);
+	kab_vm_lock(vm);
+	limit = kab_vm_spare_limit(vm);
+	kab_vm_unlock(vm);
 	if (limit == KAB_POLICY_UNKNOWN)
 		return sysfs_emit(buf, "unknown\n");
 	return sysfs_emit(buf, "%llu\n", limit);
@@ -450,9 +418,9 @@ static ssize_t reserve_pages_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u64 reserve;
 
-	mutex_lock(&kab_lock);
-	reserve = kab_policy_reserve(&kab_params, &vm->pol);
-	mutex_unlock(&kab_lock);
+	kab_vm_lock(vm);
+	reserve = kab_vm_reserve(vm);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%llu\n", reserve);
 }
 
