@@ -23,10 +23,11 @@
  * (the VMM) with get_mem_cgroup_from_mm(). Pressure reported in a memcg M
  * concerns every VM whose memcg is M or a descendant of M: pressure in a
  * VM's own memcg, or in any of its ancestors, is pressure on that VM, and
- * never on a VM in a sibling subtree. Pressure in the root memcg is global
- * reclaim: it concerns every VM, and the policy spreads it by weight. A VM
- * registered without a memcg (memory controller disabled) only sees global
- * and VM-scoped pressure.
+ * never on a VM in a sibling subtree. Global reclaim (kswapd, an
+ * allocation's direct reclaim: not a memcg's limit) concerns every VM,
+ * whichever memcg's pages it scanned, and so does pressure in the root
+ * memcg; the policy spreads it by weight. A VM registered without a memcg
+ * (memory controller disabled) only sees global and VM-scoped pressure.
  */
 #ifndef _KAB_SOURCE_H
 #define _KAB_SOURCE_H
