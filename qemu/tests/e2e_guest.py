@@ -441,6 +441,9 @@ def host_main(qemu, kernel, initrd, stock_initrd):
     except Exception as e:
         tap.ok(False, "stock driver: ran to completion", "%s: %s"
                % (type(e).__name__, e))
+    splats = ["%s: %s" % (g.name, line) for g in (a, b) for line in g.splats]
+    tap.ok(not splats, "the nested guests' consoles show no WARN, BUG or "
+           "oops", "\n".join(splats[:20]))
     gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
     nr = sysfs("nr_vms")
     rm = subprocess.run(["rmmod", "kvm_autoballoon"], capture_output=True,

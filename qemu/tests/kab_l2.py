@@ -14,6 +14,7 @@ memory hog, and a sampler that writes a CSV.
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -31,6 +32,14 @@ WAIT = 120                      # default bound of wait_for, seconds
 LIVE = float(os.environ.get("KAB_E2E_LIVE") or 0)
 
 T0 = time.monotonic()
+
+# Console lines that mean a nested guest's kernel went wrong (as run-vm.sh's
+# scan of the test VM's console). The guests boot with loglevel=5, so that
+# warnings reach the console and nothing chattier does.
+SPLAT = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|general protection|"
+                   r"KASAN|UBSAN|blocked for more than|soft lockup|"
+                   r"hard LOCKUP|RCU stall|kernel BUG|"
+                   r"Unable to handle kernel")
 
 
 def now():
@@ -172,13 +181,14 @@ class Guest:
         self.ready = False
         self.state = {}         # the last "kabg: s" line, parsed
         self.lines = []
+        self.splats = []        # console lines matching SPLAT
         cpu = "kvm64,-vme" if accel == "kvm" else "qemu64"
         cmd = [qemu, "-L", "/usr/share/qemu", "-L", "/usr/share/seabios",
                "-M", "pc", "-accel", accel, "-cpu", cpu,
                "-m", str(ram), "-smp", "1", "-nodefaults",
                "-no-user-config", "-display", "none",
                "-kernel", kernel, "-initrd", initrd,
-               "-append", ("console=ttyS0 quiet loglevel=1 panic=-1 " +
+               "-append", ("console=ttyS0 quiet loglevel=5 panic=-1 " +
                            append).strip(),
                "-chardev", "stdio,id=ser,signal=off",
                "-serial", "chardev:ser",
@@ -203,6 +213,8 @@ class Guest:
         for line in self.proc.stdout:
             self.log.write("%.1f %s" % (now(), line))
             line = line.strip()
+            if SPLAT.search(line):
+                self.splats.append(line)
             if line.startswith("kabg: ready"):
                 self.ready = True
             elif line.startswith("kabg: s "):

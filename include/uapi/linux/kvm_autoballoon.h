@@ -51,6 +51,8 @@
 /* Upper bound on any page count: 2^40 pages of 4 KiB is 4 PiB. */
 #define KAB_MAX_PAGES		(1ULL << 40)
 #define KAB_MAX_WEIGHT		10000
+/* Weights above this need CAP_SYS_ADMIN. */
+#define KAB_DEFAULT_WEIGHT	100
 
 /**
  * struct kab_create_vm - argument of KAB_CREATE_VM
@@ -65,13 +67,17 @@
  *		@total_pages - @ceiling_pages. @floor_pages..@total_pages.
  *		The initial target is @total_pages - @ceiling_pages.
  * @weight:	share of host-wide inflation this VM takes relative to other
- *		VMs, 1..KAB_MAX_WEIGHT.
+ *		VMs, 1..KAB_MAX_WEIGHT; above KAB_DEFAULT_WEIGHT only with
+ *		CAP_SYS_ADMIN.
  * @target_fd:	eventfd the module signals when the target changes. Required.
  * @pressure_fd:	one eventfd per guest pressure level (low, medium,
  *		critical), each KAB_NO_FD or an eventfd. QEMU binds each to a
  *		KVM ioeventfd with datamatch on the balloon's pressure doorbell.
- * @kvm_vm_fd:	KAB_NO_FD or a KVM VM fd (from KVM_CREATE_VM); the module holds
- *		a reference to it for the life of the registration.
+ * @kvm_vm_fd:	a KVM VM fd (from KVM_CREATE_VM); the module holds a
+ *		reference to it for the life of the registration. Without
+ *		CAP_SYS_ADMIN it is required, and @total_pages must not
+ *		exceed the memory of its slots; KAB_NO_FD only with
+ *		CAP_SYS_ADMIN (a VMM without KVM, e.g. under TCG).
  * @psi_fd:	KAB_NO_FD or a PSI trigger fd: memory.pressure of the VM's
  *		cgroup (or /proc/pressure/memory) opened and with a trigger
  *		written by the caller, e.g. "some 150000 1000000". Each event
@@ -92,7 +98,11 @@
  * count above KAB_MAX_PAGES; EBADF an fd that is not open; EINVAL an fd that
  * is not of the expected kind (not an eventfd, not a KVM VM, not a PSI
  * trigger); EEXIST the same eventfd given twice, the KVM VM already
- * registered or the PSI trigger already bound; ENOSPC too many VMs (see sysfs max_vms); ENOMEM.
+ * registered or the PSI trigger already bound; ENOSPC too many VMs (see
+ * sysfs max_vms); ENOMEM. Without CAP_SYS_ADMIN also: EPERM no @kvm_vm_fd,
+ * or @weight above KAB_DEFAULT_WEIGHT; ERANGE @total_pages above the KVM
+ * VM's memory; EDQUOT the caller's user has max_vms_per_user VMs
+ * registered (see sysfs).
  */
 struct kab_create_vm {
 	__u32 size;

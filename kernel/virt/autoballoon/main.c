@@ -2,8 +2,9 @@
 /*
  * kvm_autoballoon: the host decides the balloon target of every KVM guest.
  *
- * This file holds the module's global state and the /dev/kvm_autoballoon
- * misc device. vm.c holds the per-VM objects, sysfs.c the sysfs tree,
+ * This file wires module init and exit, and holds the /dev/kvm_autoballoon
+ * misc device and the workqueue. vm.c holds the VMs (their list, limits
+ * and locks, the policy's tunables, the tick), sysfs.c the sysfs tree,
  * policy.c the decisions, source*.c the host pressure sources and the entry
  * point through which their events reach the policy.
  */
@@ -23,18 +24,22 @@
 #include "kab_trace.h"
 
 /*
- * kab_lock serialises the VM list, every VM's policy state, the policy
- * parameters and the module limits below. It is a mutex: it is only taken
- * in process context (ioctls, sysfs, work items), never in a wake-up
- * callback.
+ * Every work item of the module runs here. The host pressure response is
+ * one of them: it must make progress when reclaim needs it, so the queue
+ * has a rescuer (WQ_MEM_RECLAIM).
  */
-DEFINE_MUTEX(kab_lock);
-LIST_HEAD(kab_vms);
-unsigned int kab_nr_vms;
-unsigned int kab_max_vms = KAB_DEFAULT_MAX_VMS;
-unsigned int kab_tick_ms = KAB_DEFAULT_TICK_MS;
-struct kab_policy_params kab_params;
-struct workqueue_struct *kab_wq;
+static struct workqueue_struct *kab_wq;
+
+bool kab_queue_work(struct work_struct *work)
+{
+	return queue_work(kab_wq, work);
+}
+
+/* Does nothing when @dwork is pending already, whatever its delay. */
+bool kab_queue_delayed_work(struct delayed_work *dwork, unsigned long delay)
+{
+	return queue_delayed_work(kab_wq, dwork, delay);
+}
 
 static const char * const kab_reason_names[KAB_NR_REASONS] = {
 	[KAB_REASON_NONE]		= "none",
@@ -177,15 +182,18 @@ static int __init kab_init(void)
 {
 	int ret;
 
-	kab_policy_defaults(&kab_params);
-
-	kab_wq = alloc_workqueue("kvm_autoballoon", WQ_UNBOUND, 0);
+	kab_wq = alloc_workqueue("kvm_autoballoon", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				 0);
 	if (!kab_wq)
 		return -ENOMEM;
 
-	ret = kab_sysfs_init();
+	ret = kab_vms_init();
 	if (ret)
 		goto err_destroy_wq;
+
+	ret = kab_sysfs_init();
+	if (ret)
+		goto err_vms;
 
 	/* A source that cannot start leaves the module working without it. */
 	ret = kab_sources_init(kab_kobj);
@@ -203,6 +211,8 @@ err_sources:
 	kab_sources_exit();
 err_sysfs:
 	kab_sysfs_exit();
+err_vms:
+	kab_vms_exit();
 err_destroy_wq:
 	destroy_workqueue(kab_wq);
 	return ret;
@@ -212,9 +222,9 @@ err_destroy_wq:
 static void __exit kab_exit(void)
 {
 	misc_deregister(&kab_miscdev);
-	kab_tick_stop();
 	kab_sources_exit();
 	kab_sysfs_exit();
+	kab_vms_exit();
 	destroy_workqueue(kab_wq);
 }
 

@@ -68,6 +68,10 @@
  *   step. Figures that went stale still bound it (the limits above,
  *   growing included): they are the best the policy knows of the guest,
  *   and a guest too busy to report is no better off for being squeezed.
+ * - Trust. A VM whose VMM never reported the balloon's size gets one
+ *   inflation of host pressure, with its limit one capped step above its
+ *   target so that the size it registered (its word alone) weighs no
+ *   more than that step, and no share after it until the VMM reports.
  *
  * On top of that:
  * - Spreading. With the host's figures, a host event reclaims the host's
@@ -225,7 +229,7 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 		    "a guest's figures older than this no longer count"),
 	KAB_TUNABLE("grow_percent", grow_percent,
 		    0, 100, 1, "percent",
-		    "a rise of a guest's use between two reports, in percent of size, that makes it growing"),
+		    "rise of a guest's use between reports that makes it growing"),
 	KAB_TUNABLE("grow_hold_ms", grow_hold_ms,
 		    0, KAB_MAX_MS, 2000, "ms",
 		    "no host inflation of a guest this long after its use rose"),
@@ -312,7 +316,7 @@ static u64 kab_max_step(const struct kab_policy_params *p,
 /*
  * Is the balloon more than one step behind its target? Then the VM is not
  * pushed further until it catches up. A VMM that never reported its actual
- * size is taken at its word.
+ * size is not lagging: kab_host_eligible() gives it one inflation only.
  */
 static bool kab_lagging(const struct kab_policy_params *p,
 			const struct kab_policy_vm *vm)
@@ -754,6 +758,14 @@ static u64 kab_inflate_limit(const struct kab_policy_params *p,
 {
 	u64 hi = kab_max_target(vm), gap;
 
+	/*
+	 * A VMM that never reported the balloon's size is trusted with one
+	 * capped step, so that its registered size, which is its word
+	 * alone, cannot weigh more in the split than that step.
+	 */
+	if (vm->actual_ns == KAB_POLICY_NEVER)
+		hi = min_t(u64, hi, vm->target_pages + kab_max_step(p, vm));
+
 	if (!vm->mark_pages || !kab_recent(now_ns, vm->mark_ns, p->mark_ms))
 		return hi;
 	gap = kab_percent_of(vm->total_pages, p->hysteresis_percent);
@@ -784,6 +796,13 @@ static u32 kab_host_eligible(const struct kab_policy_params *p,
 	u64 block;
 
 	if (rule == KAB_INFLATE_NO)
+		return sighted;
+	/*
+	 * A VMM that never reported the balloon's size gets one inflation,
+	 * the one that makes the balloon move (and an honest VMM report
+	 * it), and no share of host pressure after that until it reports.
+	 */
+	if (vm->actual_ns == KAB_POLICY_NEVER && vm->inflations)
 		return sighted;
 	if (critical)
 		goto backoff;

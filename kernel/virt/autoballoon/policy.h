@@ -3,8 +3,9 @@
  * kvm_autoballoon policy: turns host and guest pressure into balloon targets.
  *
  * This is a pure decision core. It knows nothing of eventfds, files, locks or
- * sysfs: the caller serialises every call (the module holds kab_lock, the
- * simulator is single threaded), passes the time in nanoseconds and applies
+ * sysfs: the caller serialises every call on a VM (the module holds that
+ * VM's lock, or every VM's for a host event; the simulator is single
+ * threaded), passes the time in nanoseconds and applies
  * the results. policy.c compiles unchanged into the module, the userspace
  * unit tests and the simulator; outside the kernel, kab_shim.h supplies the
  * few kernel types it uses.

@@ -46,9 +46,8 @@ static const struct kab_source_ops * const kab_sources[KAB_NR_SOURCES] = {
  */
 static int kab_source_status[KAB_NR_SOURCES];
 
-/* Under kab_lock. */
-static u64 kab_source_events[KAB_NR_SOURCES][KAB_NR_LEVELS];
-static u64 kab_source_scopes[KAB_NR_SOURCES][KAB_NR_SCOPES];
+static atomic64_t kab_source_events[KAB_NR_SOURCES][KAB_NR_LEVELS];
+static atomic64_t kab_source_scopes[KAB_NR_SOURCES][KAB_NR_SCOPES];
 
 static struct kobject *kab_sources_kobj;
 static struct kobject *kab_source_kobjs[KAB_NR_SOURCES];
@@ -81,11 +80,12 @@ static bool kab_source_active(unsigned int source)
 
 /* ---- events ---- */
 
-/* Under kab_lock: does an event of @scope concern @vm? */
-static bool kab_vm_in_scope(struct kab_vm *vm, enum kab_scope scope,
-			    const struct kab_host_report *r)
+/* Does the event @arg (scope already resolved) concern @vm? */
+static bool kab_vm_in_scope(const struct kab_vm *vm, const void *arg)
 {
-	switch (scope) {
+	const struct kab_host_report *r = arg;
+
+	switch (r->scope) {
 	case KAB_SCOPE_GLOBAL:
 		return true;
 	case KAB_SCOPE_MEMCG:
@@ -101,26 +101,22 @@ static bool kab_vm_in_scope(struct kab_vm *vm, enum kab_scope scope,
 
 int kab_host_report(const struct kab_host_report *r)
 {
-	struct kab_policy_vm *one, **pols = &one;
+	struct kab_host_report ev = *r;
 	struct kab_policy_host host = {};
-	enum kab_scope scope = r->scope;
-	unsigned int level = r->level;
-	unsigned int nr = 0;
-	struct kab_vm *vm;
+	unsigned int nr;
 	u64 cgroup = 0;
-	int ret = 0;
 
-	if (level < KAB_LEVEL_LOW || level > KAB_LEVEL_CRITICAL ||
-	    r->source >= KAB_NR_SOURCES || scope >= KAB_NR_SCOPES)
+	if (ev.level < KAB_LEVEL_LOW || ev.level > KAB_LEVEL_CRITICAL ||
+	    ev.source >= KAB_NR_SOURCES || ev.scope >= KAB_NR_SCOPES)
 		return -EINVAL;
-	if (scope == KAB_SCOPE_MEMCG) {
-		if (!r->memcg)
+	if (ev.scope == KAB_SCOPE_MEMCG) {
+		if (!ev.memcg)
 			return -EINVAL;
 		/* Pressure at the root is global reclaim. */
-		if (!parent_mem_cgroup(r->memcg))
-			scope = KAB_SCOPE_GLOBAL;
+		if (!parent_mem_cgroup(ev.memcg))
+			ev.scope = KAB_SCOPE_GLOBAL;
 		else
-			cgroup = cgroup_id(r->memcg->css.cgroup);
+			cgroup = cgroup_id(ev.memcg->css.cgroup);
 	}
 
 	/*
@@ -128,50 +124,20 @@ int kab_host_report(const struct kab_host_report *r)
 	 * say nothing of one memcg or one VM, and an injection is a test's
 	 * way to ask for exactly one level step.
 	 */
-	if (scope == KAB_SCOPE_GLOBAL && r->source != KAB_SRC_INJECT)
+	if (ev.scope == KAB_SCOPE_GLOBAL && ev.source != KAB_SRC_INJECT)
 		kab_host_measure(&host);
 
-	mutex_lock(&kab_lock);
-	if (scope != KAB_SCOPE_VM) {
-		pols = kmalloc_array(max(kab_nr_vms, 1U), sizeof(*pols),
-				     GFP_KERNEL);
-		if (!pols) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	list_for_each_entry(vm, &kab_vms, node) {
-		if (!kab_vm_in_scope(vm, scope, r))
-			continue;
-		kab_vm_guest_to_policy(vm);
-		pols[nr++] = &vm->pol;
-		vm->host_events[level - 1]++;
-		vm->host_last_level = level;
-		vm->host_last_source = r->source;
-		if (scope == KAB_SCOPE_VM)
-			break;
-	}
-	if (scope == KAB_SCOPE_VM && !nr) {
-		ret = -ENOENT;
-		goto out;
-	}
+	/* Nothing here allocates: this runs when memory is shortest. */
+	nr = kab_vms_host_event(&host, ev.level, ev.source, kab_vm_in_scope,
+				&ev, ev.scope == KAB_SCOPE_VM);
+	if (ev.scope == KAB_SCOPE_VM && !nr)
+		return -ENOENT;
 
-	kab_source_events[r->source][level - 1]++;
-	kab_source_scopes[r->source][scope]++;
-	trace_kab_host_pressure(r->source, level, scope, cgroup,
-				scope == KAB_SCOPE_VM ? r->vm_id : 0, nr);
-	if (nr) {
-		kab_policy_host_event(&kab_params, &host, pols, nr, level,
-				      ktime_get_ns());
-		/* Publishing a VM whose target did not change is a no-op. */
-		list_for_each_entry(vm, &kab_vms, node)
-			kab_vm_publish(vm);
-	}
-out:
-	mutex_unlock(&kab_lock);
-	if (pols != &one)
-		kfree(pols);
-	return ret;
+	atomic64_inc(&kab_source_events[ev.source][ev.level - 1]);
+	atomic64_inc(&kab_source_scopes[ev.source][ev.scope]);
+	trace_kab_host_pressure(ev.source, ev.level, ev.scope, cgroup,
+				ev.scope == KAB_SCOPE_VM ? ev.vm_id : 0, nr);
+	return 0;
 }
 
 /* ---- per-VM hooks ---- */
@@ -207,7 +173,7 @@ err_put_memcg:
 	return ret;
 }
 
-/* The VM is on kab_vms: events for it can be delivered. */
+/* The VM is registered: events for it can be delivered. */
 void kab_sources_vm_start(struct kab_vm *vm)
 {
 	kab_psi_start_vm(vm);
@@ -268,14 +234,10 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static ssize_t kab_source_counter_show(struct kobject *kobj, char *buf,
-				       const u64 *counters, unsigned int idx)
+				       const atomic64_t *counters,
+				       unsigned int idx)
 {
-	u64 val;
-
-	mutex_lock(&kab_lock);
-	val = counters[idx];
-	mutex_unlock(&kab_lock);
-	return sysfs_emit(buf, "%llu\n", val);
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&counters[idx]));
 }
 
 #define KAB_SOURCE_COUNTER(_name, _array, _idx)				\

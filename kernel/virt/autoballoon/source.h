@@ -23,10 +23,11 @@
  * (the VMM) with get_mem_cgroup_from_mm(). Pressure reported in a memcg M
  * concerns every VM whose memcg is M or a descendant of M: pressure in a
  * VM's own memcg, or in any of its ancestors, is pressure on that VM, and
- * never on a VM in a sibling subtree. Pressure in the root memcg is global
- * reclaim: it concerns every VM, and the policy spreads it by weight. A VM
- * registered without a memcg (memory controller disabled) only sees global
- * and VM-scoped pressure.
+ * never on a VM in a sibling subtree. Global reclaim (kswapd, an
+ * allocation's direct reclaim: not a memcg's limit) concerns every VM,
+ * whichever memcg's pages it scanned, and so does pressure in the root
+ * memcg; the policy spreads it by weight. A VM registered without a memcg
+ * (memory controller disabled) only sees global and VM-scoped pressure.
  */
 #ifndef _KAB_SOURCE_H
 #define _KAB_SOURCE_H
@@ -72,9 +73,12 @@ struct kab_host_report {
 };
 
 /*
- * Hand one event to the policy. Process context, may sleep, takes kab_lock.
- * Return: 0; -EINVAL for a bad level or scope; -ENOENT for an unknown
- * VM id; -ENOMEM.
+ * Hand one event to the policy. Process context, may sleep, takes vm.c's
+ * kab_vms_lock;
+ * allocates nothing, so it works when the host is shortest of memory.
+ * Return: 0; -EINVAL for a bad level, source or scope (a caller's bug);
+ * -ENOENT for an unknown VM id (for KAB_SCOPE_VM only: the VM may be
+ * going away).
  */
 int kab_host_report(const struct kab_host_report *r);
 
@@ -88,11 +92,11 @@ int kab_host_report(const struct kab_host_report *r);
  * @exit:	stop; called at unload when @init succeeded.
  * @vm_add:	a VM is being registered; vm->memcg is set. May fail
  *		(-ENOMEM), which fails the registration.
- * @vm_del:	undo @vm_add; the VM is no longer on kab_vms.
+ * @vm_del:	undo @vm_add; the VM is no longer registered.
  * @attrs:	extra files in sources/<name>/ (tunables, counters), or NULL.
  *
  * Each hook may be NULL. @vm_add and @vm_del run in process context
- * without kab_lock; they are only called while the source is active.
+ * without vm.c's locks; they are only called while the source is active.
  */
 #define KAB_SOURCE_OFF	1
 

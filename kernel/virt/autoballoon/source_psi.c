@@ -34,7 +34,8 @@
  *
  * bind->lock orders the work item against the owner's teardown, which
  * unbinds under it and then cancels the work item before freeing. Lock
- * order: bind->lock, then (after dropping it) kab_lock in kab_host_report().
+ * order: bind->lock, then (after dropping it) vm.c's kab_vms_lock in
+ * kab_host_report().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -127,7 +128,7 @@ static int kab_psi_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 		/* Pairs with the acquire in kab_psi_leave_queue(). */
 		smp_store_release(&bind->wqh, NULL);
 	}
-	queue_work(kab_wq, &bind->work);
+	kab_queue_work(&bind->work);
 	return 0;
 }
 
@@ -183,6 +184,7 @@ static void kab_psi_work(struct work_struct *work)
 	};
 	bool fire = false;
 	__poll_t mask;
+	int ret;
 
 	mutex_lock(&bind->lock);
 	/* Before start the event stays set in the trigger, for start. */
@@ -202,8 +204,12 @@ out:
 	if (!fire)
 		return;
 	r.level = bind->level ? bind->level : READ_ONCE(kab_psi_level);
+	ret = kab_host_report(&r);
 	/* -ENOENT: the VM is being released; the event has nobody to go to. */
-	kab_host_report(&r);
+	if (ret == -ENOENT && bind->scope == KAB_SCOPE_VM)
+		return;
+	WARN_ONCE(ret, "PSI event of scope %d refused: %d\n", bind->scope,
+		  ret);
 }
 
 /* ---- bind and unbind ---- */
@@ -322,7 +328,7 @@ static void kab_psi_start(struct kab_psi_bind *bind)
 	bind->started = true;
 	mutex_unlock(&bind->lock);
 	/* Deliver what came while binding, and a flag left set meanwhile. */
-	queue_work(kab_wq, &bind->work);
+	kab_queue_work(&bind->work);
 }
 
 static void kab_psi_destroy(struct kab_psi_bind *bind)

@@ -18,6 +18,18 @@
  * calls (one per reclaim root) are missing on 6.12 when MGLRU does global
  * reclaim, and would count the same pages a second time otherwise.
  *
+ * Global reclaim counts as global. A call names the memcg scanned, not the
+ * reclaim's root, so global reclaim through a sibling cgroup (the page
+ * cache of system.slice) would otherwise show in no watched memcg at all.
+ * Memcg reclaim (a memcg's limit, memory.reclaim) is the reclaim that goes
+ * through try_to_free_mem_cgroup_pages(); a kretprobe on it marks the
+ * tasks inside it in kab_vmp_memcg_reclaimers[]. Every other call (kswapd,
+ * the page allocator's direct reclaim) goes to one global window, whatever
+ * memcg it names, which reports KAB_SCOPE_GLOBAL; memcg reclaim goes to
+ * the window of the memcg scanned, as before. Without that kretprobe
+ * (sources/vmpressure/global_probe says why) every call is counted per
+ * memcg, as global reclaim was before.
+ *
  * Only memcgs that can concern a VM are watched: the memcg of every
  * registered VM and all its ancestors up to the root (see the attribution
  * rule in source.h). They sit in an RCU hash table keyed by the memcg
@@ -50,6 +62,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
+#include <linux/swap.h>
 #include <linux/sysfs.h>
 
 #include "kab.h"
@@ -122,14 +135,31 @@ struct kab_vmp_memcg {
 
 /*
  * kab_vmp_lock serialises the table's writers, the evaluation and tunable
- * writes. It is taken outside kab_lock (the evaluation reports with it
- * held), so it is never taken under kab_lock.
+ * writes. It is taken outside vm.c's kab_vms_lock (the evaluation reports
+ * with it held), so it is never taken under kab_vms_lock.
  */
 static DEFINE_MUTEX(kab_vmp_lock);
 static DEFINE_HASHTABLE(kab_vmp_table, KAB_VMP_HASH_BITS);
 static unsigned int kab_vmp_nr_watched;
 /* Global reclaim (no target memcg) reached critical_prio. */
 static atomic_t kab_vmp_global_prio = ATOMIC_INIT(0);
+
+/* The window of global reclaim, and the global windows evaluated. */
+static atomic_long_t kab_vmp_global_scanned = ATOMIC_LONG_INIT(0);
+static atomic_long_t kab_vmp_global_reclaimed = ATOMIC_LONG_INIT(0);
+static atomic_long_t kab_vmp_global_windows = ATOMIC_LONG_INIT(0);
+
+/*
+ * Tasks inside try_to_free_mem_cgroup_pages(): memcg reclaim. A slot is
+ * taken by cmpxchg on entry and cleared on return; as many slots as the
+ * kretprobe has instances, so a task that got an instance has a slot.
+ * A task that got neither (kab_vmp_memcg_missed) is taken for global
+ * reclaim.
+ */
+#define KAB_VMP_MEMCG_RECLAIMERS	64
+static struct task_struct *kab_vmp_memcg_reclaimers[KAB_VMP_MEMCG_RECLAIMERS];
+static atomic_long_t kab_vmp_memcg_missed = ATOMIC_LONG_INIT(0);
+static int kab_vmp_global_status = KAB_SOURCE_OFF;
 
 static DEFINE_PER_CPU(unsigned long, kab_vmp_hits);
 static DEFINE_PER_CPU(unsigned long, kab_vmp_prio_hits);
@@ -158,6 +188,49 @@ static struct kab_vmp_memcg *kab_vmp_lookup_rcu(struct mem_cgroup *memcg)
 	return NULL;
 }
 
+static int kab_vmp_memcg_enter(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	unsigned int i;
+
+	for (i = 0; i < KAB_VMP_MEMCG_RECLAIMERS; i++) {
+		if (!cmpxchg(&kab_vmp_memcg_reclaimers[i], NULL, current)) {
+			*(unsigned int *)ri->data = i;
+			return 0;
+		}
+	}
+	atomic_long_inc(&kab_vmp_memcg_missed);
+	return 1;	/* no slot: no return handler either */
+}
+
+static int kab_vmp_memcg_return(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	WRITE_ONCE(kab_vmp_memcg_reclaimers[*(unsigned int *)ri->data], NULL);
+	return 0;
+}
+
+static struct kretprobe kab_vmp_memcg_probe = {
+	.kp.symbol_name	= "try_to_free_mem_cgroup_pages",
+	.entry_handler	= kab_vmp_memcg_enter,
+	.handler	= kab_vmp_memcg_return,
+	.data_size	= sizeof(unsigned int),
+	.maxactive	= KAB_VMP_MEMCG_RECLAIMERS,
+};
+
+/* Is the current reclaim global: not under try_to_free_mem_cgroup_pages? */
+static bool kab_vmp_reclaim_is_global(void)
+{
+	unsigned int i;
+
+	if (current_is_kswapd())
+		return true;
+	for (i = 0; i < KAB_VMP_MEMCG_RECLAIMERS; i++)
+		if (READ_ONCE(kab_vmp_memcg_reclaimers[i]) == current)
+			return false;
+	return true;
+}
+
 /* vmpressure(gfp, memcg, tree, scanned, reclaimed) */
 static int kab_vmp_hit(struct kprobe *p, struct pt_regs *regs)
 {
@@ -177,6 +250,14 @@ static int kab_vmp_hit(struct kprobe *p, struct pt_regs *regs)
 	if (!kab_vmp_gfp_counts(gfp))
 		return 0;
 
+	if (!READ_ONCE(kab_vmp_global_status) && kab_vmp_reclaim_is_global()) {
+		atomic_long_add(reclaimed, &kab_vmp_global_reclaimed);
+		if (atomic_long_add_return(scanned, &kab_vmp_global_scanned) >=
+		    READ_ONCE(kab_vmp_th.window_pages))
+			kab_queue_work(&kab_vmp_work);
+		return 0;
+	}
+
 	rcu_read_lock();
 	w = kab_vmp_lookup_rcu(memcg);
 	if (w) {
@@ -184,7 +265,7 @@ static int kab_vmp_hit(struct kprobe *p, struct pt_regs *regs)
 		atomic_long_add(reclaimed, &w->reclaimed);
 		if (atomic_long_add_return(scanned, &w->scanned) >=
 		    READ_ONCE(kab_vmp_th.window_pages))
-			queue_work(kab_wq, &kab_vmp_work);
+			kab_queue_work(&kab_vmp_work);
 	}
 	rcu_read_unlock();
 	return 0;
@@ -203,18 +284,19 @@ static int kab_vmp_prio_hit(struct kprobe *p, struct pt_regs *regs)
 	if (prio > (int)READ_ONCE(kab_vmp_th.critical_prio) ||
 	    !READ_ONCE(kab_vmp_nr_watched) || !kab_vmp_gfp_counts(gfp))
 		return 0;
-	if (mem_cgroup_disabled())
+	/* As the scan path: nothing on a cgroup v1 host. */
+	if (mem_cgroup_disabled() || !cgroup_subsys_on_dfl(memory_cgrp_subsys))
 		return 0;
 
 	if (!memcg) {
 		if (!atomic_xchg(&kab_vmp_global_prio, 1))
-			queue_work(kab_wq, &kab_vmp_work);
+			kab_queue_work(&kab_vmp_work);
 		return 0;
 	}
 	rcu_read_lock();
 	w = kab_vmp_lookup_rcu(memcg);
 	if (w && !atomic_xchg(&w->prio_critical, 1))
-		queue_work(kab_wq, &kab_vmp_work);
+		kab_queue_work(&kab_vmp_work);
 	rcu_read_unlock();
 	return 0;
 }
@@ -252,6 +334,18 @@ static unsigned int kab_vmp_level(unsigned long scanned,
 	return KAB_LEVEL_LOW;
 }
 
+/*
+ * Global and memcg events cannot name a missing VM and the core allocates
+ * nothing: a refusal is a bug, not a condition to live with.
+ */
+static void kab_vmp_report(const struct kab_host_report *r)
+{
+	int ret = kab_host_report(r);
+
+	WARN_ONCE(ret, "vmpressure event of scope %d refused: %d\n", r->scope,
+		  ret);
+}
+
 static void kab_vmp_evaluate(struct work_struct *work)
 {
 	struct kab_host_report r = { .source = KAB_SRC_VMPRESSURE };
@@ -260,14 +354,22 @@ static void kab_vmp_evaluate(struct work_struct *work)
 	unsigned int bkt;
 
 	mutex_lock(&kab_vmp_lock);
-	if (atomic_xchg(&kab_vmp_global_prio, 0)) {
+	window = READ_ONCE(kab_vmp_th.window_pages);
+	r.level = KAB_LEVEL_NONE;
+	if (atomic_long_read(&kab_vmp_global_scanned) >= window) {
+		scanned = atomic_long_xchg(&kab_vmp_global_scanned, 0);
+		reclaimed = atomic_long_xchg(&kab_vmp_global_reclaimed, 0);
+		r.level = kab_vmp_level(scanned, reclaimed);
+		atomic_long_inc(&kab_vmp_global_windows);
+	}
+	if (atomic_xchg(&kab_vmp_global_prio, 0))
 		r.level = KAB_LEVEL_CRITICAL;
+	if (r.level != KAB_LEVEL_NONE) {
 		r.scope = KAB_SCOPE_GLOBAL;
-		kab_host_report(&r);
+		kab_vmp_report(&r);
 	}
 
 	r.scope = KAB_SCOPE_MEMCG;
-	window = READ_ONCE(kab_vmp_th.window_pages);
 	hash_for_each(kab_vmp_table, bkt, w, node) {
 		r.level = KAB_LEVEL_NONE;
 		if (atomic_long_read(&w->scanned) >= window) {
@@ -280,7 +382,7 @@ static void kab_vmp_evaluate(struct work_struct *work)
 		if (r.level == KAB_LEVEL_NONE)
 			continue;
 		r.memcg = w->memcg;
-		kab_host_report(&r);
+		kab_vmp_report(&r);
 	}
 	mutex_unlock(&kab_vmp_lock);
 }
@@ -380,6 +482,32 @@ static ssize_t prio_probe_show(struct kobject *kobj,
 	if (kab_vmp_prio_status == KAB_SOURCE_OFF)
 		return sysfs_emit(buf, "off\n");
 	return sysfs_emit(buf, "failed %d\n", kab_vmp_prio_status);
+}
+
+static ssize_t global_probe_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	if (!kab_vmp_global_status)
+		return sysfs_emit(buf, "active\n");
+	if (kab_vmp_global_status == KAB_SOURCE_OFF)
+		return sysfs_emit(buf, "off\n");
+	return sysfs_emit(buf, "failed %d\n", kab_vmp_global_status);
+}
+
+static ssize_t global_windows_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&kab_vmp_global_windows));
+}
+
+static ssize_t memcg_reclaim_missed_show(struct kobject *kobj,
+					 struct kobj_attribute *attr,
+					 char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&kab_vmp_memcg_missed) +
+			  READ_ONCE(kab_vmp_memcg_probe.nmissed));
 }
 
 static unsigned long kab_vmp_sum(unsigned long __percpu *counter)
@@ -487,6 +615,12 @@ static struct kobj_attribute kab_vmp_attr_kprobe_hits = __ATTR_RO(kprobe_hits);
 static struct kobj_attribute kab_vmp_attr_prio_hits = __ATTR_RO(prio_hits);
 static struct kobj_attribute kab_vmp_attr_watched_memcgs =
 	__ATTR_RO(watched_memcgs);
+static struct kobj_attribute kab_vmp_attr_global_probe =
+	__ATTR_RO(global_probe);
+static struct kobj_attribute kab_vmp_attr_global_windows =
+	__ATTR_RO(global_windows);
+static struct kobj_attribute kab_vmp_attr_memcg_reclaim_missed =
+	__ATTR_RO(memcg_reclaim_missed);
 
 static struct attribute *kab_vmp_attrs[] = {
 	&kab_vmp_attr_symbol.attr,
@@ -494,6 +628,9 @@ static struct attribute *kab_vmp_attrs[] = {
 	&kab_vmp_attr_kprobe_hits.attr,
 	&kab_vmp_attr_prio_hits.attr,
 	&kab_vmp_attr_watched_memcgs.attr,
+	&kab_vmp_attr_global_probe.attr,
+	&kab_vmp_attr_global_windows.attr,
+	&kab_vmp_attr_memcg_reclaim_missed.attr,
 	&kab_vmp_attr_window_pages.attr.attr,
 	&kab_vmp_attr_medium_percent.attr.attr,
 	&kab_vmp_attr_critical_percent.attr.attr,
@@ -525,12 +662,24 @@ static int kab_vmp_init(void)
 	if (kab_vmp_prio_status)
 		pr_warn("vmpressure source: cannot kprobe %s (error %d); critical from reclaim priority is off\n",
 			kab_vmp_prio_probe.symbol_name, kab_vmp_prio_status);
+	/* A reclaim already inside it when this returns counts as global. */
+	ret = register_kretprobe(&kab_vmp_memcg_probe);
+	WRITE_ONCE(kab_vmp_global_status, ret);
+	if (kab_vmp_global_status)
+		pr_warn("vmpressure source: cannot kretprobe %s (error %d); global reclaim is counted per memcg\n",
+			kab_vmp_memcg_probe.kp.symbol_name,
+			kab_vmp_global_status);
 	return 0;
 }
 
 /* Every VM is gone: the table is empty. */
 static void kab_vmp_exit(void)
 {
+	/* Back to counting per memcg before the marks stop. */
+	if (!kab_vmp_global_status) {
+		WRITE_ONCE(kab_vmp_global_status, KAB_SOURCE_OFF);
+		unregister_kretprobe(&kab_vmp_memcg_probe);
+	}
 	if (!kab_vmp_prio_status)
 		unregister_kprobe(&kab_vmp_prio_probe);
 	kab_vmp_prio_status = KAB_SOURCE_OFF;

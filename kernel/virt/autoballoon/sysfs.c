@@ -5,12 +5,14 @@
  *   version		 ABI version (read only)
  *   nr_vms		 registered VMs (read only)
  *   max_vms		 most VMs that may register; 1..65536, default 1024
+ *   max_vms_per_user	 most VMs one user without CAP_SYS_ADMIN may have
+ *			 registered; 1..65536, default 256
  *   tick_ms		 period of stall detection and relaxing, in
  *			 milliseconds; 10..60000, default 1000
  *   inject_host_pressure write "LEVEL" or "LEVEL VMID" (root only)
  *   policy/<tunable>	 one file per entry of kab_policy_tunables[]
  *   sources/		 host pressure sources (source.c)
- *   vms/<id>/		 one directory per registered VM
+ *   vms/<id>/		 one directory per registered VM (root only)
  *
  * Writes are validated completely before anything changes: a bad value
  * (not a number, out of range, or too large to parse) returns -EINVAL and
@@ -42,57 +44,61 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	unsigned int nr;
-
-	mutex_lock(&kab_lock);
-	nr = kab_nr_vms;
-	mutex_unlock(&kab_lock);
-	return sysfs_emit(buf, "%u\n", nr);
-}
-
-static ssize_t kab_store_uint(const char *buf, unsigned int *val,
-			      unsigned int min, unsigned int max)
-{
-	unsigned int v;
-	int ret;
-
-	ret = kstrtouint(buf, 0, &v);
-	if (ret)
-		return -EINVAL;
-	if (v < min || v > max)
-		return -EINVAL;
-	mutex_lock(&kab_lock);
-	*val = v;
-	mutex_unlock(&kab_lock);
-	return 0;
+	return sysfs_emit(buf, "%u\n", kab_vms_count());
 }
 
 static ssize_t max_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(kab_max_vms));
+	return sysfs_emit(buf, "%u\n", kab_vms_max());
 }
 
+/* -ENOMEM when the host events' scratch cannot grow to @max VMs. */
 static ssize_t max_vms_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	ssize_t ret = kab_store_uint(buf, &kab_max_vms, 1, KAB_LIMIT_MAX_VMS);
+	unsigned int v;
+	int ret;
 
+	if (kstrtouint(buf, 0, &v) || v < 1 || v > KAB_LIMIT_MAX_VMS)
+		return -EINVAL;
+	ret = kab_vms_set_max(v);
 	return ret ? ret : count;
+}
+
+static ssize_t max_vms_per_user_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", kab_vms_max_per_user());
+}
+
+static ssize_t max_vms_per_user_store(struct kobject *kobj,
+				      struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 0, &v) || v < 1 || v > KAB_LIMIT_MAX_VMS)
+		return -EINVAL;
+	kab_vms_set_max_per_user(v);
+	return count;
 }
 
 static ssize_t tick_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(kab_tick_ms));
+	return sysfs_emit(buf, "%u\n", kab_tick_period_ms());
 }
 
 static ssize_t tick_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	ssize_t ret = kab_store_uint(buf, &kab_tick_ms, 10, 60000);
+	unsigned int v;
 
-	return ret ? ret : count;
+	if (kstrtouint(buf, 0, &v) || v < 10 || v > 60000)
+		return -EINVAL;
+	kab_tick_set_period_ms(v);
+	return count;
 }
 
 static int kab_parse_level(const char *word, unsigned int *level)
@@ -153,6 +159,8 @@ static ssize_t inject_host_pressure_store(struct kobject *kobj,
 static struct kobj_attribute kab_attr_version = __ATTR_RO(version);
 static struct kobj_attribute kab_attr_nr_vms = __ATTR_RO(nr_vms);
 static struct kobj_attribute kab_attr_max_vms = __ATTR_RW(max_vms);
+static struct kobj_attribute kab_attr_max_vms_per_user =
+	__ATTR_RW(max_vms_per_user);
 static struct kobj_attribute kab_attr_tick_ms = __ATTR_RW(tick_ms);
 static struct kobj_attribute kab_attr_inject = __ATTR_WO(inject_host_pressure);
 
@@ -160,6 +168,7 @@ static struct attribute *kab_attrs[] = {
 	&kab_attr_version.attr,
 	&kab_attr_nr_vms.attr,
 	&kab_attr_max_vms.attr,
+	&kab_attr_max_vms_per_user.attr,
 	&kab_attr_tick_ms.attr,
 	&kab_attr_inject.attr,
 	NULL,
@@ -181,21 +190,10 @@ kab_tunable_of(struct kobj_attribute *attr)
 	return &kab_policy_tunables[attr - kab_policy_attrs];
 }
 
-static u64 *kab_tunable_field(const struct kab_policy_tunable *t)
-{
-	return (u64 *)((char *)&kab_params + t->offset);
-}
-
 static ssize_t kab_policy_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	const struct kab_policy_tunable *t = kab_tunable_of(attr);
-	u64 val;
-
-	mutex_lock(&kab_lock);
-	val = *kab_tunable_field(t);
-	mutex_unlock(&kab_lock);
-	return sysfs_emit(buf, "%llu\n", val);
+	return sysfs_emit(buf, "%llu\n", kab_vms_param(kab_tunable_of(attr)));
 }
 
 static ssize_t kab_policy_store(struct kobject *kobj,
@@ -211,9 +209,7 @@ static ssize_t kab_policy_store(struct kobject *kobj,
 		return -EINVAL;
 	if (val < t->min || val > t->max)
 		return -EINVAL;
-	mutex_lock(&kab_lock);
-	*kab_tunable_field(t) = val;
-	mutex_unlock(&kab_lock);
+	kab_vms_set_param(t, val);
 	return count;
 }
 
@@ -262,7 +258,19 @@ static void kab_policy_sysfs_exit(void)
 	kfree(kab_policy_attrs);
 }
 
-/* ---- vms/<id>/ ---- */
+/*
+ * ---- vms/<id>/ ----
+ *
+ * Every file here is root only (0400). A directory describes one tenant's
+ * VM to the host's administrator: who runs it (owner_pid), where it sits
+ * in the cgroup tree (memcg), how much memory its guest uses and caches
+ * (guest_*, need_pages, spare_limit_pages) and when it is under pressure
+ * (the event counters, targets and reasons, which follow the guest's
+ * activity: a side channel for a neighbour). A VMM reads its own VM
+ * through its own fd (KAB_VM_GET_STATS) and needs none of it; the
+ * host-wide files above stay world readable.
+ */
+#define KAB_VM_ATTR(_name)	__ATTR_RO_MODE(_name, 0400)
 
 static struct kab_vm *kab_vm_of(struct kobject *kobj)
 {
@@ -276,12 +284,12 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 	struct kab_vm *vm = kab_vm_of(kobj);				\
 	u64 val;							\
 									\
-	mutex_lock(&kab_lock);						\
+	kab_vm_lock(vm);						\
 	val = (_expr);							\
-	mutex_unlock(&kab_lock);					\
+	kab_vm_unlock(vm);						\
 	return sysfs_emit(buf, "%llu\n", val);				\
 }									\
-static struct kobj_attribute kab_vm_attr_##_name = __ATTR_RO(_name)
+static struct kobj_attribute kab_vm_attr_##_name = KAB_VM_ATTR(_name)
 
 KAB_VM_ATTR_U64(total_pages, vm->pol.total_pages);
 KAB_VM_ATTR_U64(floor_pages, vm->pol.floor_pages);
@@ -309,13 +317,14 @@ static ssize_t last_reason_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u32 reason;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	reason = vm->pol.reason;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%s\n", kab_reason_name(reason));
 }
 
-static struct kobj_attribute kab_vm_attr_last_reason = __ATTR_RO(last_reason);
+static struct kobj_attribute kab_vm_attr_last_reason =
+	KAB_VM_ATTR(last_reason);
 
 /* Host pressure: the last event that concerned this VM, and its sources. */
 static ssize_t host_last_level_show(struct kobject *kobj,
@@ -324,9 +333,9 @@ static ssize_t host_last_level_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u32 level;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	level = vm->host_last_level;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%s\n", kab_level_name(level));
 }
 
@@ -336,10 +345,10 @@ static ssize_t host_last_source_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u32 level, source;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	level = vm->host_last_level;
 	source = vm->host_last_source;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%s\n",
 			  level ? kab_source_name(source) : "none");
 }
@@ -361,7 +370,7 @@ static ssize_t guest_##_name##_pages_show(struct kobject *kobj,	\
 	return sysfs_emit(buf, "%llu\n", g._name##_pages);		\
 }									\
 static struct kobj_attribute kab_vm_attr_guest_##_name##_pages =	\
-	__ATTR_RO(guest_##_name##_pages)
+	KAB_VM_ATTR(guest_##_name##_pages)
 
 KAB_VM_ATTR_GUEST(available, KAB_GUEST_STAT_AVAILABLE);
 KAB_VM_ATTR_GUEST(free, KAB_GUEST_STAT_FREE);
@@ -380,10 +389,10 @@ static ssize_t need_pages_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u64 need = KAB_POLICY_UNKNOWN;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	if (vm->pol.stats_ns != KAB_POLICY_NEVER)
 		need = vm->pol.need_pages;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	if (need == KAB_POLICY_UNKNOWN)
 		return sysfs_emit(buf, "unknown\n");
 	return sysfs_emit(buf, "%llu\n", need);
@@ -395,9 +404,9 @@ static ssize_t spare_limit_pages_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u64 limit;
 
-	mutex_lock(&kab_lock);
-	limit = kab_policy_spare_limit(&kab_params, &vm->pol);
-	mutex_unlock(&kab_lock);
+	kab_vm_lock(vm);
+	limit = kab_vm_spare_limit(vm);
+	kab_vm_unlock(vm);
 	if (limit == KAB_POLICY_UNKNOWN)
 		return sysfs_emit(buf, "unknown\n");
 	return sysfs_emit(buf, "%llu\n", limit);
@@ -409,17 +418,17 @@ static ssize_t reserve_pages_show(struct kobject *kobj,
 	struct kab_vm *vm = kab_vm_of(kobj);
 	u64 reserve;
 
-	mutex_lock(&kab_lock);
-	reserve = kab_policy_reserve(&kab_params, &vm->pol);
-	mutex_unlock(&kab_lock);
+	kab_vm_lock(vm);
+	reserve = kab_vm_reserve(vm);
+	kab_vm_unlock(vm);
 	return sysfs_emit(buf, "%llu\n", reserve);
 }
 
-static struct kobj_attribute kab_vm_attr_need_pages = __ATTR_RO(need_pages);
+static struct kobj_attribute kab_vm_attr_need_pages = KAB_VM_ATTR(need_pages);
 static struct kobj_attribute kab_vm_attr_reserve_pages =
-	__ATTR_RO(reserve_pages);
+	KAB_VM_ATTR(reserve_pages);
 static struct kobj_attribute kab_vm_attr_spare_limit_pages =
-	__ATTR_RO(spare_limit_pages);
+	KAB_VM_ATTR(spare_limit_pages);
 
 /* Milliseconds since the last update, or "never". */
 static ssize_t guest_stats_age_ms_show(struct kobject *kobj,
@@ -446,9 +455,9 @@ static ssize_t guest_stats_updates_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute kab_vm_attr_guest_stats_age_ms =
-	__ATTR_RO(guest_stats_age_ms);
+	KAB_VM_ATTR(guest_stats_age_ms);
 static struct kobj_attribute kab_vm_attr_guest_stats_updates =
-	__ATTR_RO(guest_stats_updates);
+	KAB_VM_ATTR(guest_stats_updates);
 
 /* vm->memcg and vm->psi outlive the VM's sysfs directory. */
 static ssize_t memcg_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -464,11 +473,12 @@ static ssize_t psi_trigger_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute kab_vm_attr_host_last_level =
-	__ATTR_RO(host_last_level);
+	KAB_VM_ATTR(host_last_level);
 static struct kobj_attribute kab_vm_attr_host_last_source =
-	__ATTR_RO(host_last_source);
-static struct kobj_attribute kab_vm_attr_memcg = __ATTR_RO(memcg);
-static struct kobj_attribute kab_vm_attr_psi_trigger = __ATTR_RO(psi_trigger);
+	KAB_VM_ATTR(host_last_source);
+static struct kobj_attribute kab_vm_attr_memcg = KAB_VM_ATTR(memcg);
+static struct kobj_attribute kab_vm_attr_psi_trigger =
+	KAB_VM_ATTR(psi_trigger);
 
 static struct attribute *kab_vm_attrs[] = {
 	&kab_vm_attr_total_pages.attr,

@@ -11,13 +11,13 @@
  * and nothing is visible to anyone before the fd is installed.
  *
  * The per-VM file owns the kab_vm. Its release (the last close, including
- * the VMM being killed) unlinks the VM from kab_vms under kab_lock, unbinds
- * every guest-pressure eventfd, waits for the VM's work items, drops the
- * target eventfd and the KVM VM file, removes the sysfs directory, lets the
- * host pressure sources forget the VM (source.c: its memcg and PSI
- * trigger) and puts the kobject, whose release frees the memory. The
- * anon-inode file holds a reference on this module, so the module cannot
- * go away while a VM exists.
+ * the VMM being killed) unlinks the VM from kab_vms under kab_vms_lock,
+ * unbinds every guest-pressure eventfd, waits for the VM's work items,
+ * drops the target eventfd and the KVM VM file, removes the sysfs
+ * directory, lets the host pressure sources forget the VM (source.c: its
+ * memcg and PSI trigger) and puts the kobject, whose release frees the
+ * memory. The anon-inode file holds a reference on this module, so the
+ * module cannot go away while a VM exists.
  *
  * Guest-pressure eventfds
  * -----------------------
@@ -26,8 +26,12 @@
  * eventfd's wait-queue lock held and interrupts off, possibly in a guest
  * storm, so it does only three things: consume the eventfd counter (so the
  * eventfd does not stay readable), add it to bind->pending, and queue the
- * VM's event_work. The work item hands the counts to the policy under
- * kab_lock.
+ * VM's event_work, a delayed work that runs at most once per
+ * min(guest_hint_interval_ms, KAB_EVENT_SPACING_MS): the rate limit comes
+ * before the queueing, so a guest that rings its doorbell as fast as it
+ * can costs the host one short work item per spacing, whatever the rate,
+ * and the counts that came meanwhile go to the policy (whose token bucket
+ * then drops what is over the limit) in one run, under the VM's own lock.
  *
  * EPOLLHUP means the eventfd file is being released. The callback then
  * deactivates the bind: under vm->bind_lock it clears bind->active and
@@ -46,21 +50,38 @@
  * storm spends only its own CPU time, and its updates coalesce into one
  * run of the work item. stats_work hands the figures to the policy
  * (kab_policy_guest_stats(): a guest under its reserve gets memory back at
- * once) under kab_lock and publishes a new target like any other
+ * once) under the VM's lock and publishes a new target like any other
  * decision. Every decision sees the figures through
- * kab_vm_guest_to_policy(), which every caller of the policy runs under
- * kab_lock first. VM release cancels stats_work before signal_work, which
- * it may queue.
+ * kab_vm_guest_to_policy(), which every caller of the policy runs first.
+ * VM release cancels stats_work before signal_work, which it may queue.
  *
  * The target eventfd
  * ------------------
  * A new target is announced by signal_work, never from a wait-queue callback
  * (eventfd_signal() from inside another eventfd's wake-up warns and drops
- * the signal) and never under kab_lock. The VMM reads the target with
- * KAB_VM_GET_TARGET; the sequence number tells it whether it is new.
+ * the signal) and never under a lock of ours. The VMM reads the target
+ * with KAB_VM_GET_TARGET, which takes only vm->target_lock; the sequence
+ * number tells it whether it is new.
+ *
+ * Locking
+ * -------
+ * This file owns the VM list, its count and limits, the policy parameters
+ * and the tick. kab_vms_lock, a rw_semaphore, guards them and every
+ * decision that spans VMs: a host event splits one pool among many VMs,
+ * so it holds kab_vms_lock for writing, and with it every VM's policy
+ * state. Whatever concerns one VM (its ioctls, its work items, the tick's
+ * visit, its sysfs files) holds kab_vms_lock for reading and the VM's own
+ * vm->lock, so VMs do not wait for each other: a guest storming its
+ * doorbell delays its own VM only; host events, registration and release
+ * and tunable writes wait for all. Nothing allocates under either lock,
+ * and neither is taken in a wake-up callback.
+ * Lock order: kab_vms_lock, vm->lock, then vm->guest_lock or
+ * vm->target_lock.
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -77,7 +98,46 @@
 #include "kab.h"
 #include "kab_trace.h"
 
+/*
+ * The event work of a VM runs at most once per this many milliseconds, or
+ * per guest_hint_interval_ms when that is shorter (0: no spacing). At
+ * 100 runs a second a doorbell storm costs a fraction of a percent of
+ * one CPU, and a hint is looked at no later than this after it came.
+ */
+#define KAB_EVENT_SPACING_MS	10
+
 static DEFINE_IDA(kab_vm_ida);
+
+/* See "Locking" above. */
+static DECLARE_RWSEM(kab_vms_lock);
+static LIST_HEAD(kab_vms);
+static unsigned int kab_nr_vms;
+
+/* The policy's tunables, sysfs policy/. Written under kab_vms_lock. */
+static struct kab_policy_params kab_params;
+
+/* Period of the tick in milliseconds (sysfs tick_ms). */
+static unsigned int kab_tick_ms = KAB_DEFAULT_TICK_MS;
+
+/* Most VMs that may register (sysfs max_vms). Under kab_vms_lock. */
+static unsigned int kab_max_vms = KAB_DEFAULT_MAX_VMS;
+
+/*
+ * Most VMs one user (euid) without CAP_SYS_ADMIN may have registered
+ * (sysfs max_vms_per_user), so that one holder of the device cannot take
+ * every slot of max_vms. Under kab_vms_lock.
+ */
+static unsigned int kab_max_vms_per_user = KAB_DEFAULT_MAX_VMS_PER_USER;
+
+/*
+ * The policy takes a host event's VMs as an array. kab_host_report() runs
+ * when the host is short of memory and must not allocate, so the array is
+ * allocated whenever max_vms grows, with one slot per VM that may
+ * register, and never shrinks: kab_nr_vms <= kab_max_vms <=
+ * kab_scratch_len. Under kab_vms_lock, for writing.
+ */
+static struct kab_policy_vm **kab_scratch;
+static unsigned int kab_scratch_len;
 
 /* ---- guest-pressure eventfds ---- */
 
@@ -101,9 +161,21 @@ static void kab_bind_deactivate(struct kab_pressure_bind *bind)
 	spin_lock_irqsave(&vm->bind_lock, flags);
 	if (bind->active) {
 		bind->active = false;
-		queue_work(kab_wq, &bind->shutdown);
+		kab_queue_work(&bind->shutdown);
 	}
 	spin_unlock_irqrestore(&vm->bind_lock, flags);
+}
+
+/*
+ * Queue the VM's event work, no earlier than vm->event_next: lockless, and
+ * while it is pending (the whole of a storm) a test_and_set_bit that fails.
+ */
+static void kab_vm_event_kick(struct kab_vm *vm)
+{
+	unsigned long next = READ_ONCE(vm->event_next), now = jiffies;
+
+	kab_queue_delayed_work(&vm->event_work,
+			       time_before(now, next) ? next - now : 0);
 }
 
 static int kab_bind_wakeup(wait_queue_entry_t *wait, unsigned int mode,
@@ -118,7 +190,7 @@ static int kab_bind_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 		eventfd_ctx_do_read(bind->ctx, &cnt);
 		if (cnt) {
 			atomic64_add(cnt, &bind->pending);
-			queue_work(kab_wq, &bind->vm->event_work);
+			kab_vm_event_kick(bind->vm);
 		}
 	}
 	if (flags & EPOLLHUP)
@@ -157,27 +229,37 @@ static void kab_vm_signal_work(struct work_struct *work)
 	kab_eventfd_signal(vm->target_ctx);
 }
 
-/*
- * Tell the VMM about a new target, if the policy made one. Called with
- * kab_lock held after every policy call.
- */
-void kab_vm_publish(struct kab_vm *vm)
+/* The VM's policy state: its own lock, or every VM's (a host event). */
+static void kab_vm_assert_locked(struct kab_vm *vm)
 {
-	lockdep_assert_held(&kab_lock);
+	lockdep_assert(lockdep_is_held(&vm->lock) ||
+		       lockdep_is_held_type(&kab_vms_lock, 0));
+}
+
+/*
+ * Tell the VMM about a new target, if the policy made one. Called after
+ * every policy call, with the VM's state locked.
+ */
+static void kab_vm_publish(struct kab_vm *vm)
+{
+	kab_vm_assert_locked(vm);
 
 	if (vm->pol.seq == vm->published_seq)
 		return;
 	trace_kab_decision(vm->id, vm->published_target, vm->pol.target_pages,
 			   vm->pol.seq, vm->pol.reason);
+	spin_lock(&vm->target_lock);
 	vm->published_seq = vm->pol.seq;
 	vm->published_target = vm->pol.target_pages;
-	queue_work(kab_wq, &vm->signal_work);
+	vm->published_reason = vm->pol.reason;
+	spin_unlock(&vm->target_lock);
+	kab_queue_work(&vm->signal_work);
 }
 
-/* Under kab_lock, before a policy call: the guest's latest figures. */
-void kab_vm_guest_to_policy(struct kab_vm *vm)
+/* Before a policy call, with the VM's state locked: its latest figures. */
+static void kab_vm_guest_to_policy(struct kab_vm *vm)
 {
-	lockdep_assert_held(&kab_lock);
+	kab_vm_assert_locked(vm);
 
 	spin_lock(&vm->guest_lock);
 	vm->pol.guest = vm->guest;
@@ -192,17 +274,47 @@ void kab_vm_guest_figures(struct kab_vm *vm, struct kab_policy_guest *out)
 	spin_unlock(&vm->guest_lock);
 }
 
+/* For sysfs: the VM's state, locked as for one of its ioctls. */
+void kab_vm_lock(struct kab_vm *vm)
+{
+	down_read(&kab_vms_lock);
+	mutex_lock(&vm->lock);
+}
+
+void kab_vm_unlock(struct kab_vm *vm)
+{
+	mutex_unlock(&vm->lock);
+	up_read(&kab_vms_lock);
+}
+
+/* Under kab_vm_lock(): sysfs spare_limit_pages. */
+u64 kab_vm_spare_limit(struct kab_vm *vm)
+{
+	return kab_policy_spare_limit(&kab_params, &vm->pol);
+}
+
+/* Under kab_vm_lock(): sysfs reserve_pages. */
+u64 kab_vm_reserve(struct kab_vm *vm)
+{
+	return kab_policy_reserve(&kab_params, &vm->pol);
+}
+
 static void kab_vm_event_work(struct work_struct *work)
 {
-	struct kab_vm *vm = container_of(work, struct kab_vm, event_work);
-	u64 counts[KAB_NR_LEVELS];
+	struct kab_vm *vm = container_of(to_delayed_work(work), struct kab_vm,
+					 event_work);
+	u64 counts[KAB_NR_LEVELS], spacing;
 	unsigned int i;
 	u64 now;
 
+	/* The next run comes no sooner than one spacing from now. */
+	spacing = min_t(u64, READ_ONCE(kab_params.guest_hint_interval_ms),
+			KAB_EVENT_SPACING_MS);
+	WRITE_ONCE(vm->event_next, jiffies + msecs_to_jiffies(spacing));
 	for (i = 0; i < KAB_NR_LEVELS; i++)
 		counts[i] = atomic64_xchg(&vm->binds[i].pending, 0);
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	now = ktime_get_ns();
 	kab_vm_guest_to_policy(vm);
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
@@ -214,7 +326,7 @@ static void kab_vm_event_work(struct work_struct *work)
 				       now);
 		kab_vm_publish(vm);
 	}
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 }
 
 /* New guest figures: the policy reads them at once. */
@@ -222,11 +334,11 @@ static void kab_vm_stats_work(struct work_struct *work)
 {
 	struct kab_vm *vm = container_of(work, struct kab_vm, stats_work);
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	kab_vm_guest_to_policy(vm);
 	kab_policy_guest_stats(&kab_params, &vm->pol, ktime_get_ns());
 	kab_vm_publish(vm);
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 }
 
 /*
@@ -255,43 +367,174 @@ static void kab_tick_fn(struct work_struct *work)
 	u64 now;
 
 	kab_host_measure(&host);
-	mutex_lock(&kab_lock);
+	/* One VM at a time: the tick makes no decision that spans VMs. */
+	down_read(&kab_vms_lock);
 	now = ktime_get_ns();
 	list_for_each_entry(vm, &kab_vms, node) {
+		mutex_lock(&vm->lock);
 		kab_vm_guest_to_policy(vm);
 		kab_policy_tick(&kab_params, &host, &vm->pol, now);
 		kab_vm_publish(vm);
+		mutex_unlock(&vm->lock);
 	}
 	more = !list_empty(&kab_vms);
-	mutex_unlock(&kab_lock);
+	up_read(&kab_vms_lock);
 
 	if (more)
-		queue_delayed_work(kab_wq, &kab_tick_work,
-				   msecs_to_jiffies(READ_ONCE(kab_tick_ms)));
+		kab_queue_delayed_work(&kab_tick_work,
+				       msecs_to_jiffies(READ_ONCE(kab_tick_ms)));
 }
 
-void kab_tick_start(void)
+static void kab_tick_start(void)
 {
-	queue_delayed_work(kab_wq, &kab_tick_work,
-			   msecs_to_jiffies(READ_ONCE(kab_tick_ms)));
+	kab_queue_delayed_work(&kab_tick_work,
+			       msecs_to_jiffies(READ_ONCE(kab_tick_ms)));
 }
 
-void kab_tick_stop(void)
+unsigned int kab_tick_period_ms(void)
 {
-	cancel_delayed_work_sync(&kab_tick_work);
+	return READ_ONCE(kab_tick_ms);
 }
 
-/* ---- lookup ---- */
-
-struct kab_vm *kab_vm_find(u32 id)
+/* The next tick comes at the old period; the ones after it at @ms. */
+void kab_tick_set_period_ms(unsigned int ms)
 {
+	WRITE_ONCE(kab_tick_ms, ms);
+}
+
+/* ---- the VM list: host events, limits, tunables ---- */
+
+/**
+ * kab_vms_host_event - hand host pressure to the VMs it concerns
+ * @host:	the host's memory, or zeros (not measured).
+ * @level:	KAB_LEVEL_LOW..KAB_LEVEL_CRITICAL.
+ * @source:	enum kab_source, for the VMs' counters.
+ * @match:	picks the VMs concerned; called under kab_vms_lock.
+ * @arg:	for @match.
+ * @one:	stop at the first VM @match picks (an event for one VM).
+ *
+ * Allocates nothing: it runs when the host is short of memory.
+ * Return: how many VMs the event concerned.
+ */
+unsigned int kab_vms_host_event(const struct kab_policy_host *host,
+				unsigned int level, unsigned int source,
+				bool (*match)(const struct kab_vm *vm,
+					      const void *arg),
+				const void *arg, bool one)
+{
+	struct kab_policy_vm **pols;
+	unsigned int nr = 0, i;
 	struct kab_vm *vm;
 
-	lockdep_assert_held(&kab_lock);
-	list_for_each_entry(vm, &kab_vms, node)
-		if (vm->id == id)
-			return vm;
-	return NULL;
+	/* The split spans VMs: every VM's state, for writing. */
+	down_write(&kab_vms_lock);
+	pols = kab_scratch;
+	list_for_each_entry(vm, &kab_vms, node) {
+		if (!match(vm, arg))
+			continue;
+		kab_vm_guest_to_policy(vm);
+		pols[nr++] = &vm->pol;
+		vm->host_events[level - 1]++;
+		vm->host_last_level = level;
+		vm->host_last_source = source;
+		if (one)
+			break;
+	}
+	if (nr) {
+		kab_policy_host_event(&kab_params, host, pols, nr, level,
+				      ktime_get_ns());
+		/* Publishing a VM whose target did not change is a no-op. */
+		for (i = 0; i < nr; i++)
+			kab_vm_publish(container_of(pols[i], struct kab_vm,
+						    pol));
+	}
+	up_write(&kab_vms_lock);
+	return nr;
+}
+
+unsigned int kab_vms_count(void)
+{
+	return READ_ONCE(kab_nr_vms);
+}
+
+/* The value of one tunable of policy/, @t from kab_policy_tunables[]. */
+u64 kab_vms_param(const struct kab_policy_tunable *t)
+{
+	u64 val;
+
+	down_read(&kab_vms_lock);
+	val = *(u64 *)((char *)&kab_params + t->offset);
+	up_read(&kab_vms_lock);
+	return val;
+}
+
+/* The caller checked @val against @t's range. */
+void kab_vms_set_param(const struct kab_policy_tunable *t, u64 val)
+{
+	down_write(&kab_vms_lock);
+	WRITE_ONCE(*(u64 *)((char *)&kab_params + t->offset), val);
+	up_write(&kab_vms_lock);
+}
+
+unsigned int kab_vms_max(void)
+{
+	return READ_ONCE(kab_max_vms);
+}
+
+/*
+ * Set max_vms. Lowering it below the VMs registered only refuses new ones.
+ * Returns 0, or -ENOMEM when the scratch array cannot grow (nothing
+ * changed then).
+ */
+int kab_vms_set_max(unsigned int max)
+{
+	struct kab_policy_vm **new = NULL, **old = NULL;
+
+	if (max > READ_ONCE(kab_scratch_len)) {
+		new = kvcalloc(max, sizeof(*new), GFP_KERNEL);
+		if (!new)
+			return -ENOMEM;
+	}
+	down_write(&kab_vms_lock);
+	if (new && max > kab_scratch_len) {
+		old = kab_scratch;
+		kab_scratch = new;
+		WRITE_ONCE(kab_scratch_len, max);
+		new = NULL;
+	}
+	WRITE_ONCE(kab_max_vms, max);
+	up_write(&kab_vms_lock);
+	kvfree(new);
+	kvfree(old);
+	return 0;
+}
+
+unsigned int kab_vms_max_per_user(void)
+{
+	return READ_ONCE(kab_max_vms_per_user);
+}
+
+/* Lowering it below what a user has only refuses that user's new VMs. */
+void kab_vms_set_max_per_user(unsigned int max)
+{
+	down_write(&kab_vms_lock);
+	WRITE_ONCE(kab_max_vms_per_user, max);
+	up_write(&kab_vms_lock);
+}
+
+int kab_vms_init(void)
+{
+	kab_policy_defaults(&kab_params);
+	return kab_vms_set_max(KAB_DEFAULT_MAX_VMS);
+}
+
+/* Every VM file pins the module: no VM is left. */
+void kab_vms_exit(void)
+{
+	cancel_delayed_work_sync(&kab_tick_work);
+	kvfree(kab_scratch);
+	kab_scratch = NULL;
+	kab_scratch_len = 0;
 }
 
 /* ---- the per-VM file ---- */
@@ -304,10 +547,10 @@ static int kab_vm_release(struct inode *inode, struct file *file)
 	if (!vm)	/* registration failed before the fd was installed */
 		return 0;
 
-	mutex_lock(&kab_lock);
+	down_write(&kab_vms_lock);
 	list_del(&vm->node);
-	kab_nr_vms--;
-	mutex_unlock(&kab_lock);
+	WRITE_ONCE(kab_nr_vms, kab_nr_vms - 1);
+	up_write(&kab_vms_lock);
 
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		if (!vm->binds[i].bound)
@@ -316,7 +559,7 @@ static int kab_vm_release(struct inode *inode, struct file *file)
 		flush_work(&vm->binds[i].shutdown);
 	}
 	/* No wake-up can queue event_work now; event_work may queue signal. */
-	cancel_work_sync(&vm->event_work);
+	cancel_delayed_work_sync(&vm->event_work);
 	cancel_work_sync(&vm->stats_work);
 	cancel_work_sync(&vm->signal_work);
 
@@ -340,11 +583,12 @@ static long kab_vm_get_target(struct kab_vm *vm, void __user *uarg)
 	if (usize < KAB_TARGET_SIZE_VER0)
 		return -EINVAL;
 
-	mutex_lock(&kab_lock);
-	t.target_pages = vm->pol.target_pages;
-	t.seq = vm->pol.seq;
-	t.reason = vm->pol.reason;
-	mutex_unlock(&kab_lock);
+	/* No other lock: another VM's storm or a host event never delays it. */
+	spin_lock(&vm->target_lock);
+	t.target_pages = vm->published_target;
+	t.seq = vm->published_seq;
+	t.reason = vm->published_reason;
+	spin_unlock(&vm->target_lock);
 
 	t.size = min_t(u32, usize, sizeof(t));
 	if (copy_to_user(uarg, &t, t.size))
@@ -363,16 +607,15 @@ static long kab_vm_set_actual(struct kab_vm *vm, void __user *uarg)
 	if (a.flags)
 		return -EINVAL;
 
-	mutex_lock(&kab_lock);
-	if (a.actual_pages > vm->pol.total_pages) {
-		mutex_unlock(&kab_lock);
+	/* total_pages is set at registration and never changes. */
+	if (a.actual_pages > vm->pol.total_pages)
 		return -ERANGE;
-	}
+	kab_vm_lock(vm);
 	kab_vm_guest_to_policy(vm);
 	kab_policy_actual(&kab_params, &vm->pol, a.actual_pages,
 			  ktime_get_ns());
 	kab_vm_publish(vm);
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 	return 0;
 }
 
@@ -387,7 +630,7 @@ static long kab_vm_get_stats(struct kab_vm *vm, void __user *uarg)
 	if (usize < KAB_VM_STATS_SIZE_VER0)
 		return -EINVAL;
 
-	mutex_lock(&kab_lock);
+	kab_vm_lock(vm);
 	s.vm_id = vm->id;
 	s.total_pages = vm->pol.total_pages;
 	s.floor_pages = vm->pol.floor_pages;
@@ -405,7 +648,7 @@ static long kab_vm_get_stats(struct kab_vm *vm, void __user *uarg)
 	s.stalls = vm->pol.stalls;
 	s.weight = vm->pol.weight;
 	s.last_reason = vm->pol.reason;
-	mutex_unlock(&kab_lock);
+	kab_vm_unlock(vm);
 
 	s.size = min_t(u32, usize, sizeof(s));
 	if (copy_to_user(uarg, &s, s.size))
@@ -483,7 +726,7 @@ static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
 	g.updates = vm->guest.updates + 1;
 	vm->guest = g;
 	spin_unlock(&vm->guest_lock);
-	queue_work(kab_wq, &vm->stats_work);
+	kab_queue_work(&vm->stats_work);
 	return 0;
 }
 
@@ -573,6 +816,25 @@ static bool kab_file_is_kvm_vm(struct file *file)
 	return ret;
 }
 
+/*
+ * The guest memory of a KVM VM: the pages of its userspace slots in
+ * address space 0 (SMM's view maps the same memory again), in 4 KiB pages.
+ */
+static u64 kab_kvm_memory_pages(struct file *kvm_file)
+{
+	struct kvm *kvm = kvm_file->private_data;
+	struct kvm_memory_slot *slot;
+	u64 pages = 0;
+	int bkt;
+
+	mutex_lock(&kvm->slots_lock);
+	kvm_for_each_memslot(slot, bkt, kvm_memslots(kvm))
+		if (slot->id < KVM_USER_MEM_SLOTS)
+			pages += slot->npages;
+	mutex_unlock(&kvm->slots_lock);
+	return pages * (PAGE_SIZE / KAB_PAGE_SIZE);
+}
+
 static int kab_get_kvm_file(s32 fd, struct file **out)
 {
 	struct file *file;
@@ -593,20 +855,40 @@ static int kab_get_kvm_file(s32 fd, struct file **out)
 	return 0;
 }
 
-/* Under kab_lock: may one more VM, with this KVM VM file, register? */
-static int kab_may_register(struct file *kvm_file)
+/*
+ * Under kab_vms_lock: may one more VM, @new with this KVM VM file, register?
+ * Registration is rare: a walk of the list costs less than keeping counts
+ * per user.
+ */
+static int kab_may_register(const struct kab_vm *new, struct file *kvm_file)
 {
+	unsigned int mine = 0;
 	struct kab_vm *vm;
 
-	lockdep_assert_held(&kab_lock);
-	if (kvm_file) {
-		list_for_each_entry(vm, &kab_vms, node)
-			if (vm->kvm_file == kvm_file)
-				return -EEXIST;
+	lockdep_assert_held_write(&kab_vms_lock);
+	list_for_each_entry(vm, &kab_vms, node) {
+		if (kvm_file && vm->kvm_file == kvm_file)
+			return -EEXIST;
+		if (!vm->privileged && uid_eq(vm->owner_uid, new->owner_uid))
+			mine++;
 	}
+	if (!new->privileged && mine >= kab_max_vms_per_user)
+		return -EDQUOT;
 	if (kab_nr_vms >= kab_max_vms)
 		return -ENOSPC;
 	return 0;
+}
+
+/*
+ * What a caller without CAP_SYS_ADMIN may not ask for: a VM that is not a
+ * KVM VM (nothing would bound its size), or a weight above the default
+ * (a larger share of every host event than the VMs of other users).
+ */
+static int kab_check_privilege(const struct kab_create_vm *req)
+{
+	if (req->kvm_vm_fd != KAB_NO_FD && req->weight <= KAB_DEFAULT_WEIGHT)
+		return 0;
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
 /* Take a reference on one eventfd; @taken lists those taken before. */
@@ -653,10 +935,13 @@ static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
 	if (!vm)
 		return NULL;
 	INIT_LIST_HEAD(&vm->node);
+	mutex_init(&vm->lock);
+	spin_lock_init(&vm->target_lock);
 	spin_lock_init(&vm->bind_lock);
 	spin_lock_init(&vm->guest_lock);
 	vm->guest.reported_ns = KAB_POLICY_NEVER;
-	INIT_WORK(&vm->event_work, kab_vm_event_work);
+	vm->event_next = jiffies;
+	INIT_DELAYED_WORK(&vm->event_work, kab_vm_event_work);
 	INIT_WORK(&vm->stats_work, kab_vm_stats_work);
 	INIT_WORK(&vm->signal_work, kab_vm_signal_work);
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
@@ -670,6 +955,8 @@ static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
 	vm->pol.ceiling_pages = req->ceiling_pages;
 	vm->pol.weight = req->weight;
 	vm->owner_pid = task_tgid_nr(current);
+	vm->owner_uid = current_euid();
+	vm->privileged = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	kobject_init(&vm->kobj, &kab_vm_ktype);
 	return vm;
 }
@@ -691,6 +978,9 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	ret = kab_check_limits(&req);
 	if (ret)
 		return ret;
+	ret = kab_check_privilege(&req);
+	if (ret)
+		return ret;
 
 	/* Eventfds: the target first, then one per level. */
 	ret = kab_get_eventfd(req.target_fd, false, &ctxs[0], &efiles[0],
@@ -702,6 +992,12 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 		ret = kab_get_kvm_file(req.kvm_vm_fd, &kvm_file);
 	if (ret)
 		goto err_put_files;
+	/* The size of an unprivileged VMM's VM is that of its memory. */
+	if (kvm_file && req.total_pages > kab_kvm_memory_pages(kvm_file) &&
+	    !ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)) {
+		ret = -ERANGE;
+		goto err_put_files;
+	}
 
 	vm = kab_vm_alloc(&req);
 	if (!vm) {
@@ -721,11 +1017,14 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	if (ret)
 		goto err_free_id;
 
+	down_read(&kab_vms_lock);
 	ret = kab_policy_vm_init(&kab_params, &vm->pol, ktime_get_ns());
+	up_read(&kab_vms_lock);
 	if (ret)
 		goto err_del_sources;
 	vm->published_seq = vm->pol.seq;
 	vm->published_target = vm->pol.target_pages;
+	vm->published_reason = vm->pol.reason;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
@@ -742,10 +1041,10 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	if (ret)
 		goto err_put_file;
 
-	mutex_lock(&kab_lock);
-	ret = kab_may_register(kvm_file);
+	down_write(&kab_vms_lock);
+	ret = kab_may_register(vm, kvm_file);
 	if (ret) {
-		mutex_unlock(&kab_lock);
+		up_write(&kab_vms_lock);
 		goto err_del_sysfs;
 	}
 	vm->kvm_file = kvm_file;
@@ -755,10 +1054,10 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 		vm->binds[i].bound = !!ctxs[i + 1];
 	}
 	list_add_tail(&vm->node, &kab_vms);
-	kab_nr_vms++;
+	WRITE_ONCE(kab_nr_vms, kab_nr_vms + 1);
 	trace_kab_decision(vm->id, 0, vm->pol.target_pages, vm->pol.seq,
 			   vm->pol.reason);
-	mutex_unlock(&kab_lock);
+	up_write(&kab_vms_lock);
 
 	/* From here on the release of vm_file undoes everything. */
 	for (i = 0; i < KAB_NR_LEVELS; i++)
@@ -770,7 +1069,7 @@ long kab_create_vm(const struct kab_create_vm __user *uarg)
 	kab_sources_vm_start(vm);
 	kab_tick_start();
 	/* The VMM learns the initial target like any other. */
-	queue_work(kab_wq, &vm->signal_work);
+	kab_queue_work(&vm->signal_work);
 	fd_install(fd, vm_file);
 	return fd;
 

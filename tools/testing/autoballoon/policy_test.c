@@ -104,6 +104,20 @@ static unsigned int host1(struct kab_policy_vm *vm, unsigned int level,
 	return kab_policy_host_event(&params, NULL, &vm, 1, level, now);
 }
 
+/*
+ * host1(), and the VMM reports at once that the balloon followed: the
+ * honest VMM that the level rules assume. A VMM that never reports gets
+ * one inflation only (test_never_actual_gets_one_inflation).
+ */
+static unsigned int host1_follow(struct kab_policy_vm *vm, unsigned int level,
+				 u64 now)
+{
+	unsigned int changed = host1(vm, level, now);
+
+	kab_policy_actual(&params, vm, vm->target_pages, now);
+	return changed;
+}
+
 /* ---- the tests ---- */
 
 static bool test_tunables_table(void)
@@ -194,7 +208,7 @@ static bool test_host_pressure_inflates_by_step_per_level(void)
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
 	for (level = KAB_LEVEL_LOW; level <= KAB_LEVEL_CRITICAL; level++) {
 		before = vm.target_pages;
-		EXPECT_U64(host1(&vm, level, T0), 1);
+		EXPECT_U64(host1_follow(&vm, level, T0), 1);
 		EXPECT_U64(vm.target_pages - before,
 			   params.host_step_pages[level - 1]);
 		EXPECT_U64(vm.reason, KAB_REASON_HOST_PRESSURE);
@@ -237,9 +251,9 @@ static bool test_target_never_crosses_floor_or_ceiling(void)
 	defaults_no_timers();
 	vm = mkvm(100000, 30000, 90000, 1);
 	for (i = 0; i < 100; i++)
-		host1(&vm, KAB_LEVEL_CRITICAL, T0 + i * SEC);
+		host1_follow(&vm, KAB_LEVEL_CRITICAL, T0 + i * SEC);
 	EXPECT_U64(vm.target_pages, 100000 - 30000);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 200 * SEC), 0);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_CRITICAL, T0 + 200 * SEC), 0);
 	for (i = 0; i < 100; i++)
 		kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
 				       T0 + (300 + i) * SEC);
@@ -547,12 +561,12 @@ static bool test_min_change_skips_small_shares_not_whole_steps(void)
 	EXPECT_U64(a.seq, 1);
 	/* A whole step below min_change (a small VM) is still made. */
 	params.host_step_pages[0] = 300;
-	EXPECT_U64(host1(&a, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(host1_follow(&a, KAB_LEVEL_LOW, T0), 1);
 	EXPECT_U64(a.target_pages, 300);
 	/* So is a small move that lands exactly on the floor. */
 	params.host_step_pages[0] = 4096;
 	a.target_pages = (1 << 20) - (1 << 18) - 100;
-	EXPECT_U64(host1(&a, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(host1_follow(&a, KAB_LEVEL_LOW, T0), 1);
 	EXPECT_U64(a.target_pages, (1 << 20) - (1 << 18));
 	return true;
 }
@@ -564,11 +578,11 @@ static bool test_cooldown_paces_inflation_except_host_critical(void)
 	defaults_no_timers();
 	params.cooldown_ms = 1000;
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0), 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 999 * MS), 0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 999 * MS), 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 1998 * MS), 0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 1999 * MS), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_LOW, T0), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 999 * MS), 0);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_CRITICAL, T0 + 999 * MS), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_LOW, T0 + 1998 * MS), 0);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_LOW, T0 + 1999 * MS), 1);
 	return true;
 }
 
@@ -583,16 +597,16 @@ static bool test_hysteresis_inflation_stops_below_pressure_mark(void)
 	params.hysteresis_percent = 2;
 	vm = mkvm(1 << 20, 1 << 16, 1 << 20, 1);
 	for (i = 0; i < 10; i++)
-		host1(&vm, KAB_LEVEL_MEDIUM, T0);
+		host1_follow(&vm, KAB_LEVEL_MEDIUM, T0);
 	mark = vm.target_pages;
 	gap = (1 << 20) * 2 / 100;
 	kab_policy_guest_event(&params, &vm, KAB_LEVEL_MEDIUM, 1, T0 + SEC);
 	for (i = 0; i < 50; i++)
-		host1(&vm, KAB_LEVEL_MEDIUM, T0 + 2 * SEC + i * MS);
+		host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 2 * SEC + i * MS);
 	EXPECT_U64(vm.target_pages, mark - gap);
 	/* The mark expires: the floor is the limit again. */
 	for (i = 0; i < 100; i++)
-		host1(&vm, KAB_LEVEL_MEDIUM, T0 + 61 * SEC + i * MS);
+		host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 61 * SEC + i * MS);
 	EXPECT_U64(vm.target_pages, (1 << 20) - (1 << 16));
 	return true;
 }
@@ -624,11 +638,11 @@ static bool test_block_inflate_after_guest_deflate(void)
 	defaults_no_timers();
 	params.block_after_deflate_ms = 10000;
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
-	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	host1_follow(&vm, KAB_LEVEL_CRITICAL, T0);
 	kab_policy_guest_event(&params, &vm, KAB_LEVEL_MEDIUM, 1, T0 + SEC);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 10999 * MS), 0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 10999 * MS), 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 11 * SEC), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 10999 * MS), 0);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_CRITICAL, T0 + 10999 * MS), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_LOW, T0 + 11 * SEC), 1);
 	return true;
 }
 
@@ -645,16 +659,16 @@ static bool test_block_inflate_after_critical_except_host_critical(void)
 	params.block_after_critical_ms = 10000;
 	params.block_after_deflate_ms = 100000;
 	vm = mkvm(1 << 24, 1 << 20, 1 << 24, 1);
-	host1(&vm, KAB_LEVEL_CRITICAL, T0);
+	host1_follow(&vm, KAB_LEVEL_CRITICAL, T0);
 	kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1, T0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 9999 * MS), 0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 9999 * MS), 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_LOW, T0 + 10 * SEC), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 9999 * MS), 0);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_CRITICAL, T0 + 9999 * MS), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_LOW, T0 + 10 * SEC), 1);
 	/* A low-priority deflation blocks for the long time. */
 	kab_policy_guest_event(&params, &vm, KAB_LEVEL_LOW, 1, T0 + 20 * SEC);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 119999 * MS), 0);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 119999 * MS), 1);
-	EXPECT_U64(host1(&vm, KAB_LEVEL_MEDIUM, T0 + 120 * SEC), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 119999 * MS), 0);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_CRITICAL, T0 + 119999 * MS), 1);
+	EXPECT_U64(host1_follow(&vm, KAB_LEVEL_MEDIUM, T0 + 120 * SEC), 1);
 	return true;
 }
 
@@ -905,7 +919,7 @@ static bool test_zero_timers_give_deterministic_steps(void)
 			want += params.host_step_pages[level - 1];
 			if (want > (1 << 24) - (1 << 20))
 				want = (1 << 24) - (1 << 20);
-			host1(&vm, level, T0);
+			host1_follow(&vm, level, T0);
 		} else {
 			want -= want < params.guest_step_pages[level - 1] ?
 				want : params.guest_step_pages[level - 1];
@@ -1577,6 +1591,85 @@ static bool test_never_actual_does_not_absorb_pool(void)
 	return true;
 }
 
+/*
+ * A VMM that never reports the balloon's size gets the one inflation that
+ * would make the balloon move, and nothing after that until it reports.
+ */
+static bool test_never_actual_gets_one_inflation(void)
+{
+	struct kab_policy_vm vm;
+	u64 once;
+
+	defaults_no_timers();
+	vm = mkvm(1 << 20, 1 << 16, 1 << 20, 1);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0), 1);
+	once = vm.target_pages;
+	EXPECT(once > 0 && once <= (1 << 20) * params.max_step_percent / 100,
+	       "first inflation %" PRIu64, once);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + SEC), 0);
+	EXPECT_U64(vm.target_pages, once);
+	kab_policy_actual(&params, &vm, once, T0 + 2 * SEC);
+	EXPECT_U64(host1(&vm, KAB_LEVEL_CRITICAL, T0 + 3 * SEC), 1);
+	return true;
+}
+
+/*
+ * The review's reproduction: 100 real 16 GiB VMs, whose VMMs report the
+ * balloon as it follows, and one registration claiming 4 PiB at the
+ * highest weight that never reports. 20 critical host events inflated the
+ * real VMs by 0; they must get what they get without the fake, and the
+ * fake no more than one capped step.
+ */
+#define REAL_VMS	100
+#define REAL_TOTAL	(16ULL << 18)	/* 16 GiB */
+
+static u64 real_vms_inflation(bool with_fake, u64 *fake_target)
+{
+	static struct kab_policy_vm vms[REAL_VMS + 1];
+	struct kab_policy_vm *pv[REAL_VMS + 1];
+	u64 t = T0, sum = 0;
+	unsigned int i, e, nr = REAL_VMS;
+
+	for (i = 0; i < REAL_VMS; i++) {
+		vms[i] = mkvm(REAL_TOTAL, REAL_TOTAL / 4, REAL_TOTAL, 100);
+		kab_policy_actual(&params, &vms[i], vms[i].target_pages, t);
+		pv[i] = &vms[i];
+	}
+	if (with_fake) {
+		vms[REAL_VMS] = mkvm(KAB_MAX_PAGES, 1, KAB_MAX_PAGES,
+				     KAB_MAX_WEIGHT);
+		pv[nr++] = &vms[REAL_VMS];
+	}
+	for (e = 0; e < 20; e++) {
+		t += SEC;
+		kab_policy_host_event(&params, NULL, pv, nr,
+				      KAB_LEVEL_CRITICAL, t);
+		for (i = 0; i < REAL_VMS; i++)
+			kab_policy_actual(&params, &vms[i],
+					  vms[i].target_pages, t + SEC / 2);
+	}
+	for (i = 0; i < REAL_VMS; i++)
+		sum += vms[i].target_pages;
+	*fake_target = with_fake ? vms[REAL_VMS].target_pages : 0;
+	return sum;
+}
+
+static bool test_fake_registration_does_not_starve_real_vms(void)
+{
+	u64 honest, real, fake, ignored;
+
+	kab_policy_defaults(&params);
+	honest = real_vms_inflation(false, &ignored);
+	real = real_vms_inflation(true, &fake);
+	EXPECT(honest >= REAL_VMS * 20ULL * 65536,
+	       "without the fake only %" PRIu64 " MiB", honest >> 8);
+	EXPECT(real == honest, "real VMs got %" PRIu64 " MiB, %" PRIu64
+	       " MiB without the fake", real >> 8, honest >> 8);
+	EXPECT(fake <= params.max_step_pages,
+	       "the fake took %" PRIu64 " MiB", fake >> 8);
+	return true;
+}
+
 static bool test_blind_alone_takes_blind_step(void)
 {
 	struct kab_policy_vm vm;
@@ -1675,6 +1768,8 @@ static const struct policy_test tests[] = {
 	TEST(test_stale_or_missing_figures_are_blind),
 	TEST(test_blind_never_gets_more_than_sighted),
 	TEST(test_never_actual_does_not_absorb_pool),
+	TEST(test_never_actual_gets_one_inflation),
+	TEST(test_fake_registration_does_not_starve_real_vms),
 	TEST(test_blind_alone_takes_blind_step),
 	TEST(test_relax_waits_for_host_available),
 };

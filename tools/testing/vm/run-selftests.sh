@@ -15,7 +15,8 @@
 #    every program of the Makefile's TEST_GEN_PROGS.
 #
 # Prints the selftests' TAP, then one TAP document of its own for the
-# harness steps (builds, and a VM run free of panic/oops/WARN/hang).
+# harness steps (builds, a VM run free of panic/oops/WARN/hang, and the
+# modules unloading after it: a refusal is a leaked reference).
 # Exit 0 all passed, 1 something failed, 4 everything skipped.
 
 set -uo pipefail
@@ -102,6 +103,13 @@ case $rc in
 		"$(grep 'boot to command' "$vmlog" | sed 's/^run-vm.sh: //')"
 	;;
 esac
+# The modules must unload after the run: a refusal is a leaked reference.
+if grep -q '^run-vm.sh: FAILURE: .*rmmod failed' "$vmlog"; then
+	result "not ok" "selftests $rel: the modules unload after the run" \
+		"$(grep -o 'rmmod failed at the end: .*' "$vmlog" | head -n 1)"
+else
+	result ok "selftests $rel: the modules unload after the run"
+fi
 
 if [ "$failed" = 1 ] || { [ "$rc" != 0 ] && [ "$rc" != 4 ]; }; then
 	finish 1

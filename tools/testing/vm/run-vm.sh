@@ -41,6 +41,8 @@
 # as they are written; this script's own messages go to stderr.
 #
 # Exit status: the command's own, or
+#   123  the command passed but a module would not unload at the end
+#        (rmmod failed: a reference was leaked); see --no-rmmod
 #   124  the VM hung (timeout); the console tail is printed
 #   125  kernel panic/oops/BUG/WARNING/... on the console (even if the
 #        command passed), or the VM died before reporting a status; the
@@ -351,8 +353,11 @@ if grep -qE "$bad_re" "$run/console.log" 2>/dev/null; then
 	problem="${problem:+$problem; }kernel trouble on the console"
 	[ "$rc" = 124 ] || rc=125
 fi
+# A module that cannot be unloaded after the command kept a reference: a
+# leak, whatever the command said.
 if [ -s "$run/share/rmmod_failed" ]; then
-	kab_log "rmmod failed at the end: $(tr '\n' ' ' <"$run/share/rmmod_failed")"
+	problem="${problem:+$problem; }rmmod failed at the end: $(tr '\n' ' ' <"$run/share/rmmod_failed")"
+	[ "$rc" != 0 ] || rc=123
 fi
 
 boot=$(cat "$run/boot_seconds" 2>/dev/null || echo '?')

@@ -11,6 +11,9 @@
  * - An eventfd storm (a million writes) from a "guest" stays bounded: the
  *   module never counts more than was written, keeps the target in range,
  *   settles once the storm ends and still answers.
+ * - 1,000 registrations, each rung and closed at once, while host pressure
+ *   and another VM's doorbell storm run: every one registers, nr_vms comes
+ *   back, and the VM that stayed still answers.
  *
  * Whatever goes wrong in the kernel here (a use-after-free, a WARN, a
  * deadlock) also shows on the test VM's console, which the harness checks.
@@ -357,9 +360,15 @@ TEST_F_TIMEOUT(race, eventfd_storm_bounded, 600)
 	KAB_BAIL_IF_SKIPPED();
 	KAB_ASSERT_OK(kab_vm_create(self->dev, &vm, NULL, KAB_VM_PRESSURE_FDS),
 		      "create");
-	/* Room to deflate, so that the storm makes real decisions. */
-	for (i = 0; i < 20; i++)
+	/*
+	 * Room to deflate, so that the storm makes real decisions. The
+	 * balloon follows each step, as the module expects of a VMM.
+	 */
+	for (i = 0; i < 20; i++) {
 		KAB_ASSERT_OK(kab_inject(KAB_LEVEL_CRITICAL, vm.id), "inject");
+		ASSERT_EQ(0, kab_get_target(vm.fd, &t));
+		KAB_ASSERT_OK(kab_set_actual(vm.fd, t.target_pages), "actual");
+	}
 
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		sh[i].efd = vm.pressure_efd[i];
@@ -408,6 +417,7 @@ TEST_F_TIMEOUT(race, eventfd_storm_bounded, 600)
 
 	/* And the VM still works. */
 	ASSERT_EQ(0, kab_get_target(vm.fd, &t));
+	KAB_ASSERT_OK(kab_set_actual(vm.fd, t.target_pages), "actual");
 	while (kab_eventfd_drain(vm.target_efd, &cnt) == 0)
 		;
 	KAB_ASSERT_OK(kab_inject(KAB_LEVEL_CRITICAL, vm.id), "inject after");
@@ -418,6 +428,81 @@ TEST_F_TIMEOUT(race, eventfd_storm_bounded, 600)
 						    KAB_WAIT_MS, &t2));
 	}
 	kab_vm_destroy(&vm);
+}
+
+
+/* ---- register and unregister during a pressure storm ---- */
+
+struct cycle_storm {
+	atomic_bool stop;
+	int efd;		/* the lasting VM's low pressure eventfd */
+	uint64_t injections;
+	uint64_t rings;
+};
+
+static void *cycle_inject_fn(void *arg)
+{
+	struct cycle_storm *cs = arg;
+
+	while (!atomic_load(&cs->stop)) {
+		kab_inject(1 + cs->injections % KAB_NR_LEVELS, 0);
+		cs->injections++;
+	}
+	return NULL;
+}
+
+static void *cycle_ring_fn(void *arg)
+{
+	struct cycle_storm *cs = arg;
+
+	while (!atomic_load(&cs->stop)) {
+		kab_eventfd_signal(cs->efd, 1);
+		cs->rings++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, register_cycles_under_storm, 600)
+{
+	struct cycle_storm cs = {};
+	struct kab_test_vm lasting, vm;
+	struct kab_vm_stats s;
+	pthread_t inject, ring;
+	unsigned int i, failed = 0;
+	int first_err = 0;
+
+	KAB_BAIL_IF_SKIPPED();
+	KAB_ASSERT_OK(kab_vm_create(self->dev, &lasting, NULL,
+				    KAB_VM_PRESSURE_FDS), "the lasting VM");
+	cs.efd = lasting.pressure_efd[0];
+	ASSERT_EQ(0, pthread_create(&inject, NULL, cycle_inject_fn, &cs));
+	ASSERT_EQ(0, pthread_create(&ring, NULL, cycle_ring_fn, &cs));
+	for (i = 0; i < 1000; i++) {
+		int ret = kab_vm_create(self->dev, &vm, NULL,
+					KAB_VM_PRESSURE_FDS);
+
+		if (ret) {
+			if (!failed++)
+				first_err = ret;
+			continue;
+		}
+		kab_eventfd_signal(vm.pressure_efd[i % KAB_NR_LEVELS], 1);
+		kab_vm_destroy(&vm);
+	}
+	atomic_store(&cs.stop, true);
+	pthread_join(inject, NULL);
+	pthread_join(ring, NULL);
+	TH_LOG("1000 cycles under %" PRIu64 " injections and %" PRIu64
+	       " doorbell writes", cs.injections, cs.rings);
+	EXPECT_EQ(0, failed)
+		TH_LOG("%u registrations failed, the first with %s", failed,
+		       strerrorname_np(-first_err));
+	EXPECT_LT(0, cs.injections);
+	EXPECT_EQ(0, kab_wait_nr_vms(self->nr_vms + 1, KAB_WAIT_MS))
+		TH_LOG("nr_vms did not come back to the lasting VM alone");
+	EXPECT_EQ(0, kab_get_stats(lasting.fd, &s));
+	EXPECT_LT(0, s.guest_events[0]) TH_LOG("the storm's events were lost");
+	kab_vm_destroy(&lasting);
 }
 
 KAB_TEST_MAIN

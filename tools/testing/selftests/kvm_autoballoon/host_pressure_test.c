@@ -7,8 +7,10 @@
  * Every time-based policy tunable is set to 0 first, so each injection is
  * one deterministic policy step.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -318,6 +320,83 @@ TEST_F(hp, stall_falls_back_to_actual)
 	snprintf(text, sizeof(text), "%" PRIu64, old_tick);
 	EXPECT_EQ(0, kab_sysfs_write("tick_ms", text));
 	kab_vm_destroy(&vm);
+}
+
+/*
+ * The host pressure response runs on a WQ_MEM_RECLAIM workqueue, which has
+ * a rescuer: a kernel thread named after the queue ("kvm_autoballoon" on
+ * 6.1, "kworker/R-kvm_autoballoon" in /proc/PID/comm on 6.12).
+ */
+TEST(reclaim_rescuer)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *proc;
+	FILE *f;
+
+	KAB_REQUIRE_MODULE();
+	proc = opendir("/proc");
+	ASSERT_NE(NULL, proc);
+	while (!found && (de = readdir(proc))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f))
+			found = !strcmp(comm, "kvm_autoballoon\n") ||
+				!strcmp(comm, "kworker/R-kvm_autoballoon\n");
+		fclose(f);
+	}
+	closedir(proc);
+	EXPECT_TRUE(found)
+		TH_LOG("no rescuer thread kvm_autoballoon: the workqueue lacks WQ_MEM_RECLAIM");
+}
+
+/*
+ * Host events allocate nothing: their scratch is sized with max_vms. Grown
+ * from 2 to 3 while two VMs exist, a host-wide event still reaches all
+ * three.
+ */
+TEST(scratch_follows_max_vms)
+{
+	struct kab_policy_snapshot policy;
+	struct kab_test_vm vm[3];
+	struct kab_vm_stats s;
+	uint64_t old, nr;
+	char text[32], failed[64] = "";
+	unsigned int i;
+	int dev;
+
+	KAB_REQUIRE_MODULE();
+	KAB_ASSERT_OK(kab_nr_vms(&nr), "nr_vms");
+	if (nr)
+		SKIP(return, "scratch_follows_max_vms: %" PRIu64 " VMs exist", nr);
+	dev = kab_dev_open();
+	KAB_ASSERT_OK(dev, "open " KAB_DEV_PATH);
+	KAB_ASSERT_OK(kab_policy_save(&policy), "read policy/*");
+	KAB_ASSERT_OK(kab_policy_zero_timers(&policy, failed, sizeof(failed)),
+		      "zero the timers");
+	KAB_ASSERT_OK(kab_sysfs_read_u64("max_vms", &old), "read max_vms");
+	KAB_ASSERT_OK(kab_sysfs_write("max_vms", "2"), "max_vms 2");
+	for (i = 0; i < 2; i++)
+		KAB_ASSERT_OK(kab_vm_create(dev, &vm[i], NULL, 0), "create");
+	KAB_EXPECT_OK(kab_sysfs_write("max_vms", "3"), "max_vms 3");
+	KAB_ASSERT_OK(kab_vm_create(dev, &vm[2], NULL, 0), "third VM");
+	KAB_EXPECT_OK(kab_inject(KAB_LEVEL_MEDIUM, 0), "inject host-wide");
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, kab_get_stats(vm[i].fd, &s));
+		EXPECT_EQ(1, s.host_events[KAB_LEVEL_MEDIUM - 1])
+			TH_LOG("VM %u missed the host-wide event", i);
+	}
+	for (i = 0; i < 3; i++)
+		kab_vm_destroy(&vm[i]);
+	snprintf(text, sizeof(text), "%" PRIu64, old);
+	EXPECT_EQ(0, kab_sysfs_write("max_vms", text));
+	EXPECT_EQ(0, kab_policy_restore(&policy));
+	close(dev);
 }
 
 KAB_TEST_MAIN

@@ -101,6 +101,10 @@ static int prepare_sample(struct bench *b)
 	if (ret)
 		return ret;
 	for (i = 0; t.target_pages < KAB_TEST_TOTAL / 2 && i < 1000; i++) {
+		/* The balloon follows, as the module expects of a VMM. */
+		ret = kab_set_actual(b->vm.fd, t.target_pages);
+		if (ret)
+			return ret;
 		ret = kab_inject(KAB_LEVEL_CRITICAL, b->vm.id);
 		if (ret)
 			return ret;

@@ -102,6 +102,10 @@ static int raise_target(struct kab_test_vm *vm, struct kab_target *t)
 	ret = kab_get_target(vm->fd, t);
 	if (ret)
 		return ret;
+	/* The balloon is at its target: the VMM says so, as QEMU does. */
+	ret = kab_set_actual(vm->fd, t->target_pages);
+	if (ret)
+		return ret;
 	ret = kab_inject(KAB_LEVEL_CRITICAL, vm->id);
 	if (ret)
 		return ret;

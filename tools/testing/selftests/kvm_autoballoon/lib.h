@@ -180,6 +180,21 @@ int kab_module_unload(void);
 /* finit_module(2) of @path with no parameters: 0 or -errno. */
 int kab_module_load(const char *path);
 
+/* ---- privileges ---- */
+
+#define KAB_NOBODY		65534
+/* Exit status of a kab_run_unprivileged() child that kept privileges. */
+#define KAB_CHILD_PRIVILEGED	250
+
+/*
+ * Run @fn(@arg) in a forked child that gave up root: no supplementary
+ * groups, gid and uid @uid (every capability goes with uid 0). The child
+ * keeps the parent's fds, so it can use a device only root may open.
+ * Returns the child's exit status (what @fn returned, 0..255;
+ * KAB_CHILD_PRIVILEGED when it could not drop root), or -errno.
+ */
+int kab_run_unprivileged(uid_t uid, int (*fn)(void *arg), void *arg);
+
 /* ---- checks for test bodies (need the harness in scope) ---- */
 
 /*

@@ -6,9 +6,11 @@
  *   makes reclaim run in that memcg; the VM registered from it gets medium
  *   or critical host pressure from the vmpressure source and inflates,
  *   the VM registered from a sibling cgroup is not touched;
- * - global_pressure: a hog fills the VM's RAM (no swap, stopping before
- *   the OOM point); the source reports global pressure and every VM
- *   inflates, the heavier one more;
+ * - global_pressure: a hog in a cgroup of its own, a sibling of the VMs',
+ *   fills the VM's RAM (no swap, stopping before the OOM point): global
+ *   reclaim through a cgroup no VM is in. The source counts it in its
+ *   global window (sources/vmpressure/global_windows), reports global
+ *   pressure, and every VM inflates, the heavier one more;
  * - bogus_symbol: with vmpressure_symbol naming a function that does not
  *   exist, the module loads, says so in sysfs and the log, and works with
  *   its other sources.
@@ -216,7 +218,8 @@ TEST_F_TIMEOUT(vmp, global_pressure, 300)
 	const char *why;
 	struct kab_create_vm req;
 	struct kab_test_vm light = { .fd = -1 }, heavy = { .fd = -1 };
-	uint64_t global0, global, l0, l, h0, h;
+	uint64_t global0, global, l0, l, h0, h, windows0, windows;
+	char probe[64] = "";
 	long avail;
 	pid_t hog;
 	int status, i;
@@ -232,6 +235,10 @@ TEST_F_TIMEOUT(vmp, global_pressure, 300)
 		SKIP(return, "global_pressure: only %ld MiB available", avail);
 	kab_drop_caches();
 	KAB_ASSERT_OK(kab_cg_create("kab-vmp-g"), "mkdir kab-vmp-g");
+	KAB_ASSERT_OK(kab_cg_create("kab-vmp-hog"), "mkdir kab-vmp-hog");
+	KAB_ASSERT_OK(kab_sysfs_read(VMP "global_probe", probe, sizeof(probe)),
+		      "read " VMP "global_probe");
+	windows0 = kab_sysfs_u64_or(VMP "global_windows", 0);
 
 	/* One VM in the root cgroup, one in a child cgroup: both concerned. */
 	big_vm_req(&req, 100);
@@ -243,10 +250,22 @@ TEST_F_TIMEOUT(vmp, global_pressure, 300)
 	global0 = kab_sysfs_u64_or(VMP "events_global", 0);
 	l0 = kab_vm_u64_or(light.id, "target_pages", 0);
 	h0 = kab_vm_u64_or(heavy.id, "target_pages", 0);
+	/*
+	 * Both VMMs report their balloons, as QEMU does: one that never
+	 * reports gets a single inflation, and the split of one event
+	 * would decide the comparison below.
+	 */
+	KAB_ASSERT_OK(kab_set_actual(light.fd, l0), "light VM's actual");
+	KAB_ASSERT_OK(kab_set_actual(heavy.fd, h0), "heavy VM's actual");
 
-	/* Page cache of most of the RAM disk, then anon until 160 MiB left. */
+	/*
+	 * Page cache of most of the RAM disk, then anon until 160 MiB left,
+	 * from kab-vmp-hog: the child inherits the cgroup we pass through.
+	 */
+	KAB_ASSERT_OK(kab_cg_enter("kab-vmp-hog"), "enter kab-vmp-hog");
 	hog = kab_hog_start(avail / 2 < KAB_RAMDISK_MIB ? avail / 2 :
 			    KAB_RAMDISK_MIB, 160, 500);
+	KAB_ASSERT_OK(kab_cg_enter(""), "back to the root cgroup");
 	KAB_ASSERT_OK(hog, "fork the hog");
 	status = kab_child_wait(hog);
 	if (status)
@@ -268,6 +287,13 @@ TEST_F_TIMEOUT(vmp, global_pressure, 300)
 	if (global <= global0)
 		TH_LOG("expected a global vmpressure event while the hog filled the RAM, got none");
 	EXPECT_GT(global, global0);
+	/* Not the priority probe alone: the scanned pages themselves. */
+	windows = kab_sysfs_u64_or(VMP "global_windows", 0);
+	TH_LOG("global_probe %s; global windows %" PRIu64 " -> %" PRIu64,
+	       probe, windows0, windows);
+	EXPECT_STREQ("active", probe);
+	EXPECT_GT(windows, windows0)
+		TH_LOG("global reclaim through a sibling cgroup filled no global window");
 	EXPECT_GT(l, l0);
 	EXPECT_GT(h, h0);
 	if (h - h0 <= l - l0)
@@ -277,6 +303,7 @@ TEST_F_TIMEOUT(vmp, global_pressure, 300)
 	kab_vm_destroy(&light);
 	kab_vm_destroy(&heavy);
 	EXPECT_EQ(0, kab_cg_remove("kab-vmp-g"));
+	EXPECT_EQ(0, kab_cg_remove("kab-vmp-hog"));
 }
 
 /* ---- a kprobe that cannot be registered ---- */

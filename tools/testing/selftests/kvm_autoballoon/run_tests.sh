@@ -9,7 +9,7 @@
 # "make" installs this script next to the programs, with the list below
 # replaced by the Makefile's TEST_GEN_PROGS.
 
-KAB_TEST_PROGS="abi_test bad_input_test host_pressure_test guest_pressure_test close_race_test kvm_ioeventfd_test tracepoint_test pressure_vmpressure_test pressure_psi_test module_load_test"
+KAB_TEST_PROGS="abi_test bad_input_test host_pressure_test guest_pressure_test close_race_test kvm_ioeventfd_test tracepoint_test pressure_vmpressure_test pressure_psi_test trust_test fuzz_test module_load_test"
 
 bindir=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 timeout_s=${KAB_TEST_TIMEOUT:-900}
