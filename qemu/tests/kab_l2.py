@@ -227,7 +227,18 @@ class Guest:
         if not wait_for(lambda: os.path.exists(self.qmp_path), 60):
             raise RuntimeError("%s: QEMU made no QMP socket: %s"
                                % (self.name, self.lines[-5:]))
-        self.qmp = Qmp(self.qmp_path)
+        # The socket exists from QEMU's bind(); until its listen() a
+        # connection is refused (seen under load in make check).
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.qmp = Qmp(self.qmp_path)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline or \
+                        self.proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
         if self.automatic:
             self.vm_id = self.qmp.cmd("query-balloon")["auto"]["vm-id"]
 
