@@ -136,14 +136,41 @@
 #define STATS_PERIOD	1.0		/* s between guest statistics */
 #define TRACE_PERIOD	10.0		/* s between trace lines */
 #define FPR_DELAY	2.0		/* s: page reporting's delay (Linux) */
-#define FPR_BATCH	64.0		/* MiB per pass: 32 blocks of 2 MiB */
+/*
+ * MiB reported per pass: the fixed-fpr samples of bench/rfc show host free
+ * memory rising by 200-230 MiB within one 0.5 s sample after a round ends.
+ */
+#define FPR_BATCH	256.0
 #define RESTART_DELAY	0.2		/* s: kab_guest restarts a killed job */
 #define WS_WINDOW	10.0		/* s: a trace's working set is touched */
 #define CACHE_EFFICIENCY 0.9		/* reclaimed / scanned for page cache */
-/* ms per MiB per pass of the rfc job: fitted, see bench/policy/run.sh. */
+/*
+ * Constants of the bench/rfc machine fitted to measurements: defaults here,
+ * refitted per kernel release by bench/policy/fit.py against the newest
+ * bench/rfc/results.md (kab_sim -m NAME=VALUE), see bench/policy/results.md.
+ *   touch_ms	CPU ms per MiB per pass of a job, fitted to fixed's mean job
+ *		runtime on the hard job;
+ *   base_cold	MiB of the test VM's own memory and of the guests' that is
+ *		cold (swapped out first, never touched again), fitted to
+ *		fixed's host pswpout on the hard job;
+ *   io_ms	CPU ms per MiB a job reads from or writes to its page cache,
+ *		fitted to fixed's mean job runtime on the rfc job.
+ */
 #define RFC_TOUCH_MS	1.62
-/* MiB of the test VM's base use that is cold: fitted, see run.sh. */
-#define RFC_BASE_COLD	137
+#define RFC_BASE_COLD	190.0
+#define RFC_IO_MS	3.0
+/*
+ * ms per MiB of a host fault of a page that is not backed (never touched,
+ * reported, or deflated), on top of the touch: measured, not fitted. The
+ * fixed and fixed-fpr samples of bench/rfc show host free memory falling at
+ * 130-140 MiB/s while the three jobs fault in their first round, 7.1-7.7 ms
+ * of the test VM's one CPU per MiB, of which touch_ms is the touch.
+ */
+#define RFC_FAULT_MS	6.0
+/* The machine (see RFC_MACHINE); -m ram= and base= for another kernel. */
+#define RFC_RAM		1463.0
+#define RFC_BASE	129.0
+#define RFC_KERN	133.0
 #define NSEC		1000000000ULL
 
 enum policy_kind { POL_KAB, POL_STATIC, POL_MOM, POL_XEN, POL_CHROMEOS,
@@ -196,11 +223,18 @@ struct demand {
 
 /*
  * A build job as kab_guest runs it: @rounds rounds, each allocating a
- * pseudo-random mib/4..mib MiB (its LCG), writing every page four times,
- * then freeing it. A killed job starts over from its first round.
+ * pseudo-random mib/4..mib MiB (its LCG from @seed0), writing every page
+ * four times, then freeing it. With @cache, the job first writes @cache MiB
+ * of sources, and each round reads them back before its allocation
+ * (STAGE_READ) and writes @cache / 2 MiB of objects after it (STAGE_WRITE):
+ * page cache, as a kernel build has. A killed job starts over from its
+ * first round.
  */
+enum job_stage { STAGE_SOURCES, STAGE_READ, STAGE_PASS, STAGE_WRITE };
+
 struct job {
-	unsigned int mib, rounds;
+	unsigned int mib, rounds, cache, seed0;
+	enum job_stage stage;
 	double start;			/* s, first start */
 	double gap_lo, gap_hi;		/* idle between jobs; 0: only one */
 	unsigned int seed, round, pass;
@@ -253,13 +287,13 @@ struct sim_vm {
 	double size, floor, kern;
 	double gswap_max;		/* guest swap, MiB; 0: swapless */
 	struct wmarks wm;
-	/* guest memory, MiB */
-	double anon, gswap, cache;
+	/* guest memory, MiB; cache: cold page cache, src: a job's sources */
+	double anon, gswap, cache, src;
 	/* free memory, a stack by recency (top: freed last) */
 	struct free_seg seg[NSEG];
 	unsigned int nseg;
 	double free_res, free_swap;	/* touched free: resident, swapped */
-	double anon_hswap, cache_hswap;	/* host-swapped parts */
+	double anon_hswap, cache_hswap, src_hswap;	/* host-swapped parts */
 	double balloon;			/* actual */
 	double fpr_at;			/* next reporting pass, or -1 */
 	double down_until;		/* trace workload killed: back then */
@@ -298,11 +332,13 @@ struct scenario {
 	double base_cold;		/* MiB of base that is cold anon */
 	double kern;			/* guest kernel, MiB */
 	double floor;			/* MiB */
+	double host_min_free, guest_min_free;	/* min_free_kbytes, MiB */
 	unsigned int cpus;
 	double inflate_rate, deflate_rate;	/* MiB/s of a whole vCPU */
 	double page_ms;			/* ms per MiB of swap-in or -out */
 	double fault_ms;		/* ms per MiB of host fault */
 	double touch_ms;		/* ms per MiB per pass of a job */
+	double io_ms;			/* ms per MiB of a job's file I/O */
 	double zram_ratio;
 	double host_io;			/* MiB/s into the host page cache */
 };
@@ -343,6 +379,8 @@ struct sim {
 	enum detector_kind det;
 	bool fpr;
 	double page_cost, touch_cost;	/* s per MiB: swap, job touch */
+	double io_cost;			/* s per MiB: a job's file I/O */
+	bool balloon_old;		/* the balloon takes the oldest free pages */
 	double fault_cost;		/* s per MiB: host fault of a new page */
 	double zram_ratio;
 	double inflate_cost, deflate_cost;
@@ -549,29 +587,40 @@ static void job_init(struct sim_vm *vm, unsigned int mib, unsigned int rounds,
 	vm->gswap_max = 0;
 	vm->job.mib = mib;
 	vm->job.rounds = rounds;
+	vm->job.seed0 = 1;
 	vm->job.start = start;
 	vm->job.restart_at = start;
 }
 
-/* bench/rfc: `build 400 10` in each guest, all started at once. */
+/*
+ * bench/rfc's job rfc, the RFC's case: `build 160 10 64 SEED` in guest i
+ * with seed i + 1, all started at once. The guests are overcommitted in
+ * size, their working sets fit together; what the host lacks is what they
+ * touched: the objects in their page cache, and freed memory.
+ */
 static void init_rfc(struct sim_vm *vm, unsigned int i, unsigned int nr)
+{
+	(void)nr;
+	job_init(vm, 160, 10, 0);
+	vm->job.cache = 64;
+	vm->job.seed0 = i + 1;
+}
+
+/* bench/rfc's job cache: `build 400 10 128` in each guest, at once. */
+static void init_cache(struct sim_vm *vm, unsigned int i, unsigned int nr)
 {
 	(void)i;
 	(void)nr;
 	job_init(vm, 400, 10, 0);
+	vm->job.cache = 128;
 }
 
-/*
- * RFC-like: the guests are overcommitted in size, but their working sets fit
- * together; what the host lacks is what they touched (page cache of a build
- * reading its sources, and freed memory), as in the 2013 RFC's kernel builds.
- */
-static void init_rfc_fit(struct sim_vm *vm, unsigned int i, unsigned int nr)
+/* bench/rfc's job hard: `build 400 10` in each guest, all started at once. */
+static void init_hard(struct sim_vm *vm, unsigned int i, unsigned int nr)
 {
 	(void)i;
 	(void)nr;
-	job_init(vm, 200, 30, 0);
-	vm->dem.io_rate = 16;
+	job_init(vm, 400, 10, 0);
 }
 
 /* Anonymous-only, swapless guests running build jobs back to back. */
@@ -610,38 +659,52 @@ static const struct scenario scenarios[] = {
 	  .host_ratio = 0.62, .init = init_anon },
 	/*
 	 * bench/rfc: the test VM (1463 MiB, 1023 MiB zram, 1 vCPU under TCG)
-	 * and 3 nested guests of 640 MiB. base + 3 kern = 528 MiB is the
-	 * measured MemAvailable of 928-945 MiB with the guests up; the split
-	 * (40 MiB per guest) is assumed. Balloon speeds: 22 MiB/s inflating
-	 * in an idle nested guest (DESIGN.md); deflation 5.5x faster, the
-	 * ratio measured in the first-level VM (4.5-6.5 s vs ~1 s per GiB).
-	 * page_ms: a host page operation costs what a balloon page costs
-	 * (1/22 s per MiB). touch_ms: fitted, see bench/policy/run.sh. The
-	 * job's pages hold one non-zero byte each: zram stores them in ~2 %.
+	 * and 3 nested guests of 640 MiB. kern: what the guest's job cannot
+	 * have, 640 - MemTotal (582.7 MiB) + its used memory at idle (75.7
+	 * MiB; kab_guest's `kabg: s mt= av=` lines); base + 3 kern = 528 MiB
+	 * is the measured MemAvailable of 925-945 MiB with the guests up.
+	 * min_free: khugepaged's recommended min_free_kbytes (Debian's
+	 * kernels have THP), 44 MiB on the host (its free memory floors at
+	 * 60-66 MiB, the high watermark, in every arm's samples) and capped
+	 * at 5 % of the guest's 582 MiB in the guests. Balloon speeds:
+	 * 22 MiB/s inflating in an idle nested guest (DESIGN.md); deflation
+	 * 5.5x faster, the ratio measured in the first-level VM (4.5-6.5 s
+	 * vs ~1 s per GiB). page_ms: a host page operation costs what a
+	 * balloon page costs (1/22 s per MiB), assumed. The job's pages hold
+	 * one non-zero byte each: zram stores them in ~2 %.
 	 */
 #define RFC_MACHINE							\
 	.nr = 3, .duration = 1800, .vm_size = { 640, 640, 640 },	\
-	.ram = 1463, .base = 408, .base_cold = RFC_BASE_COLD, .swap = 1023, .kern = 40, .floor = 160, \
+	.ram = RFC_RAM, .base = RFC_BASE, .base_cold = RFC_BASE_COLD,	\
+	.swap = 1023, .kern = RFC_KERN, .floor = 160,			\
+	.host_min_free = 44, .guest_min_free = 29,			\
 	.cpus = 1, .inflate_rate = 22, .deflate_rate = 121,		\
-	.page_ms = 1000.0 / 22, .fault_ms = 0, .touch_ms = RFC_TOUCH_MS, .zram_ratio = 0.02
+	.page_ms = 1000.0 / 22, .fault_ms = RFC_FAULT_MS,		\
+	.touch_ms = RFC_TOUCH_MS, .io_ms = RFC_IO_MS, .zram_ratio = 0.02
 	{ .name = "rfc",
-	  .what = "bench/rfc: 3 swapless guests of 640 MiB, build 400 10 each, host 1463 MiB + 1023 MiB zram",
+	  .what = "bench/rfc job rfc: 3 swapless guests of 640 MiB, build 160 10 64 SEED (seeds 1..3), host 1463 MiB + 1023 MiB zram",
 	  .init = init_rfc, RFC_MACHINE },
-	{ .name = "rfc-fit",
-	  .what = "as rfc, build 200 30 and 16 MiB/s of page cache per guest: working sets fit, touched memory does not",
-	  .init = init_rfc_fit, RFC_MACHINE },
+	{ .name = "hard",
+	  .what = "bench/rfc job hard: 3 swapless guests of 640 MiB, build 400 10 each (one seed), host 1463 MiB + 1023 MiB zram",
+	  .init = init_hard, RFC_MACHINE },
+	{ .name = "cache",
+	  .what = "bench/rfc job cache: as hard with page cache, build 400 10 128 each",
+	  .init = init_cache, RFC_MACHINE },
 };
 
 /* ---- guest memory ---- */
 
-/* Linux's zone watermarks for a zone of @mib MiB. */
-static struct wmarks linux_wmarks(double mib)
+/*
+ * Linux's zone watermarks for a zone of @mib MiB, with min_free_kbytes
+ * raised to @min_free MiB (khugepaged) when that is larger.
+ */
+static struct wmarks linux_wmarks(double mib, double min_free)
 {
 	double min_kb = fmin(fmax(4 * sqrt(mib * 1024), 128), 262144);
 	struct wmarks w;
 	double gap;
 
-	w.min = min_kb / 1024;
+	w.min = fmax(min_kb / 1024, min_free);
 	gap = fmax(w.min / 4, 0.001 * mib);
 	w.low = w.min + gap;
 	w.high = w.min + 2 * gap;
@@ -656,21 +719,24 @@ static double vm_avail_size(const struct sim_vm *vm)
 static double vm_free(const struct sim_vm *vm)
 {
 	return vm_avail_size(vm) - vm->kern - (vm->anon - vm->gswap) -
-	       vm->cache;
+	       vm->cache - vm->src;
 }
 
 /* si_mem_available(): free above the reserves, plus most of the cache. */
 static double vm_mem_available(const struct sim_vm *vm)
 {
-	return fmax(0, vm_free(vm) - vm->wm.high) + vm->cache -
-	       fmin(vm->cache / 2, vm->wm.low);
+	double cache = vm->cache + vm->src;
+
+	return fmax(0, vm_free(vm) - vm->wm.high) + cache -
+	       fmin(cache / 2, vm->wm.low);
 }
 
 /* Host RAM the guest's memory holds. */
 static double vm_resident(const struct sim_vm *vm)
 {
 	return vm->kern + (vm->anon - vm->gswap - vm->anon_hswap) +
-	       (vm->cache - vm->cache_hswap) + vm->free_res;
+	       (vm->cache - vm->cache_hswap) + (vm->src - vm->src_hswap) +
+	       vm->free_res;
 }
 
 static void swap_in(struct sim *s, double mib)
@@ -732,6 +798,41 @@ static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
 		if (f >= 1 - 1e-12)
 			vm->nseg--;
 	}
+	*none += fmax(0, x);
+	vm->free_res = fmax(0, vm->free_res - *res);
+	vm->free_swap = fmax(0, vm->free_swap - *swap);
+}
+
+/*
+ * Take @x MiB from the bottom of the stack (freed longest ago): what the
+ * balloon gets if it is served from old free blocks (-m balloon_old=1).
+ */
+static void seg_pop_old(struct sim_vm *vm, double x, double *res,
+			double *swap, double *none)
+{
+	unsigned int i, keep = 0;
+
+	*res = 0;
+	*swap = 0;
+	*none = 0;
+	for (i = 0; i < vm->nseg; i++) {
+		struct free_seg *g = &vm->seg[i];
+		double tot = g->res + g->swap + g->none, f;
+
+		if (x > 1e-12 && tot > 1e-12) {
+			f = fmin(1, x / tot);
+			*res += g->res * f;
+			*swap += g->swap * f;
+			*none += g->none * f;
+			g->res -= g->res * f;
+			g->swap -= g->swap * f;
+			g->none -= g->none * f;
+			x -= tot * f;
+		}
+		if (g->res + g->swap + g->none > 1e-12)
+			vm->seg[keep++] = *g;
+	}
+	vm->nseg = keep;
 	*none += fmax(0, x);
 	vm->free_res = fmax(0, vm->free_res - *res);
 	vm->free_swap = fmax(0, vm->free_swap - *swap);
@@ -800,17 +901,35 @@ static void give_free(struct sim_vm *vm, double x, double swapped)
 		vm->fpr_at = -2;	/* armed: the next step schedules it */
 }
 
-/* Guest reclaim of up to @want MiB of page cache (kswapd or direct). */
+/* Drop @x MiB of one kind of page cache (@mib, its host-swapped @hswap). */
+static double drop_cache(struct sim_vm *vm, double *mib, double *hswap,
+			 double x)
+{
+	double sw;
+
+	x = fmin(x, *mib);
+	if (x <= 0)
+		return 0;
+	sw = *hswap * x / *mib;
+	*mib -= x;
+	*hswap -= sw;
+	give_free(vm, x, sw);
+	return x;
+}
+
+/*
+ * Guest reclaim of up to @want MiB of page cache (kswapd or direct): the
+ * inactive list first, i.e. cache touched once (a job's objects), then the
+ * sources a job reads every round.
+ */
 static void guest_reclaim(struct sim_vm *vm, double want)
 {
-	double x = fmin(want, vm->cache), sw;
+	double x;
 
 	vm->det.reclaim_ran = true;
+	x = drop_cache(vm, &vm->cache, &vm->cache_hswap, want);
+	x += drop_cache(vm, &vm->src, &vm->src_hswap, want - x);
 	if (x > 0) {
-		sw = vm->cache > 0 ? x * vm->cache_hswap / vm->cache : 0;
-		vm->cache -= x;
-		vm->cache_hswap -= sw;
-		give_free(vm, x, sw);
 		vm->det.reclaimed += x;
 		vm->det.scanned += x / CACHE_EFFICIENCY;
 	}
@@ -819,16 +938,19 @@ static void guest_reclaim(struct sim_vm *vm, double want)
 		vm->det.scanned += want - x;
 }
 
+enum alloc_kind { ALLOC_ANON, ALLOC_CACHE, ALLOC_SRC };
+
 /*
- * The guest allocates @x MiB of anonymous memory (or page cache, @cache).
+ * The guest allocates @x MiB of anonymous memory or page cache (@kind).
  * Returns how much it got; less means the OOM killer ran (anonymous) or the
  * cache did not grow. *cost gets the time the host's faults and swap-ins
  * cost the guest, s.
  */
 static double guest_alloc(struct sim *s, struct sim_vm *vm, double x,
-			  bool cache, double *cost)
+			  enum alloc_kind kind, double *cost)
 {
 	double free = vm_free(vm), short_, got, fault, sw, push;
+	bool cache = kind != ALLOC_ANON;
 
 	*cost = 0;
 	if (x <= 0)
@@ -857,8 +979,10 @@ static double guest_alloc(struct sim *s, struct sim_vm *vm, double x,
 	}
 	sw = take_free(s, vm, got, &fault);
 	*cost += sw * s->page_cost + fault * s->fault_cost;
-	if (cache)
+	if (kind == ALLOC_CACHE)
 		vm->cache += got;
+	else if (kind == ALLOC_SRC)
+		vm->src += got;
 	else
 		vm->anon += got;
 	return got;
@@ -1092,16 +1216,75 @@ static double job_next_len(struct job *j)
 	return j->mib / 4 + (j->seed >> 8) % (j->mib - j->mib / 4 + 1);
 }
 
-static void job_begin(struct job *j, double t, bool fresh)
+/* The job's next round, from the read of its sources (if any) on. */
+static void job_round(struct job *j)
 {
-	j->seed = 1;
-	j->round = 0;
+	j->len = job_next_len(j);
+	j->stage = j->cache ? STAGE_READ : STAGE_PASS;
 	j->pass = 0;
 	j->pos = 0;
-	j->len = job_next_len(j);
+}
+
+static void job_begin(struct job *j, double t, bool fresh)
+{
+	j->seed = j->seed0;
+	j->round = 0;
+	job_round(j);
+	if (j->cache)
+		j->stage = STAGE_SOURCES;
 	j->running = true;
 	if (fresh)
 		j->began = t;
+}
+
+/* MiB the job's current stage goes over. */
+static double job_stage_len(const struct job *j)
+{
+	switch (j->stage) {
+	case STAGE_SOURCES:
+	case STAGE_READ:
+		return j->cache;
+	case STAGE_WRITE:
+		return j->cache / 2;
+	default:
+		return j->len;
+	}
+}
+
+/*
+ * The job's file I/O with @c seconds of CPU: the sources are read or
+ * written where they are cached (a host swap-in where the host swapped
+ * them out) and come into the page cache where they are not; objects are
+ * new page cache. Returns the CPU left.
+ */
+static double job_io(struct sim *s, struct sim_vm *vm, double c)
+{
+	struct job *j = &vm->job;
+	double dx = fmin(job_stage_len(j) - j->pos, 4), hit, miss, unit, pm;
+	double host;
+
+	hit = j->stage == STAGE_WRITE ? 0 : dx * fmin(1, vm->src / j->cache);
+	miss = dx - hit;
+	unit = vm->src > 0 ? vm->src_hswap / vm->src : 0;
+	pm = s->io_cost + s->page_cost * unit;
+	if (hit * pm >= c) {
+		hit = c / pm;
+		miss = 0;
+	}
+	vm->src_hswap -= hit * unit;
+	swap_in(s, hit * unit);
+	c -= hit * pm;
+	j->pos += hit;
+	if (miss > 1e-12 && c > 1e-12) {
+		/* An estimate of the cost, to stop where the CPU runs out. */
+		miss = fmin(miss, c / (s->io_cost + s->fault_cost + 1e-9));
+		guest_alloc(s, vm, miss, j->stage == STAGE_WRITE ?
+			    ALLOC_CACHE : ALLOC_SRC, &host);
+		/* A write that finds no room is done all the same. */
+		c -= miss * s->io_cost + host;
+		j->pos += miss;
+	}
+	return fmax(0, c);
 }
 
 static double job_gap(struct job *j)
@@ -1134,6 +1317,16 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 	while (c > 1e-9 && j->running) {
 		double left = j->len - j->pos, dx, pm, host, got, res, unit;
 
+		if (j->stage != STAGE_PASS) {
+			c = job_io(s, vm, c);
+			if (j->pos < job_stage_len(j) - 1e-9)
+				continue;
+			j->pos = 0;
+			if (j->stage == STAGE_WRITE)
+				goto round_done;
+			j->stage = STAGE_PASS;
+			continue;
+		}
 		if (j->pass == 0) {
 			double touched = vm->free_res + vm->free_swap;
 			double free = fmax(vm_free(vm), 1e-9);
@@ -1144,7 +1337,7 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 			pm = s->touch_cost + s->page_cost * unit +
 			     s->fault_cost * fmax(0, free - touched) / free;
 			dx = fmin(dx, c / pm);
-			got = guest_alloc(s, vm, dx, false, &host);
+			got = guest_alloc(s, vm, dx, ALLOC_ANON, &host);
 			c -= got * s->touch_cost + host;
 			j->pos += got;
 			if (got < dx - 1e-9) {
@@ -1168,9 +1361,13 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 		if (++j->pass < 4)
 			continue;
 		guest_free_anon(vm, vm->anon);
-		j->pass = 0;
+		if (j->cache) {
+			j->stage = STAGE_WRITE;
+			continue;
+		}
+round_done:
 		if (++j->round < j->rounds) {
-			j->len = job_next_len(j);
+			job_round(j);
 			continue;
 		}
 		j->running = false;
@@ -1198,7 +1395,7 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 	double ws = t < vm->down_until ? 0 : vm->dem.ws, host, got, sw, res;
 
 	if (ws > vm->anon) {
-		got = guest_alloc(s, vm, ws - vm->anon, false, &host);
+		got = guest_alloc(s, vm, ws - vm->anon, ALLOC_ANON, &host);
 		vm->lost += host;
 		if (got < ws - vm->anon - 1e-9) {
 			guest_oom(s, vm, t);
@@ -1209,7 +1406,7 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 		guest_free_anon(vm, vm->anon - ws);
 	}
 	if (vm->dem.io_rate > 0) {
-		guest_alloc(s, vm, vm->dem.io_rate * DT, true, &host);
+		guest_alloc(s, vm, vm->dem.io_rate * DT, ALLOC_CACHE, &host);
 		vm->lost += host;
 	}
 	/* The working set is touched within WS_WINDOW. */
@@ -1226,15 +1423,6 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 	vm->anon_hswap -= sw;
 	swap_in(s, sw);
 	vm->lost += sw * s->page_cost;
-}
-
-/* A job VM's page cache: its build reads sources at io_rate. */
-static void job_cache_step(struct sim *s, struct sim_vm *vm)
-{
-	double host;
-
-	if (vm->dem.io_rate > 0 && job_busy(vm))
-		guest_alloc(s, vm, vm->dem.io_rate * DT, true, &host);
 }
 
 /* kswapd: free memory under the low watermark is reclaimed to high. */
@@ -1298,7 +1486,14 @@ static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
 			room = vm_free(vm) - vm->wm.low;
 		}
 		x = fmax(0, fmin(x, room));
-		sw = take_free(s, vm, x, &fault);
+		if (s->balloon_old) {
+			double res;
+
+			seg_pop_old(vm, x, &res, &sw, &fault);
+			swap_in(s, sw);
+		} else {
+			sw = take_free(s, vm, x, &fault);
+		}
 		vm->balloon += x;
 		vm->moved_in += x;
 		s->h.cpu_debt += sw * s->page_cost;
@@ -1323,7 +1518,8 @@ static double class_resident(const struct sim_vm *vm, enum host_class k)
 	case CLASS_CACHE:
 		return vm->cache - vm->cache_hswap;
 	default:
-		return vm->anon - vm->gswap - vm->anon_hswap;
+		return vm->anon - vm->gswap - vm->anon_hswap +
+		       vm->src - vm->src_hswap;
 	}
 }
 
@@ -1352,12 +1548,17 @@ static double host_swap_out(struct sim *s, enum host_class k, double need)
 		struct sim_vm *vm = &s->vms[i];
 		double y = f * class_resident(vm, k);
 
-		if (k == CLASS_FREE)
+		double src = vm->src - vm->src_hswap;
+
+		if (k == CLASS_FREE) {
 			seg_convert(vm, y, true);
-		else if (k == CLASS_CACHE) {
+		} else if (k == CLASS_CACHE) {
 			vm->cache_hswap += y;
 		} else {
-			vm->anon_hswap += y;
+			/* The sources and the job's memory are as hot. */
+			src = y > 0 ? y * src / class_resident(vm, k) : 0;
+			vm->src_hswap += src;
+			vm->anon_hswap += y - src;
 		}
 	}
 out:
@@ -1667,21 +1868,30 @@ static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 
 /*
  * Host swap an oracle could not avoid, given the working set of each guest
- * at time t (need[i], without kern) and how often it is touched (period[i]):
- * the deficit D over usable RAM must be on swap; each rise of D is swapped
- * out, and the swapped part is re-faulted once per period of the guest
- * touched least often (the oracle puts it there).
+ * at time t (need[i], without kern), of which slow[i] MiB (a job's sources)
+ * are touched once per slow_period[i] and the rest once per period[i]: the
+ * deficit D over usable RAM must be on swap; each rise of D is swapped out,
+ * and the swapped part is re-faulted once per period of what the oracle
+ * puts there: the memory touched least often first.
  */
-static void min_swap_account(struct sim *s, const double *need,
-			     const double *period, double *prev)
+struct min_need {
+	double need, slow, period, slow_period;
+};
+
+static void min_swap_account(struct sim *s, const struct min_need *n,
+			     double *prev)
 {
-	double sum = s->h.base, p = 0, d, cold = s->h.base_cold;
+	double sum = s->h.base, p = 0, ps = 0, d, ds, slow = 0;
+	double cold = s->h.base_cold;
 	unsigned int i;
 
 	for (i = 0; i < s->nr; i++) {
-		sum += s->vms[i].kern + need[i];
-		if (need[i] > 0)
-			p = fmax(p, period[i]);
+		sum += s->vms[i].kern + n[i].need;
+		slow += n[i].slow;
+		if (n[i].need > n[i].slow)
+			p = fmax(p, n[i].period);
+		if (n[i].slow > 0)
+			ps = fmax(ps, n[i].slow_period);
 	}
 	d = fmax(0, sum - (s->h.ram - s->h.wm.high));
 	s->m.min_peak = fmax(s->m.min_peak, d);
@@ -1690,76 +1900,98 @@ static void min_swap_account(struct sim *s, const double *need,
 	d = fmax(0, d - cold);
 	if (d > *prev)
 		s->m.min_out += d - *prev;
-	if (p > 0)
-		s->m.min_out += d * DT / p;
 	*prev = d;
+	ds = fmin(d, slow);
+	if (ds > 0 && ps > 0)
+		s->m.min_out += ds * DT / ps;
+	if (d > ds && p > 0)
+		s->m.min_out += (d - ds) * DT / p;
 }
 
 /*
- * The jobs' unimpeded timeline (touch_cost only, the CPUs shared by the
- * running jobs), for the minimum of a job scenario.
+ * The jobs' unimpeded timeline (touch_cost and io_cost only, the CPUs
+ * shared by the running jobs), for the minimum of a job scenario.
  */
 static void min_swap_jobs(struct sim *s)
 {
-	unsigned int i, nr = s->nr, busy, steps = 0;
+	unsigned int i, nr = s->nr, busy;
 	struct job *jobs = calloc(nr, sizeof(*jobs));
-	double *need = calloc(nr, sizeof(*need));
-	double *period = calloc(nr, sizeof(*period));
-	double t, prev = 0, rate;
+	struct min_need *n = calloc(nr, sizeof(*n));
+	double t, prev = 0, share;
+	bool later;
 
-	if (!jobs || !need || !period)
+	if (!jobs || !n)
 		exit(1);
 	for (i = 0; i < nr; i++)
 		jobs[i] = s->vms[i].job;
-	for (t = 0; t < s->sc->duration; t += DT, steps++) {
+	for (t = 0; t < s->sc->duration; t += DT) {
 		busy = 0;
+		later = false;
 		for (i = 0; i < nr; i++) {
 			struct job *j = &jobs[i];
 
 			if (!j->running && t >= j->restart_at - 1e-9)
 				job_begin(j, t, true);
 			busy += j->running;
+			later |= j->running || j->restart_at < 1e17;
 		}
-		if (!busy && t > 0) {
-			for (i = 0; i < nr; i++)
-				need[i] = 0;
-			bool later = false;
-
-			for (i = 0; i < nr; i++)
-				later |= jobs[i].restart_at < 1e17;
-			if (!later)
-				break;
-		}
-		rate = busy ? fmin(1, (double)s->sc->cpus / busy) /
-			      s->touch_cost : 0;
+		if (!later)
+			break;
+		share = busy ? fmin(1, (double)s->sc->cpus / busy) * DT : 0;
 		for (i = 0; i < nr; i++) {
 			struct job *j = &jobs[i];
+			double c = share, len = job_stage_len(j), cost;
 
-			need[i] = 0;
+			n[i] = (struct min_need){ 0 };
 			if (!j->running)
 				continue;
-			need[i] = j->pass ? j->len : j->pos;
-			period[i] = j->len / rate;
-			j->pos += rate * DT;
-			while (j->running && j->pos >= j->len) {
-				j->pos -= j->len;
-				if (++j->pass < 4)
-					continue;
-				j->pass = 0;
-				if (++j->round < j->rounds) {
-					j->len = job_next_len(j);
-					continue;
+			n[i].slow = j->stage == STAGE_SOURCES ? j->pos : j->cache;
+			n[i].need = n[i].slow + (j->stage != STAGE_PASS ? 0 :
+						 j->pass ? j->len : j->pos);
+			if (j->stage == STAGE_WRITE)
+				n[i].need += j->pos;
+			n[i].period = j->len * s->touch_cost / (share / DT);
+			n[i].slow_period = (4 * j->len * s->touch_cost +
+					    1.5 * j->cache * s->io_cost) /
+					   (share / DT);
+			while (c > 1e-12 && j->running) {
+				cost = j->stage == STAGE_PASS ? s->touch_cost :
+				       s->io_cost;
+				if (cost <= 0 || (len - j->pos) * cost > c) {
+					j->pos += cost > 0 ? c / cost : len;
+					c = 0;
+					if (j->pos < len)
+						break;
+				} else {
+					c -= (len - j->pos) * cost;
 				}
-				j->running = false;
-				j->restart_at = t + job_gap(j);
+				j->pos = 0;
+				if (j->stage != STAGE_PASS) {
+					if (j->stage != STAGE_WRITE) {
+						j->stage = STAGE_PASS;
+					} else if (++j->round < j->rounds) {
+						job_round(j);
+					} else {
+						j->running = false;
+						j->restart_at = t + job_gap(j);
+					}
+				} else if (++j->pass == 4) {
+					if (j->cache) {
+						j->stage = STAGE_WRITE;
+					} else if (++j->round < j->rounds) {
+						job_round(j);
+					} else {
+						j->running = false;
+						j->restart_at = t + job_gap(j);
+					}
+				}
+				len = job_stage_len(j);
 			}
 		}
-		min_swap_account(s, need, period, &prev);
+		min_swap_account(s, n, &prev);
 	}
-	(void)steps;
 	free(jobs);
-	free(need);
-	free(period);
+	free(n);
 }
 
 /* ---- the world ---- */
@@ -1800,14 +2032,16 @@ static void scenario_machine(struct sim *s, double sum_size)
 	struct host *h = &s->h;
 
 	if (sc->ram) {
-		h->ram = sc->ram;
-		h->base = sc->base;
+		h->ram = model_or("ram", sc->ram);
+		h->base = model_or("base", sc->base);
 		h->swap_max = sc->swap;
 		h->io_rate = sc->host_io;
 		s->page_cost = model_or("page_ms", sc->page_ms) / 1000;
 		s->fault_cost = model_or("fault_ms", sc->fault_ms) / 1000;
 		h->base_cold = model_or("base_cold", sc->base_cold);
 		s->touch_cost = model_or("touch_ms", sc->touch_ms) / 1000;
+		s->io_cost = model_or("io_ms", sc->io_ms) / 1000;
+		s->balloon_old = model_or("balloon_old", 0);
 		s->inflate_cost = 1 / sc->inflate_rate;
 		s->deflate_cost = 1 / sc->deflate_rate;
 		s->zram_ratio = sc->zram_ratio;
@@ -1831,7 +2065,7 @@ static void scenario_machine(struct sim *s, double sum_size)
 		s->zram_ratio = 0.33;	/* zram's usual 3:1 */
 		s->cpus = s->nr;	/* a CPU per vCPU: not CPU bound */
 	}
-	h->wm = linux_wmarks(h->ram);
+	h->wm = linux_wmarks(h->ram, sc->host_min_free);
 }
 
 static int run(const struct scenario *sc, enum policy_kind pk,
@@ -1848,7 +2082,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	unsigned int lookahead = (unsigned int)(5.0 / DT);
 	unsigned long rings[KAB_NR_LEVELS] = { 0 };
 	double moved = 0, moved_time = 0, rt_sum = 0, rt_max = 0, lost = 0;
-	double *need = calloc(nr, sizeof(*need));
+	struct min_need *need = calloc(nr, sizeof(*need));
 	unsigned long long infl = 0, defl = 0, stalls = 0;
 	unsigned int done = 0, jobs = 0;
 	char runtimes[512] = "";
@@ -1871,10 +2105,11 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		vm->job.rng.s = seed * 1000033ULL + i * 7907ULL + 3;
 		vm_common_init(vm, sc->vm_size[i % 3]);
 		sc->init(vm, i, nr);
-		vm->kern = sc->kern ? sc->kern : 0.02 * vm->size;
+		vm->kern = sc->kern ? model_or("kern", sc->kern) :
+				      0.02 * vm->size;
 		if (sc->floor)
 			vm->floor = sc->floor;
-		vm->wm = linux_wmarks(vm->size);
+		vm->wm = linux_wmarks(vm->size, sc->guest_min_free);
 		vm->fpr_at = -1;
 		seg_push(vm, 0, 0, vm_free(vm));
 		vm->det.eval_at = -1;
@@ -1942,10 +2177,8 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 			if (vm->target > vm->balloon + 1e-9)
 				vm->moved_in_time += DT;
 			balloon_move(&s, vm, vm->cpu_balloon);
-			if (vm->has_job) {
+			if (vm->has_job)
 				job_run(&s, vm, vm->cpu_job, t);
-				job_cache_step(&s, vm);
-			}
 			kswapd_step(vm);
 			fpr_step(&s, vm, t);
 			detect(&s, vm, t);
@@ -1959,8 +2192,11 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		}
 		if (!s.vms[0].has_job) {
 			for (i = 0; i < nr; i++)
-				need[i] = s.vms[i].dem.ws;
-			min_swap_account(&s, need, period, &min_prev);
+				need[i] = (struct min_need){
+					.need = s.vms[i].dem.ws,
+					.period = WS_WINDOW,
+				};
+			min_swap_account(&s, need, &min_prev);
 		}
 		host_step(&s);
 		if (s.h.free > s.h.wm.high)
@@ -2271,8 +2507,12 @@ int main(int argc, char **argv)
 			withhold_figures = true;
 			break;
 		case 'C':
-			printf("base_cold\t%g\ntouch_ms\t%g\npage_ms\t%.1f\n",
-			       (double)RFC_BASE_COLD, RFC_TOUCH_MS, 1000.0 / 22);
+			printf("base_cold\t%g\ntouch_ms\t%g\nio_ms\t%g\n"
+			       "fault_ms\t%g\npage_ms\t%.1f\nkern\t%g\n"
+			       "ram\t%g\nbase\t%g\n",
+			       RFC_BASE_COLD, RFC_TOUCH_MS, RFC_IO_MS,
+			       RFC_FAULT_MS, 1000.0 / 22, RFC_KERN, RFC_RAM,
+			       RFC_BASE);
 			return 0;
 		case 'd':
 			if (!strcmp(optarg, "reclaim"))
