@@ -172,6 +172,9 @@
 #define RFC_BASE	129.0
 #define RFC_KERN	133.0
 #define NSEC		1000000000ULL
+/* Below these, MiB or seconds are nothing (no exponent: checkpatch). */
+#define EPS		(1.0 / NSEC)
+#define TINY		(EPS / 1000)
 
 enum policy_kind { POL_KAB, POL_STATIC, POL_MOM, POL_XEN, POL_CHROMEOS,
 		   POL_ORACLE, NR_POLICIES };
@@ -460,7 +463,8 @@ static void demand_phase_init(struct demand *d, double lo, double hi)
 	d->kind = DEM_PHASE;
 	d->lo = lo;
 	d->hi = hi;
-	d->level = d->goal = d->size * (lo + (hi - lo) * rng_uniform(&d->rng));
+	d->level = d->size * (lo + (hi - lo) * rng_uniform(&d->rng));
+	d->goal = d->level;
 	d->next_phase = rng_exp(&d->rng, 600);
 	d->next_spike = rng_exp(&d->rng, 900);
 	d->io_rate = 8;
@@ -491,7 +495,8 @@ static void demand_step(struct demand *d, double t)
 		if (d->spike_goal) {
 			d->spike = fmin(d->spike_goal, d->spike + 256 * DT);
 			if (t >= d->spike_end) {
-				d->spike = d->spike_goal = 0;
+				d->spike = 0;
+				d->spike_goal = 0;
 				d->next_spike = t + rng_exp(&d->rng, 900);
 			}
 		}
@@ -682,13 +687,13 @@ static const struct scenario scenarios[] = {
 	.page_ms = 1000.0 / 22, .fault_ms = RFC_FAULT_MS,		\
 	.touch_ms = RFC_TOUCH_MS, .io_ms = RFC_IO_MS, .zram_ratio = 0.02
 	{ .name = "rfc",
-	  .what = "bench/rfc job rfc: 3 swapless guests of 640 MiB, build 160 10 64 SEED (seeds 1..3), host 1463 MiB + 1023 MiB zram",
+	  .what = "bench/rfc's job rfc: build 160 10 64 SEED, seeds 1..3, in 3 guests of 640 MiB",
 	  .init = init_rfc, RFC_MACHINE },
 	{ .name = "hard",
-	  .what = "bench/rfc job hard: 3 swapless guests of 640 MiB, build 400 10 each (one seed), host 1463 MiB + 1023 MiB zram",
+	  .what = "bench/rfc's job hard: build 400 10, one seed, in 3 guests of 640 MiB",
 	  .init = init_hard, RFC_MACHINE },
 	{ .name = "cache",
-	  .what = "bench/rfc job cache: as hard with page cache, build 400 10 128 each",
+	  .what = "bench/rfc's job cache: build 400 10 128, one seed, in 3 guests of 640 MiB",
 	  .init = init_cache, RFC_MACHINE },
 };
 
@@ -750,7 +755,7 @@ static void seg_push(struct sim_vm *vm, double res, double swap, double none)
 {
 	struct free_seg *g;
 
-	if (res + swap + none <= 1e-12)
+	if (res + swap + none <= TINY)
 		return;
 	vm->free_res += res;
 	vm->free_swap += swap;
@@ -767,7 +772,7 @@ static void seg_push(struct sim_vm *vm, double res, double swap, double none)
 			vm->nseg--;
 		}
 		g = &vm->seg[vm->nseg++];
-		g->res = g->swap = g->none = 0;
+		*g = (struct free_seg){ 0 };
 	}
 	g->res += res;
 	g->swap += swap;
@@ -779,11 +784,11 @@ static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
 		    double *none)
 {
 	*res = *swap = *none = 0;
-	while (x > 1e-12 && vm->nseg) {
+	while (x > TINY && vm->nseg) {
 		struct free_seg *g = &vm->seg[vm->nseg - 1];
 		double tot = g->res + g->swap + g->none, f;
 
-		if (tot <= 1e-12) {
+		if (tot <= TINY) {
 			vm->nseg--;
 			continue;
 		}
@@ -795,7 +800,7 @@ static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
 		g->swap -= g->swap * f;
 		g->none -= g->none * f;
 		x -= tot * f;
-		if (f >= 1 - 1e-12)
+		if (f >= 1 - TINY)
 			vm->nseg--;
 	}
 	*none += fmax(0, x);
@@ -819,7 +824,7 @@ static void seg_pop_old(struct sim_vm *vm, double x, double *res,
 		struct free_seg *g = &vm->seg[i];
 		double tot = g->res + g->swap + g->none, f;
 
-		if (x > 1e-12 && tot > 1e-12) {
+		if (x > TINY && tot > TINY) {
 			f = fmin(1, x / tot);
 			*res += g->res * f;
 			*swap += g->swap * f;
@@ -829,7 +834,7 @@ static void seg_pop_old(struct sim_vm *vm, double x, double *res,
 			g->none -= g->none * f;
 			x -= tot * f;
 		}
-		if (g->res + g->swap + g->none > 1e-12)
+		if (g->res + g->swap + g->none > TINY)
 			vm->seg[keep++] = *g;
 	}
 	vm->nseg = keep;
@@ -848,7 +853,7 @@ static double seg_convert(struct sim_vm *vm, double x, bool to_swap)
 	double swapped = 0;
 	unsigned int i;
 
-	for (i = 0; i < vm->nseg && x > 1e-12; i++) {
+	for (i = 0; i < vm->nseg && x > TINY; i++) {
 		struct free_seg *g = &vm->seg[i];
 		double y;
 
@@ -1054,7 +1059,7 @@ static void guest_report(struct sim *s, struct sim_vm *vm, unsigned int level,
 	const double *q = s->det == DET_EARLY ? quota_early : quota_reclaim;
 	struct detector *d = &vm->det;
 
-	if (t - d->last_report[level - 1] < q[level - 1] - 1e-9)
+	if (t - d->last_report[level - 1] < q[level - 1] - EPS)
 		return;
 	d->last_report[level - 1] = t;
 	d->reported[level - 1]++;
@@ -1113,7 +1118,9 @@ static unsigned int evaluate_early(struct sim_vm *vm, double t)
 static void detector_reset(struct detector *d)
 {
 	d->reclaim_ran = false;
-	d->stalls = d->scanned = d->reclaimed = 0;
+	d->stalls = 0;
+	d->scanned = 0;
+	d->reclaimed = 0;
 	d->ooms = 0;
 }
 
@@ -1131,12 +1138,12 @@ static void detect(struct sim *s, struct sim_vm *vm, double t)
 		if (d->reclaim_ran && d->eval_at < 0)
 			d->eval_at = t + 0.1;
 		d->reclaim_ran = false;
-		if (d->eval_at < 0 || t < d->eval_at - 1e-9)
+		if (d->eval_at < 0 || t < d->eval_at - EPS)
 			return;
 		d->eval_at = -1;
 		level = evaluate_reclaim(vm);
 	} else {
-		if (t < d->next_eval - 1e-9)
+		if (t < d->next_eval - EPS)
 			return;
 		d->next_eval = t + 0.5;
 		level = evaluate_early(vm, t);
@@ -1168,7 +1175,7 @@ static bool job_busy(const struct sim_vm *vm)
 static void stats_step(const struct sim *s, struct sim_vm *vm, double t)
 {
 	vm->stats.fresh = false;
-	if (vm->stats.at >= 0 && t - vm->stats.at < STATS_PERIOD - 1e-9)
+	if (vm->stats.at >= 0 && t - vm->stats.at < STATS_PERIOD - EPS)
 		return;
 	vm->stats.avail = vm_mem_available(vm);
 	vm->stats.free = fmax(0, vm_free(vm));
@@ -1275,9 +1282,9 @@ static double job_io(struct sim *s, struct sim_vm *vm, double c)
 	swap_in(s, hit * unit);
 	c -= hit * pm;
 	j->pos += hit;
-	if (miss > 1e-12 && c > 1e-12) {
+	if (miss > TINY && c > TINY) {
 		/* An estimate of the cost, to stop where the CPU runs out. */
-		miss = fmin(miss, c / (s->io_cost + s->fault_cost + 1e-9));
+		miss = fmin(miss, c / (s->io_cost + s->fault_cost + EPS));
 		guest_alloc(s, vm, miss, j->stage == STAGE_WRITE ?
 			    ALLOC_CACHE : ALLOC_SRC, &host);
 		/* A write that finds no room is done all the same. */
@@ -1314,12 +1321,12 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 {
 	struct job *j = &vm->job;
 
-	while (c > 1e-9 && j->running) {
+	while (c > EPS && j->running) {
 		double left = j->len - j->pos, dx, pm, host, got, res, unit;
 
 		if (j->stage != STAGE_PASS) {
 			c = job_io(s, vm, c);
-			if (j->pos < job_stage_len(j) - 1e-9)
+			if (j->pos < job_stage_len(j) - EPS)
 				continue;
 			j->pos = 0;
 			if (j->stage == STAGE_WRITE)
@@ -1329,7 +1336,7 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 		}
 		if (j->pass == 0) {
 			double touched = vm->free_res + vm->free_swap;
-			double free = fmax(vm_free(vm), 1e-9);
+			double free = fmax(vm_free(vm), EPS);
 
 			dx = fmin(left, 4);
 			/* An estimate: the mix of the free memory as a whole. */
@@ -1340,7 +1347,7 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 			got = guest_alloc(s, vm, dx, ALLOC_ANON, &host);
 			c -= got * s->touch_cost + host;
 			j->pos += got;
-			if (got < dx - 1e-9) {
+			if (got < dx - EPS) {
 				job_killed(s, vm, t);
 				break;
 			}
@@ -1355,7 +1362,7 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 			c -= dx * pm;
 			j->pos += dx;
 		}
-		if (j->pos < j->len - 1e-9)
+		if (j->pos < j->len - EPS)
 			continue;
 		j->pos = 0;
 		if (++j->pass < 4)
@@ -1382,7 +1389,7 @@ static void job_step(struct sim_vm *vm, double t)
 {
 	struct job *j = &vm->job;
 
-	if (j->running || t < j->restart_at - 1e-9)
+	if (j->running || t < j->restart_at - EPS)
 		return;
 	/* A restart after an OOM kill keeps the job's start time. */
 	job_begin(j, t, !j->killed);
@@ -1397,7 +1404,7 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 	if (ws > vm->anon) {
 		got = guest_alloc(s, vm, ws - vm->anon, ALLOC_ANON, &host);
 		vm->lost += host;
-		if (got < ws - vm->anon - 1e-9) {
+		if (got < ws - vm->anon - EPS) {
 			guest_oom(s, vm, t);
 			guest_free_anon(vm, vm->anon);
 			vm->down_until = t + 1;
@@ -1439,7 +1446,7 @@ static void kswapd_step(struct sim_vm *vm)
 static void set_target(struct sim_vm *vm, double target, double now)
 {
 	target = fmin(fmax(target, 0), vm->size - vm->floor);
-	if (fabs(target - vm->pending) < 1e-9)
+	if (fabs(target - vm->pending) < EPS)
 		return;
 	/* The VMM applies the newest target, a hand-off after the first. */
 	if (vm->pending == vm->target)
@@ -1478,7 +1485,7 @@ static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
 {
 	double d = vm->target - vm->balloon, x, room, fault, sw;
 
-	if (d > 1e-9) {
+	if (d > EPS) {
 		x = fmin(d, c / s->inflate_cost);
 		room = vm_free(vm) - vm->wm.low;
 		if (room < x && vm->cache > 0) {
@@ -1498,7 +1505,7 @@ static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
 		vm->moved_in += x;
 		s->h.cpu_debt += sw * s->page_cost;
 		s->m.churn += x;
-	} else if (d < -1e-9) {
+	} else if (d < -EPS) {
 		x = fmin(-d, c / s->deflate_cost);
 		vm->balloon -= x;
 		seg_push(vm, 0, 0, x);
@@ -1654,13 +1661,13 @@ static void cpu_share(struct sim *s)
 	for (round = 0; round <= n; round++) {
 		open = 0;
 		for (i = 0; i <= n; i++)
-			open += !done[i] && need[i] > 1e-12;
-		if (!open || budget <= 1e-12)
+			open += !done[i] && need[i] > TINY;
+		if (!open || budget <= TINY)
 			break;
 		share = budget / open;
 		left = budget;
 		for (i = 0; i <= n; i++) {
-			if (done[i] || need[i] <= 1e-12)
+			if (done[i] || need[i] <= TINY)
 				continue;
 			if (need[i] - got[i] <= share) {
 				left -= need[i] - got[i];
@@ -1670,7 +1677,7 @@ static void cpu_share(struct sim *s)
 		}
 		if (left == budget) {
 			for (i = 0; i <= n; i++)
-				if (!done[i] && need[i] > 1e-12)
+				if (!done[i] && need[i] > TINY)
 					got[i] += share;
 			break;
 		}
@@ -1930,7 +1937,7 @@ static void min_swap_jobs(struct sim *s)
 		for (i = 0; i < nr; i++) {
 			struct job *j = &jobs[i];
 
-			if (!j->running && t >= j->restart_at - 1e-9)
+			if (!j->running && t >= j->restart_at - EPS)
 				job_begin(j, t, true);
 			busy += j->running;
 			later |= j->running || j->restart_at < 1e17;
@@ -1954,7 +1961,7 @@ static void min_swap_jobs(struct sim *s)
 			n[i].slow_period = (4 * j->len * s->touch_cost +
 					    1.5 * j->cache * s->io_cost) /
 					   (share / DT);
-			while (c > 1e-12 && j->running) {
+			while (c > TINY && j->running) {
 				cost = j->stage == STAGE_PASS ? s->touch_cost :
 				       s->io_cost;
 				if (cost <= 0 || (len - j->pos) * cost > c) {
@@ -2174,7 +2181,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		for (i = 0; i < nr; i++) {
 			struct sim_vm *vm = &s.vms[i];
 
-			if (vm->target > vm->balloon + 1e-9)
+			if (vm->target > vm->balloon + EPS)
 				vm->moved_in_time += DT;
 			balloon_move(&s, vm, vm->cpu_balloon);
 			if (vm->has_job)
@@ -2239,7 +2246,8 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		}
 
 		if (trace && step % (unsigned long)(TRACE_PERIOD / DT) == 0) {
-			sum_ws = sum_alloc = 0;
+			sum_ws = 0;
+			sum_alloc = 0;
 			for (i = 0; i < nr; i++) {
 				sum_ws += s.vms[i].has_job ? s.vms[i].anon :
 							     s.vms[i].dem.ws;
@@ -2268,9 +2276,9 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		for (k = 0; k < KAB_NR_LEVELS; k++)
 			rings[k] += vm->det.reported[k];
 		if (getenv("KAB_SIM_DEBUG"))
-			fprintf(stderr, "vm%u: inflations %llu deflations %llu "
-				"stalls %llu dropped %llu target %.0f balloon %.0f "
-				"rings %lu/%lu/%lu\n", i,
+			fprintf(stderr,
+				"vm%u: inflations %llu deflations %llu stalls %llu dropped %llu target %.0f balloon %.0f rings %lu/%lu/%lu\n",
+				i,
 				(unsigned long long)vm->pol.inflations,
 				(unsigned long long)vm->pol.deflations,
 				(unsigned long long)vm->pol.stalls,
@@ -2332,7 +2340,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
  * counts them and not the warm-up; the few instructions of the loop itself
  * are counted too.
  */
-static __attribute__((noinline)) void
+static noinline void
 cost_host_events(struct kab_policy_vm **pols, unsigned int nr,
 		 unsigned int iters, unsigned long long now)
 {
@@ -2344,7 +2352,7 @@ cost_host_events(struct kab_policy_vm **pols, unsigned int nr,
 	}
 }
 
-static __attribute__((noinline)) void
+static noinline void
 cost_guest_events(struct kab_policy_vm *vm, unsigned int nr,
 		  unsigned int iters, unsigned long long now)
 {
@@ -2441,10 +2449,11 @@ static void usage(void)
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] "
-		"[-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]...\n"
-		"       kab_sim -H | -l\n"
-		"       kab_sim -c N -k host|guest [-i ITER]\nscenarios:");
+	fprintf(stderr,
+		"Usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]... [-m NAME=VALUE]...\n");
+	fprintf(stderr, "       kab_sim -H | -l | -C\n");
+	fprintf(stderr, "       kab_sim -c N -k host|guest [-i ITER]\n");
+	fprintf(stderr, "scenarios:");
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
 	fprintf(stderr, "\npolicies:");
