@@ -158,11 +158,12 @@ def fitted_figures(consts):
     to: not validation."""
     out = set()
     for name, _, src, _, _ in consts:
-        if not src.startswith("fixed's"):
+        if "'s " not in src or src.startswith("not"):
             continue
+        arm = src.split("'s ")[0]
         job = "rfc" if ", rfc," in src else "hard"
         key = "pswpout" if "pswpout" in src else "job_mean_s"
-        out.add((job, "fixed", key))
+        out.add((job, arm, key))
     return out
 
 
@@ -256,7 +257,8 @@ def minimum(p, out, secs, releases):
       "cache) and the objects it is writing; page cache touched once and "
       "free memory are not working set. Whatever of that exceeds the "
       "host's RAM less its high watermark is on swap: the cold part of "
-      "the machine's own memory (`base_cold`) once, every rise of the "
+      "the machine's own memory (`base_cold`, 0 in the fit) once, every "
+      "rise of the "
       "rest, and the swapped part re-faulted once per period it is "
       "touched in (sources once a round, a round's memory once a pass), "
       "along the jobs' unimpeded timeline (touch_ms and io_ms only, the "
@@ -373,11 +375,14 @@ def sensitivity(p, out, rel):
         return
     p("## How much the predictions depend on the model")
     p("")
-    p("The constants of %s, one changed at a time: the cold memory by "
-      "±25 MiB, the fault cost of an unbacked page (0 and 2x), the cost of "
-      "a host page swapped (half and 2x of 1/22 s per MiB), the balloon "
-      "taking the oldest free pages instead of the newest. Host pswpout "
-      "(pages) / mean job (s):" % rel)
+    p("The constants of %s, one changed at a time: the guests' cold "
+      "memory by ±10 MiB each, or all of it (3 x guest_cold) in the test "
+      "VM's own memory instead (`base_cold`, where free page reporting "
+      "cannot return it: the fit the simulator used before), the fault "
+      "cost of an unbacked page (0 and 2x), the cost of a host page "
+      "swapped (half and 2x of 1/22 s per MiB), the balloon taking the "
+      "oldest free pages instead of the newest. Host pswpout (pages) / "
+      "mean job (s):" % rel)
     p("")
     arms = ("fixed", "fixed-fpr", "auto", "auto-nofpr")
     p("| model | job | " + " | ".join(BENCH_NAMES[a] for a in arms) + " |")

@@ -12,9 +12,10 @@
  *	pressure detector (default reclaim, the driver of today); -F withholds
  *	the guest's and the host's figures from the kab policy.
  *   kab_sim -H	prints the header of that line; -l lists the scenarios;
- *	-C prints the constants fitted to bench/rfc; -m NAME=VALUE overrides a
- *	model constant of the rfc machine (base_cold, touch_ms, page_ms,
- *	fault_ms), to see how much a figure depends on it.
+ *	-C prints the bench machine's constants; -m NAME=VALUE overrides one
+ *	(ram, base, kern, kern_host, guest_cold, base_cold, touch_ms, io_ms,
+ *	page_ms, fault_ms, balloon_old), to fit it (bench/policy/fit.py) or to
+ *	see how much a figure depends on it.
  *   kab_sim -c N -k host|guest [-i ITER]
  *	cost mode: N VMs in a busy state, then ITER host or guest events,
  *	for valgrind --tool=callgrind --toggle-collect=cost_host_events (or
@@ -23,8 +24,12 @@
  * The model runs in 100 ms steps; sizes are MiB, outputs in pages are 4 KiB.
  *
  * Guest memory. A guest of size S with a balloon B has A = S - B. It holds
- * its kernel K (never given up), anonymous memory (a working set from a
- * trace, or a build job's region), page cache, and free memory. Free memory
+ * its kernel K (never given up; of it, K_host is resident on the host),
+ * anonymous memory (a working set from a trace, or a build job's region),
+ * page cache (cold: touched once, a job's objects; and a job's sources,
+ * read every round: reclaim takes the cold first), and free memory. On
+ * the bench machine some free memory was touched while the guest booted
+ * (guest_cold): resident, under the never-touched pages. Free memory
  * is of three kinds, as the host sees it: touched and resident on the host,
  * touched and swapped out by the host, and not backed (never touched,
  * returned by free page reporting, or just deflated). Free memory is a stack
@@ -42,10 +47,11 @@
  * kills the workload (a job restarts from its first round, as kab_guest's
  * does, 0.2 s later; a trace workload comes back after 1 s). The balloon
  * takes free pages above the low watermark, reclaiming page cache for them,
- * never anonymous memory. Free page reporting (-r) reports up to 64 MiB of
- * free touched memory every 2 s once memory was freed (Linux's
- * PAGE_REPORTING_DELAY and one batch of 32 pageblocks), keeping free memory
- * above the high watermark.
+ * never anonymous memory. Free page reporting (-r) reports up to FPR_BATCH
+ * of free touched memory every 2 s once memory was freed (Linux's
+ * PAGE_REPORTING_DELAY), keeping free memory above the high watermark; a
+ * reported page, like a deflated or never-touched one, costs the guest a
+ * host fault (fault_ms) when it is used again.
  *
  * Guest pressure signals come from one function, detect(), which models a
  * detector (-d):
@@ -66,17 +72,19 @@
  * guest_stats); MOM, ChromeOS and the kvm_autoballoon policy read them
  * (the latter unless -F).
  *
- * Host memory. The host has RAM H, a base use (its kernel, QEMU; on the
- * rfc machine partly cold, base_cold), its own page cache (grown by host and
+ * Host memory. The host has RAM H, a base use (its kernel, QEMU; possibly
+ * partly cold, base_cold), its own page cache (grown by host and
  * guest disk I/O, except on the rfc machine), and each guest's resident
  * memory: what the guest has touched (its high-water mark) minus what the
  * balloon or free page reporting took back and what the host swapped out.
  * Free memory a guest does not report stays resident. Under the low
  * watermark the host reclaims to its high watermark: its page cache, then
  * memory to swap, coldest first (its own cold memory, guest free pages,
- * guest page cache, then the anonymous memory the guests touch), each class
- * from all guests in proportion. Host pressure, sent to the policy every
- * 0.5 s as the highest level seen: low while page cache and cold memory
+ * guest page cache touched once, then the anonymous memory and sources the
+ * guests touch), each class from all guests in proportion. Watermarks:
+ * Linux's, min_free_kbytes raised by khugepaged on the bench machine.
+ * Host pressure, sent to the policy every 0.5 s as the highest level
+ * seen: low while page cache and cold memory
  * suffice, medium when hot guest memory goes to swap, critical when one
  * step swaps out more than kswapd's share of the CPUs can write (the
  * allocating tasks reclaim directly) or swap is full. Swap is zram: each MiB
@@ -91,9 +99,10 @@
  * owed to the next) and the VMs with work; within a VM the job and the
  * balloon share its vCPU evenly, and what one does not need goes to the
  * others. A job pays touch_ms per MiB per pass (rfc machine: fitted;
- * elsewhere 1, assumed), page_ms per MiB it swaps in (rfc machine: 1/22 s,
- * assumed equal to a balloon page; elsewhere 1 ms, zram on hardware) and
- * fault_ms per MiB the host faults in (0: taken as part of the touch); the
+ * elsewhere 1, assumed), io_ms per MiB of file I/O (fitted), page_ms per
+ * MiB it swaps in (rfc machine: 1/22 s, assumed equal to a balloon page;
+ * elsewhere 1 ms, zram on hardware) and fault_ms per MiB the host faults
+ * in (rfc machine: measured, 6 ms; elsewhere 0); the
  * balloon pays 1/inflate_rate or 1/deflate_rate seconds of its vCPU per
  * MiB (rfc machine: 22 and 121 MiB/s, the nested guest; elsewhere 95 and
  * 475 MiB/s, bench/guest), plus page_ms per MiB it swaps in. A trace
@@ -101,13 +110,15 @@
  *
  * The unavoidable minimum host swap-out of a workload (min_pswpout) is what
  * an oracle knowing every working set would still have to swap: with
- * instant, free ballooning and reporting, the host holds exactly K plus the
- * working set of each guest, and whatever of that exceeds its RAM must be on
- * swap: cold host memory first, swapped out once; every increase of the
- * rest is swapped out, and a working set touched every T seconds re-faults
- * its swapped part once per T (the best a cyclic access allows). It is
- * integrated along the jobs' unimpeded timeline (touch_ms only). Page cache
- * is not working set.
+ * instant, free ballooning and reporting, the host holds exactly K_host
+ * plus the working set of each guest (a job's round, its sources, the
+ * objects it is writing), and whatever of that exceeds its RAM less its
+ * high watermark must be on swap: cold host memory first, swapped out
+ * once; every increase of the rest is swapped out, and a working set
+ * touched every T seconds re-faults its swapped part once per T (the best a
+ * cyclic access allows; sources, touched once a round, go first). It is
+ * integrated along the jobs' unimpeded timeline (touch_ms and io_ms only).
+ * Page cache touched once is not working set.
  *
  * Policies: kab (policy.c, fed as the module feeds it: host events with
  * the host's RAM and available memory, guest rings, guest figures, ticks,
@@ -150,14 +161,21 @@
  * bench/rfc/results.md (kab_sim -m NAME=VALUE), see bench/policy/results.md.
  *   touch_ms	CPU ms per MiB per pass of a job, fitted to fixed's mean job
  *		runtime on the hard job;
- *   base_cold	MiB of the test VM's own memory and of the guests' that is
- *		cold (swapped out first, never touched again), fitted to
- *		fixed's host pswpout on the hard job;
+ *   guest_cold	MiB per guest of memory it touched while booting and then
+ *		freed: cold on the host (a host that swaps it out never has
+ *		to swap it in, as the guest reuses the pages it freed last
+ *		first), and reported within seconds where free page
+ *		reporting is on; fitted to fixed's host pswpout on the hard
+ *		job, together with
+ *   base_cold	MiB of the test VM's own memory that is cold, which free
+ *		page reporting cannot return: fitted to fixed-fpr's host
+ *		pswpout on the hard job;
  *   io_ms	CPU ms per MiB a job reads from or writes to its page cache,
  *		fitted to fixed's mean job runtime on the rfc job.
  */
-#define RFC_TOUCH_MS	1.62
-#define RFC_BASE_COLD	190.0
+#define RFC_TOUCH_MS	0.70
+#define RFC_GUEST_COLD	31.0
+#define RFC_BASE_COLD	32.0
 #define RFC_IO_MS	3.0
 /*
  * ms per MiB of a host fault of a page that is not backed (never touched,
@@ -169,8 +187,9 @@
 #define RFC_FAULT_MS	6.0
 /* The machine (see RFC_MACHINE); -m ram= and base= for another kernel. */
 #define RFC_RAM		1463.0
-#define RFC_BASE	129.0
-#define RFC_KERN	133.0
+#define RFC_BASE	372.0
+#define RFC_KERN	89.0
+#define RFC_KERN_HOST	31.0
 #define NSEC		1000000000ULL
 /* Below these, MiB or seconds are nothing (no exponent: checkpatch). */
 #define EPS		(1.0 / NSEC)
@@ -288,6 +307,7 @@ struct sim_vm {
 	struct job job;
 	bool has_job;
 	double size, floor, kern;
+	double kern_host;		/* of kern, resident on the host */
 	double gswap_max;		/* guest swap, MiB; 0: swapless */
 	struct wmarks wm;
 	/* guest memory, MiB; cache: cold page cache, src: a job's sources */
@@ -333,7 +353,9 @@ struct scenario {
 	/* the machine; 0 picks the trace defaults */
 	double ram, base, swap;		/* MiB */
 	double base_cold;		/* MiB of base that is cold anon */
+	double guest_cold;		/* MiB per guest touched at boot, free */
 	double kern;			/* guest kernel, MiB */
+	double kern_host;		/* of it, resident on the host */
 	double floor;			/* MiB */
 	double host_min_free, guest_min_free;	/* min_free_kbytes, MiB */
 	unsigned int cpus;
@@ -384,6 +406,7 @@ struct sim {
 	double page_cost, touch_cost;	/* s per MiB: swap, job touch */
 	double io_cost;			/* s per MiB: a job's file I/O */
 	bool balloon_old;		/* the balloon takes the oldest free pages */
+	double alloc_fresh;		/* allocations' share of unbacked pages */
 	double fault_cost;		/* s per MiB: host fault of a new page */
 	double zram_ratio;
 	double inflate_cost, deflate_cost;
@@ -664,24 +687,31 @@ static const struct scenario scenarios[] = {
 	  .host_ratio = 0.62, .init = init_anon },
 	/*
 	 * bench/rfc: the test VM (1463 MiB, 1023 MiB zram, 1 vCPU under TCG)
-	 * and 3 nested guests of 640 MiB. kern: what the guest's job cannot
-	 * have, 640 - MemTotal (582.7 MiB) + its used memory at idle (75.7
-	 * MiB; kab_guest's `kabg: s mt= av=` lines); base + 3 kern = 528 MiB
-	 * is the measured MemAvailable of 925-945 MiB with the guests up.
-	 * min_free: khugepaged's recommended min_free_kbytes (Debian's
-	 * kernels have THP), 44 MiB on the host (its free memory floors at
-	 * 60-66 MiB, the high watermark, in every arm's samples) and capped
-	 * at 5 % of the guest's 582 MiB in the guests. Balloon speeds:
-	 * 22 MiB/s inflating in an idle nested guest (DESIGN.md); deflation
-	 * 5.5x faster, the ratio measured in the first-level VM (4.5-6.5 s
-	 * vs ~1 s per GiB). page_ms: a host page operation costs what a
-	 * balloon page costs (1/22 s per MiB), assumed. The job's pages hold
-	 * one non-zero byte each: zram stores them in ~2 %.
+	 * and 3 nested guests of 640 MiB; bench/policy/fit.py measures ram,
+	 * kern, kern_host and base again per kernel release. kern: what the
+	 * guest's job cannot have, 640 - MemTotal (582.7 MiB) + its used
+	 * memory when idle (31 MiB: the most MemAvailable, 551 MiB, that
+	 * kab_guest's `kabg: s mt= av=` lines show); kern_host: of it, what
+	 * the host holds, taken as that used memory (what is outside
+	 * MemTotal assumed untouched); base + 3 (kern_host + guest_cold) =
+	 * 465 MiB is MemTotal less the measured MemAvailable of 925-945 MiB
+	 * with the guests up less the high watermark (MemAvailable leaves
+	 * it out). min_free: khugepaged's recommended min_free_kbytes
+	 * (Debian's kernels have THP), 44 MiB on the host (its free memory
+	 * floors at 60-66 MiB, the high watermark, in every arm's samples)
+	 * and capped at 5 % of the guest's 582 MiB in the guests. Balloon
+	 * speeds: 22 MiB/s inflating in an idle nested guest (DESIGN.md);
+	 * deflation 5.5x faster, the ratio measured in the first-level VM
+	 * (4.5-6.5 s vs ~1 s per GiB). page_ms: a host page operation costs
+	 * what a balloon page costs (1/22 s per MiB), assumed. The job's
+	 * pages hold one non-zero byte each: zram stores them in ~2 %.
 	 */
 #define RFC_MACHINE							\
 	.nr = 3, .duration = 1800, .vm_size = { 640, 640, 640 },	\
 	.ram = RFC_RAM, .base = RFC_BASE, .base_cold = RFC_BASE_COLD,	\
-	.swap = 1023, .kern = RFC_KERN, .floor = 160,			\
+	.guest_cold = RFC_GUEST_COLD,					\
+	.swap = 1023, .kern = RFC_KERN, .kern_host = RFC_KERN_HOST,	\
+	.floor = 160,							\
 	.host_min_free = 44, .guest_min_free = 29,			\
 	.cpus = 1, .inflate_rate = 22, .deflate_rate = 121,		\
 	.page_ms = 1000.0 / 22, .fault_ms = RFC_FAULT_MS,		\
@@ -739,7 +769,7 @@ static double vm_mem_available(const struct sim_vm *vm)
 /* Host RAM the guest's memory holds. */
 static double vm_resident(const struct sim_vm *vm)
 {
-	return vm->kern + (vm->anon - vm->gswap - vm->anon_hswap) +
+	return vm->kern_host + (vm->anon - vm->gswap - vm->anon_hswap) +
 	       (vm->cache - vm->cache_hswap) + (vm->src - vm->src_hswap) +
 	       vm->free_res;
 }
@@ -843,6 +873,21 @@ static void seg_pop_old(struct sim_vm *vm, double x, double *res,
 	vm->free_swap = fmax(0, vm->free_swap - *swap);
 }
 
+/* Take up to @x MiB of the never-backed free pages, oldest first. */
+static double seg_pop_none(struct sim_vm *vm, double x)
+{
+	double got = 0, y;
+	unsigned int i;
+
+	for (i = 0; i < vm->nseg && x > TINY; i++) {
+		y = fmin(x, vm->seg[i].none);
+		vm->seg[i].none -= y;
+		got += y;
+		x -= y;
+	}
+	return got;
+}
+
 /*
  * From the bottom of the stack (freed longest ago), turn @x MiB of touched
  * free memory into swapped (host swap-out, @to_swap) or not backed (free
@@ -888,12 +933,14 @@ static double seg_convert(struct sim_vm *vm, double x, bool to_swap)
 static double take_free(struct sim *s, struct sim_vm *vm, double x,
 			double *fault)
 {
-	double res, sw;
+	double res, sw, none;
 
 	*fault = 0;
 	if (x <= 0)
 		return 0;
-	seg_pop(vm, x, &res, &sw, fault);
+	*fault = seg_pop_none(vm, x * s->alloc_fresh);
+	seg_pop(vm, x - *fault, &res, &sw, &none);
+	*fault += none;
 	swap_in(s, sw);
 	return sw;
 }
@@ -1893,7 +1940,7 @@ static void min_swap_account(struct sim *s, const struct min_need *n,
 	unsigned int i;
 
 	for (i = 0; i < s->nr; i++) {
-		sum += s->vms[i].kern + n[i].need;
+		sum += s->vms[i].kern_host + n[i].need;
 		slow += n[i].slow;
 		if (n[i].need > n[i].slow)
 			p = fmax(p, n[i].period);
@@ -2040,7 +2087,9 @@ static void scenario_machine(struct sim *s, double sum_size)
 
 	if (sc->ram) {
 		h->ram = model_or("ram", sc->ram);
-		h->base = model_or("base", sc->base);
+		/* The guests' touched free memory is theirs, not the base's. */
+		h->base = model_or("base", sc->base) -
+			  s->nr * model_or("guest_cold", sc->guest_cold);
 		h->swap_max = sc->swap;
 		h->io_rate = sc->host_io;
 		s->page_cost = model_or("page_ms", sc->page_ms) / 1000;
@@ -2049,6 +2098,7 @@ static void scenario_machine(struct sim *s, double sum_size)
 		s->touch_cost = model_or("touch_ms", sc->touch_ms) / 1000;
 		s->io_cost = model_or("io_ms", sc->io_ms) / 1000;
 		s->balloon_old = model_or("balloon_old", 0);
+		s->alloc_fresh = model_or("alloc_fresh", 0);
 		s->inflate_cost = 1 / sc->inflate_rate;
 		s->deflate_cost = 1 / sc->deflate_rate;
 		s->zram_ratio = sc->zram_ratio;
@@ -2084,7 +2134,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	struct kab_policy_vm **pols = calloc(nr, sizeof(*pols));
 	double *ws_ahead = calloc(nr, sizeof(*ws_ahead));
 	double *period = calloc(nr, sizeof(*period));
-	double sum_size = 0, sum_ws, sum_alloc, t, min_prev = 0;
+	double sum_size = 0, sum_ws, sum_alloc, t, min_prev = 0, gcold;
 	unsigned long step, nsteps = (unsigned long)(sc->duration / DT);
 	unsigned int lookahead = (unsigned int)(5.0 / DT);
 	unsigned long rings[KAB_NR_LEVELS] = { 0 };
@@ -2114,11 +2164,20 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		sc->init(vm, i, nr);
 		vm->kern = sc->kern ? model_or("kern", sc->kern) :
 				      0.02 * vm->size;
+		vm->kern_host = sc->kern ? model_or("kern_host", sc->kern_host) :
+					   vm->kern;
 		if (sc->floor)
 			vm->floor = sc->floor;
 		vm->wm = linux_wmarks(vm->size, sc->guest_min_free);
 		vm->fpr_at = -1;
-		seg_push(vm, 0, 0, vm_free(vm));
+		/*
+		 * Free memory the guest touched while it booted sits under
+		 * what it never touched (-m guest_cold=MiB).
+		 */
+		gcold = sc->ram ? fmin(model_or("guest_cold", sc->guest_cold),
+				       vm_free(vm)) : 0;
+		seg_push(vm, gcold, 0, 0);
+		seg_push(vm, 0, 0, vm_free(vm) - gcold);
 		vm->det.eval_at = -1;
 		vm->det.prev_at = -1;
 		vm->stats.at = -1;
@@ -2516,11 +2575,14 @@ int main(int argc, char **argv)
 			withhold_figures = true;
 			break;
 		case 'C':
-			printf("base_cold\t%g\ntouch_ms\t%g\nio_ms\t%g\n"
-			       "fault_ms\t%g\npage_ms\t%.1f\nkern\t%g\n"
-			       "ram\t%g\nbase\t%g\n",
-			       RFC_BASE_COLD, RFC_TOUCH_MS, RFC_IO_MS,
-			       RFC_FAULT_MS, 1000.0 / 22, RFC_KERN, RFC_RAM,
+			printf("guest_cold\t%g\nbase_cold\t%g\ntouch_ms\t%g\n"
+			       "io_ms\t%g\nfault_ms\t%g\npage_ms\t%.1f\n"
+			       "kern\t%g\nkern_host\t%g\nram\t%g\n"
+			       "base\t%g\n",
+			       RFC_GUEST_COLD, RFC_BASE_COLD, RFC_TOUCH_MS,
+			       RFC_IO_MS,
+			       RFC_FAULT_MS, 1000.0 / 22, RFC_KERN,
+			       RFC_KERN_HOST, RFC_RAM,
 			       RFC_BASE);
 			return 0;
 		case 'd':
