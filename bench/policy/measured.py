@@ -166,6 +166,33 @@ def merge(parts):
     return out
 
 
+def all_phases(text):
+    """Every row of every per-phase table of @text, sections or not (the
+    results.md of older runs had none): a list of dicts with "arm"."""
+    out = []
+    head = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            head = None
+            continue
+        cells = _cells(line)
+        if head is None:
+            head = cells if cells[:2] == ["phase", "all jobs done"] else []
+            continue
+        if not head or set(line) <= set("|-: "):
+            continue
+        out.append(_phase_row(head, cells)[1])
+    return out
+
+
+def phase_mean_runtime(row):
+    """The mean job runtime of one phase, s; None if a job did not end."""
+    ms = row["runtimes"]
+    if not ms or any(x is None for x in ms):
+        return None
+    return sum(ms) / len(ms)
+
+
 def sections(path):
     """{(release, job): Section}, merged over the sections of each."""
     with open(path) as f:
