@@ -32,8 +32,9 @@ BENCH_SCENARIOS="rfc hard cache"
 make -s -C "$TOP/tools/testing/autoballoon" "$SIM"
 mkdir -p "$OUT"
 ALL_SCENARIOS=$("$SIM" -l | cut -f1)
-# shellcheck disable=SC2086
-SCENARIOS=$(echo "$ALL_SCENARIOS" | grep -v -x $(printf -- '-e %s ' $BENCH_SCENARIOS))
+# shellcheck disable=SC2046,SC2086
+SCENARIOS=$(echo "$ALL_SCENARIOS" |
+	grep -v -x $(printf -- '-e %s ' $BENCH_SCENARIOS))
 TRACE_SCENARIOS=$(echo "$SCENARIOS" | grep -v -x -e anon)
 
 # ---- simulations, two at a time ----
