@@ -136,7 +136,8 @@ def main():
     hard = secs.get((release, "hard"))
     fixed = hard.means.get("fixed") if hard else None
     what = {}
-    if fixed and fixed["pswpout"] and fixed["job_mean_s"]:
+    if fixed and fixed["pswpout"] and fixed["job_mean_s"] and \
+            not fixed["job_lower"]:
         at = hard.arm_at["fixed"]
         fpr = hard.means.get("fixed-fpr")
         top = max(0, c.get("base", defaults["base"]))
@@ -191,7 +192,7 @@ def main():
                             float(r["job_mean_s"]))
     rfc = secs.get((release, "rfc"))
     fixed = rfc.means.get("fixed") if rfc else None
-    if fixed and fixed["job_mean_s"]:
+    if fixed and fixed["job_mean_s"] and not fixed["job_lower"]:
         c["io_ms"] = bisect(
             lambda x: float(sim(binary, "rfc", dict(c, io_ms=x))
                             ["job_mean_s"]),

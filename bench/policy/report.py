@@ -70,6 +70,15 @@ FLOOR_PAGES, FLOOR_MIB = 2560, 10
 FIGURES = (("pswpout", "pswpout", "pages"), ("pswpin", "pswpin", "pages"),
            ("swap_peak_mib", "swap_peak", "mib"),
            ("job_mean_s", "job_mean_s", "time"), ("ooms", "ooms", "ooms"))
+# kvm_autoballoon's counters (bench/rfc's table, per guest) against
+# kab_sim's totals over the VMs; counts under COUNT_FLOOR count as it.
+COUNTERS = ((("inflations",), ("inflations",), "policy inflations"),
+            (("deflations",), ("deflations",), "policy deflations"),
+            (("guest_events_low", "guest_events_medium",
+              "guest_events_critical"),
+             ("rings_low", "rings_medium", "rings_critical"),
+             "guest pressure events"))
+COUNT_FLOOR = 2
 LABEL = {"pswpout": "host pswpout (pages)", "pswpin": "host pswpin (pages)",
          "swap_peak": "swap peak (MiB)", "job_mean_s": "mean job runtime (s)",
          "ooms": "job OOM restarts"}
@@ -245,6 +254,24 @@ def validation(p, out, secs, releases):
                         rm += not ok
                         if not ok:
                             MISSES.append((rel, job, arm, LABEL[key]))
+                for key, cols, what in COUNTERS:
+                    rows = sec.counters.get(arm) or []
+                    vals = [sum(r.get(k) or 0 for k in key) for r in rows]
+                    if not vals:
+                        continue
+                    m = sum(vals) / len(vals)
+                    pred = sum(num(sim[c]) for c in cols) / \
+                        num(sim["nr_vms"])
+                    r = max(pred, COUNT_FLOOR) / max(m, COUNT_FLOOR)
+                    ok = 1 / TOL_SWAP <= r <= TOL_SWAP
+                    p("| %s | %s | %s per guest | %.1f | %s, %d guest-phases "
+                      "| %.1f | %s (x%.2f) |" % (
+                          job, arm, what, m, sec.arm_at[arm], len(vals),
+                          pred, "within" if ok else "**outside**", r))
+                    rh += ok
+                    rm += not ok
+                    if not ok:
+                        MISSES.append((rel, job, arm, what))
                 if arm == "fixed" or not base:
                     continue
                 fsim = by[(job, "fixed")]
