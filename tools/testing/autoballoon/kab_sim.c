@@ -79,11 +79,11 @@
  * balloon or free page reporting took back and what the host swapped out.
  * Free memory a guest does not report stays resident. Under the low
  * watermark the host reclaims to its high watermark: its page cache, then
- * memory to swap, coldest first (its own cold memory, guest free pages,
- * guest page cache touched once, then the anonymous memory and sources the
- * guests touch), each class from all guests in proportion. Watermarks:
- * Linux's, min_free_kbytes raised by khugepaged on the bench machine.
- * Host pressure, sent to the policy every 0.5 s as the highest level
+ * memory to swap, coldest first (its own cold memory; guest free pages and
+ * guest page cache touched once, together; then the anonymous memory and
+ * sources the guests touch), each class from all guests in proportion.
+ * Watermarks: Linux's, min_free_kbytes raised by khugepaged on the bench
+ * machine. Host pressure, sent to the policy every 0.5 s as the highest level
  * seen: low while page cache and cold memory
  * suffice, medium when hot guest memory goes to swap, critical when one
  * step swaps out more than kswapd's share of the CPUs can write (the
@@ -176,7 +176,7 @@
 #define RFC_TOUCH_MS	0.70
 #define RFC_GUEST_COLD	31.0
 #define RFC_BASE_COLD	32.0
-#define RFC_IO_MS	3.0
+#define RFC_IO_MS	10.0
 /*
  * ms per MiB of a host fault of a page that is not backed (never touched,
  * reported, or deflated), on top of the touch: measured, not fitted. The
@@ -1622,6 +1622,27 @@ out:
 	return fmax(0, need - x * (1 - zr));
 }
 
+/*
+ * The guests' free pages and page cache touched once are as cold as each
+ * other to the host's LRU: swap them out together, in proportion.
+ */
+static double host_swap_out_cold(struct sim *s, double need)
+{
+	double fr = 0, ca = 0, part;
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		fr += class_resident(&s->vms[i], CLASS_FREE);
+		ca += class_resident(&s->vms[i], CLASS_CACHE);
+	}
+	if (need <= 0 || fr + ca <= TINY)
+		return need;
+	part = need * fr / (fr + ca);
+	need = host_swap_out(s, CLASS_FREE, part) + (need - part);
+	need = host_swap_out(s, CLASS_CACHE, need);
+	return host_swap_out(s, CLASS_FREE, need);
+}
+
 static void host_update_free(struct sim *s)
 {
 	struct host *h = &s->h;
@@ -1658,8 +1679,7 @@ static void host_step(struct sim *s)
 	need -= take;
 	h->level = KAB_LEVEL_LOW;
 	need = host_swap_out(s, CLASS_BASE, need);
-	need = host_swap_out(s, CLASS_FREE, need);
-	need = host_swap_out(s, CLASS_CACHE, need);
+	need = host_swap_out_cold(s, need);
 	if (need > 0) {
 		h->level = KAB_LEVEL_MEDIUM;
 		need = host_swap_out(s, CLASS_ANON, need);
