@@ -116,7 +116,9 @@
  * high watermark must be on swap: cold host memory first, swapped out
  * once; every increase of the rest is swapped out, and a working set
  * touched every T seconds re-faults its swapped part once per T (the best a
- * cyclic access allows; sources, touched once a round, go first). It is
+ * cyclic access allows; sources, touched once a round, go first);
+ * min_once_pswpout leaves the re-faults out, a bound under any replacement
+ * and any speed of swap. It is
  * integrated along the jobs' unimpeded timeline (touch_ms and io_ms only).
  * Page cache touched once is not working set.
  *
@@ -384,6 +386,7 @@ struct metrics {
 	unsigned long unmet_episodes;
 	double min_out, min_peak;	/* the oracle's unavoidable swap, MiB */
 	double min_cold;		/* of it: cold host memory, swapped once */
+	double min_rise;		/* of it: the rises of the deficit */
 };
 
 struct host {
@@ -1974,8 +1977,10 @@ static void min_swap_account(struct sim *s, const struct min_need *n,
 	/* Cold host memory goes out once and never comes back. */
 	s->m.min_cold = fmax(s->m.min_cold, fmin(d, cold));
 	d = fmax(0, d - cold);
-	if (d > *prev)
+	if (d > *prev) {
 		s->m.min_out += d - *prev;
+		s->m.min_rise += d - *prev;
+	}
 	*prev = d;
 	ds = fmin(d, slow);
 	if (ds > 0 && ps > 0)
@@ -2080,7 +2085,8 @@ static void print_header(void)
 	       "jobs_done\tjob_mean_s\tjob_max_s\tjob_runtimes_s\t"
 	       "rings_low\trings_medium\trings_critical\tinflate_mibps\t"
 	       "min_pswpout\tmin_swap_peak_mib\thost_short_gibh\t"
-	       "host_idle_gibh\tinflations\tdeflations\tstalls\n");
+	       "host_idle_gibh\tinflations\tdeflations\tstalls\t"
+	       "min_once_pswpout\n");
 }
 
 static void account(struct sim *s, struct sim_vm *vm, double t)
@@ -2392,7 +2398,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		strcpy(runtimes, "-");
 	printf("%s\t%s\t%d\t%s\t%u\t%.3f\t%.2f\t%.4f\t%lu\t%.0f\t%.0f\t%.0f\t"
 	       "%.4f\t%.1f\t%lu\t%u\t%.1f\t%.1f\t%s\t%lu\t%lu\t%lu\t%.2f\t"
-	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\n",
+	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\t%.0f\n",
 	       sc->name, policy_names[pk], fpr,
 	       det == DET_EARLY ? "early" : "reclaim", nr, t / 3600,
 	       s.m.reclaimed / 1024 / 3600, 100.0 * s.m.unmet / (nr * t),
@@ -2404,7 +2410,8 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	       moved_time > 0 ? moved / moved_time : 0,
 	       (s.m.min_out + s.m.min_cold) * PAGES_PER_MIB, s.m.min_peak,
 	       s.m.host_short / 1024 / 3600, s.m.host_idle / 1024 / 3600,
-	       infl, defl, stalls);
+	       infl, defl, stalls,
+	       (s.m.min_rise + s.m.min_cold) * PAGES_PER_MIB);
 	if (trace)
 		fclose(trace);
 	free(s.vms);
