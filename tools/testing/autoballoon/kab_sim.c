@@ -1322,7 +1322,13 @@ static double job_io(struct sim *s, struct sim_vm *vm, double c)
 	double dx = fmin(job_stage_len(j) - j->pos, 4), hit, miss, unit, pm;
 	double host;
 
-	hit = j->stage == STAGE_WRITE ? 0 : dx * fmin(1, vm->src / j->cache);
+	/*
+	 * What the stage went over is cached now; of the rest, what the
+	 * sources in the cache hold beyond it (evenly spread).
+	 */
+	hit = j->stage == STAGE_WRITE ? 0 :
+	      dx * fmin(1, fmax(0, vm->src - j->pos) /
+			   fmax(job_stage_len(j) - j->pos, TINY));
 	miss = dx - hit;
 	unit = vm->src > 0 ? vm->src_hswap / vm->src : 0;
 	pm = s->io_cost + s->page_cost * unit;
