@@ -96,7 +96,7 @@ def bisect(f, lo, hi, goal, rising, iters=24):
 def main():
     binary, path, release = sys.argv[1:4]
     outdir = sys.argv[4] if len(sys.argv) > 4 else ""
-    secs = measured.sections(path) if os.path.exists(path) else {}
+    secs = measured.sections(path)
     defaults = {}
     for line in subprocess.run([binary, "-C"], capture_output=True,
                                text=True, check=True).stdout.splitlines():

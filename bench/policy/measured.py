@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Reads the measurements of bench/rfc from its results.md.
 
-  sections(path) -> {(release, job): Section}
+  sections(paths) -> {(release, job): Section}
 
 bench/rfc/run.sh writes one section per kernel release and job, between
 `<!-- bench section RELEASE[-JOB] -->` and `<!-- bench end ... -->`. A
@@ -11,6 +11,7 @@ row per arm), the per-phase table (one row per arm and round) and the
 table of kvm_autoballoon's counters (one row per guest of an auto phase).
 """
 
+import os
 import re
 
 SECTION = re.compile(r"<!-- bench section (\S+) -->")
@@ -193,10 +194,20 @@ def phase_mean_runtime(row):
     return sum(ms) / len(ms)
 
 
-def sections(path):
-    """{(release, job): Section}, merged over the sections of each."""
-    with open(path) as f:
-        return {k: merge(v) for k, v in parse(f.read()).items()}
+def sections(paths):
+    """{(release, job): Section}, merged over the sections of each, from
+    one results.md or several (a list, or paths joined by ':'); files that
+    do not exist are skipped."""
+    if isinstance(paths, str):
+        paths = paths.split(":")
+    found = {}
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for k, v in parse(f.read()).items():
+                found.setdefault(k, []).extend(v)
+    return {k: merge(v) for k, v in found.items()}
 
 
 def newest(secs, job):

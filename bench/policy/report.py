@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Writes bench/policy/results.md from the simulator's output.
 
-  report.py OUT SEED COST_NOTE PLOT_NOTE [RESULTS.md] > results.md
+  report.py OUT SEED COST_NOTE PLOT_NOTE [RESULTS.md[:MORE.md...]] > results.md
 
 OUT holds what bench/policy/run.sh ran: results.tsv (the trace scenarios
 and anon, kab_sim -H columns, the arm in column "arm"), bench-RELEASE.tsv
@@ -11,8 +11,10 @@ constants fitted to it), constants-RELEASE.tsv (bench/policy/fit.py),
 releases.txt, sensitivity.tsv, scenarios.tsv (kab_sim -l), cost.tsv,
 constants.tsv (kab_sim -C). The measurements the simulator is checked
 against are read from RESULTS.md (bench/rfc/results.md unless given, or
-$KAB_RFC_RESULTS): each release's sections, means over rounds and phases,
-parsed by bench/policy/measured.py; nothing is copied by hand.
+$KAB_RFC_RESULTS; several joined by ':' are merged, each arm from the
+newest section that measured it): each release's sections, means over
+rounds and phases, parsed by bench/policy/measured.py; nothing is copied
+by hand.
 """
 
 import csv
@@ -659,8 +661,9 @@ def main():
       "benchmark bench/rfc, read from `%s` (its sections of %s). Where it "
       "misses the measurement, its figures for that case are not "
       "evidence; the verdicts are computed, not written by hand." % (
-          os.path.relpath(results, os.path.join(os.path.dirname(
-              os.path.abspath(__file__)), "../..")),
+          "`, `".join(os.path.relpath(x, os.path.join(os.path.dirname(
+              os.path.abspath(__file__)), "../.."))
+              for x in results.split(":")),
           ", ".join(sorted({s.at for s in secs.values() if s.at})) or
           "none found"))
     p("")

@@ -8,15 +8,17 @@
 # trace scenario.
 # Raw traces and callgrind files stay in build/bench/policy/.
 #
-#   bench/policy/run.sh [RESULTS.md]   (or: make bench)
+#   bench/policy/run.sh [RESULTS.md[:MORE.md...]]   (or: make bench)
 #   SEED=7 bench/policy/run.sh     another demand seed
 #   NO_PLOTS=1 / NO_COST=1         skip gnuplot / callgrind
 #
 # The measurements come from bench/rfc/results.md (or RESULTS.md, or
-# $KAB_RFC_RESULTS), the raw guest consoles from build/bench/rfc/ (or
-# $KAB_RFC_RAW): per kernel release measured there, bench/policy/fit.py
-# fits the simulator's free constants to the fixed arm, and the bench
-# scenarios (rfc, hard, cache) run with them.
+# $KAB_RFC_RESULTS; several joined by ':' are merged, each arm from the
+# newest section that measured it), the raw guest consoles from
+# build/bench/rfc/ (or $KAB_RFC_RAW): per kernel release measured there,
+# bench/policy/fit.py measures the machine and fits the simulator's free
+# constants to the fixed and fixed-fpr arms, and the bench scenarios
+# (rfc, hard, cache) run with them.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
