@@ -11,8 +11,10 @@ row per arm), the per-phase table (one row per arm and round) and the
 table of kvm_autoballoon's counters (one row per guest of an auto phase).
 """
 
+import glob
 import os
 import re
+import time
 
 SECTION = re.compile(r"<!-- bench section (\S+) -->")
 END = re.compile(r"<!-- bench end (\S+) -->")
@@ -194,19 +196,51 @@ def phase_mean_runtime(row):
     return sum(ms) / len(ms)
 
 
+def raw_sections(path):
+    """bench/rfc's raw output (build/bench/rfc/) as results.md sections:
+    each out-TAG/rfc.md, as rfc.py wrote it for the run of that kernel and
+    job, measured when the file was last written, with its run.log: what
+    bench/rfc/run.sh puts into results.md at the end of all its runs."""
+    out = []
+    for d in sorted(glob.glob(os.path.join(path, "out-*"))):
+        md = os.path.join(d, "rfc.md")
+        if not os.path.exists(md):
+            continue
+        tag = os.path.basename(d)[len("out-"):]
+        at = time.strftime("%Y-%m-%d %H:%M UTC",
+                           time.gmtime(os.path.getmtime(md)))
+        out.append("<!-- bench section %s -->" % tag)
+        out.append("raw output %s, measured %s" % (d, at))
+        log = os.path.join(d, "run.log")
+        if os.path.exists(log):
+            with open(log, errors="replace") as f:
+                out += ["    " + x.rstrip("\n") for x in f
+                        if x.startswith("#")]
+        out.append("")
+        with open(md, errors="replace") as f:
+            out.append(f.read())
+        out.append("<!-- bench end %s -->" % tag)
+    return "\n".join(out)
+
+
 def sections(paths):
     """{(release, job): Section}, merged over the sections of each, from
-    one results.md or several (a list, or paths joined by ':'); files that
-    do not exist are skipped."""
+    one results.md or several (a list, or paths joined by ':'), or
+    bench/rfc's raw output directory (raw_sections()); paths that do not
+    exist are skipped."""
     if isinstance(paths, str):
         paths = paths.split(":")
     found = {}
     for path in paths:
-        if not os.path.exists(path):
+        if os.path.isdir(path):
+            text = raw_sections(path)
+        elif os.path.exists(path):
+            with open(path) as f:
+                text = f.read()
+        else:
             continue
-        with open(path) as f:
-            for k, v in parse(f.read()).items():
-                found.setdefault(k, []).extend(v)
+        for k, v in parse(text).items():
+            found.setdefault(k, []).extend(v)
     return {k: merge(v) for k, v in found.items()}
 
 

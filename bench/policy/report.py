@@ -488,6 +488,13 @@ def sensitivity(p, out, rel):
     p("")
 
 
+def shown_path(path):
+    """@path from the top of the repository, or whole if it is outside."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(top))
+    return os.path.abspath(path) if rel.startswith("..") else rel
+
+
 def old_results():
     here = os.path.dirname(os.path.abspath(__file__))
     try:
@@ -661,9 +668,7 @@ def main():
       "benchmark bench/rfc, read from `%s` (its sections of %s). Where it "
       "misses the measurement, its figures for that case are not "
       "evidence; the verdicts are computed, not written by hand." % (
-          "`, `".join(os.path.relpath(x, os.path.join(os.path.dirname(
-              os.path.abspath(__file__)), "../.."))
-              for x in results.split(":")),
+          "`, `".join(shown_path(x) for x in results.split(":")),
           ", ".join(sorted({s.at for s in secs.values() if s.at})) or
           "none found"))
     p("")

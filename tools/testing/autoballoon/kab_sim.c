@@ -1784,16 +1784,19 @@ static void cpu_share(struct sim *s)
 /*
  * kvm_autoballoon: feed events to policy.c as the module does: new guest
  * figures (kab_policy_guest_stats()), global host pressure with the
- * host's RAM and available memory (free + page cache), guest rings,
+ * host's RAM and available memory (free above the high watermark + page
+ * cache, as si_mem_available() counts it), guest rings,
  * ticks with the host's figures.
  */
 static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 		     bool host_due, bool tick_due)
 {
 	unsigned long long now = (unsigned long long)(t * NSEC) + NSEC;
+	/* si_mem_available(): what is free above the reserves, and cache. */
 	struct kab_policy_host host = {
 		.total_pages = mib_pages(s->h.ram),
-		.available_pages = mib_pages(s->h.free + s->h.cache),
+		.available_pages = mib_pages(fmax(0, s->h.free - s->h.wm.high) +
+					     s->h.cache),
 	};
 	unsigned int i;
 
