@@ -230,17 +230,21 @@ def sections(paths):
     exist are skipped."""
     if isinstance(paths, str):
         paths = paths.split(":")
-    found = {}
+    found, raw = {}, {}
     for path in paths:
         if os.path.isdir(path):
-            text = raw_sections(path)
+            into, text = raw, raw_sections(path)
         elif os.path.exists(path):
             with open(path) as f:
-                text = f.read()
+                into, text = found, f.read()
         else:
             continue
         for k, v in parse(text).items():
-            found.setdefault(k, []).extend(v)
+            into.setdefault(k, []).extend(v)
+    # Raw output only where results.md has no section of that kernel and
+    # job yet: what results.md has is the same run, as run.sh wrote it.
+    for k, v in raw.items():
+        found.setdefault(k, v)
     return {k: merge(v) for k, v in found.items()}
 
 

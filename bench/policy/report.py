@@ -622,13 +622,24 @@ def gaps(p):
       "times each and the policy deflated 1-10 times; in the model they "
       "never reclaim, their detector stays silent (with the older guest's "
       "own memory, below, they would be closer to their watermarks).")
-    p("- *MOM's storm depends on the guest's own memory.* With the guest "
-      "build of 2026-12-01 before 23:13 (76 MiB used at idle) MOM's 5 % "
-      "squeezes every 10 s leave a 366 MiB round no room and the jobs "
-      "restart hundreds of times, as measured; with the newer guest (31 "
-      "MiB at idle), whose consoles fit.py reads, the model's MOM jobs "
-      "fit. Sections measured with the older guest are checked against a "
-      "model of the newer one until bench/rfc reruns them.")
+    p("- *MOM's storm depends on the guest's own memory* (`kern`, from "
+      "the consoles): with 640 - 582.7 MiB outside MemTotal and ~70 MiB "
+      "used at idle, MOM's 5 % squeezes every 10 s leave a 366 MiB round "
+      "no room and the jobs restart hundreds of times on hard, as "
+      "measured; one console of 23:24 showed only 31 MiB used at idle, "
+      "and with that MOM's jobs fit in the model. On rfc the model's MOM "
+      "takes more page cache than the real one did.")
+    p("- *On rfc the model's policy inflates too little*: its host comes "
+      "under pressure only ~35 s into jobs of ~45 s (the guests fill it "
+      "with page cache more slowly than the real ones), so auto's "
+      "measured cut of swap-out against fixed (-76 % on 6.1) comes out "
+      "smaller in the model, with a few inflations per guest against ~11 "
+      "measured.")
+    p("- *pswpin*: the model swaps cold memory (free pages, page cache "
+      "touched once) almost perfectly before hot; the real host swaps "
+      "some hot pages too, so the measured swap-ins of the arms that "
+      "swap little are higher than the model's, and the reverse on hard "
+      "with reporting.")
     p("- *The minimum with re-faults is not a bound on hard*: measured "
       "(and simulated) arms with free page reporting swap out less than "
       "it. In the model that is the slow swap of the test VM (with "
