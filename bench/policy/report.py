@@ -113,6 +113,11 @@ def pct(new, old):
     return 100.0 * (new - old) / old if old else float("nan")
 
 
+def spct(new, old):
+    """A change in percent, signed, or n/a against 0."""
+    return "%+.0f %%" % pct(new, old) if old else "n/a (against 0)"
+
+
 # (release, job, arm, figure) of every figure outside the tolerance.
 MISSES = []
 
@@ -423,12 +428,12 @@ def predictions(p, out, releases):
                 rx = ("%.2f x" % (num(r["job_mean_s"]) /
                                   num(f["job_mean_s"])) if sim_done(r)
                       else "-")
-                p("| %s | %s | %s | %+.0f %% | %+.0f %% | %+.0f %% | %s | "
+                p("| %s | %s | %s | %s | %s | %s | %s | "
                   "%s | %s | %s | %s/%s/%s | %s / %s |" % (
                       job, BENCH_NAMES[arm], "{:,.0f}".format(o),
-                      pct(o, num(f["pswpout"])),
-                      pct(o, num(by[(job, "fixed-fpr")]["pswpout"])),
-                      pct(o, num(by[(job, "mom")]["pswpout"])),
+                      spct(o, num(f["pswpout"])),
+                      spct(o, num(by[(job, "fixed-fpr")]["pswpout"])),
+                      spct(o, num(by[(job, "mom")]["pswpout"])),
                       r["swap_peak_mib"], rt, rx, r["ooms"], r["rings_low"],
                       r["rings_medium"], r["rings_critical"],
                       r["inflations"], r["deflations"]))
@@ -437,24 +442,25 @@ def predictions(p, out, releases):
         rt = lambda a, f: ("%.2f x" % (num(a["job_mean_s"]) /
                                        num(f["job_mean_s"]))
                            if sim_done(a) else "n/a (not done)")
-        p("    predicted goal %s: swap-out vs fixed %+.0f %%, vs "
-          "fixed+reporting %+.0f %%, vs MOM %+.0f %%; runtime vs fixed %s; "
+        p("    predicted goal %s: swap-out vs fixed %s, vs "
+          "fixed+reporting %s, vs MOM %s; runtime vs fixed %s; "
           "OOM restarts %s" % (
-              rel, pct(num(a["pswpout"]), num(f["pswpout"])),
-              pct(num(a["pswpout"]), num(by[("rfc", "fixed-fpr")]["pswpout"])),
-              pct(num(a["pswpout"]), num(by[("rfc", "mom")]["pswpout"])),
+              rel, spct(num(a["pswpout"]), num(f["pswpout"])),
+              spct(num(a["pswpout"]),
+                   num(by[("rfc", "fixed-fpr")]["pswpout"])),
+              spct(num(a["pswpout"]), num(by[("rfc", "mom")]["pswpout"])),
               rt(a, f), a["ooms"]))
         a, f = by[("hard", "auto")], by[("hard", "fixed")]
         least = num(a["min_pswpout"])
         once = num(a["min_once_pswpout"])
         p("    predicted hard %s: swap-out vs minimum %s (vs the minimum "
-          "without re-faults %s), vs fixed+reporting %+.0f %%; runtime vs "
+          "without re-faults %s), vs fixed+reporting %s; runtime vs "
           "fixed %s; OOM restarts %s" % (
               rel, "%.2f x" % (num(a["pswpout"]) / least) if least else
               "n/a (minimum 0)",
               "%.2f x" % (num(a["pswpout"]) / once) if once else "n/a",
-              pct(num(a["pswpout"]),
-                  num(by[("hard", "fixed-fpr")]["pswpout"])),
+              spct(num(a["pswpout"]),
+                   num(by[("hard", "fixed-fpr")]["pswpout"])),
               rt(a, f), a["ooms"]))
         p("")
 
