@@ -8,9 +8,17 @@
 # trace scenario.
 # Raw traces and callgrind files stay in build/bench/policy/.
 #
-#   bench/policy/run.sh            (or: make bench)
+#   bench/policy/run.sh [RESULTS.md[:MORE.md...]]   (or: make bench)
 #   SEED=7 bench/policy/run.sh     another demand seed
 #   NO_PLOTS=1 / NO_COST=1         skip gnuplot / callgrind
+#
+# The measurements come from bench/rfc/results.md (or RESULTS.md, or
+# $KAB_RFC_RESULTS; several joined by ':' are merged, each arm from the
+# newest section that measured it), the raw guest consoles from
+# build/bench/rfc/ (or $KAB_RFC_RAW): per kernel release measured there,
+# bench/policy/fit.py measures the machine and fits the simulator's free
+# constants to the fixed and fixed-fpr arms, and the bench scenarios
+# (rfc, hard, cache) run with them.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,11 +27,17 @@ OUT=$TOP/build/bench/policy
 SIM=$TOP/build/autoballoon/kab_sim
 SEED=${SEED:-1}
 COST_NS="1 2 4 8 16 32 64 128 256 512 1024"
+RESULTS=${1:-${KAB_RFC_RESULTS:-$TOP/bench/rfc/results.md}}
+RAW=${KAB_RFC_RAW:-$TOP/build/bench/rfc}
+BENCH_SCENARIOS="rfc hard cache"
 
 make -s -C "$TOP/tools/testing/autoballoon" "$SIM"
 mkdir -p "$OUT"
-SCENARIOS=$("$SIM" -l | cut -f1)
-TRACE_SCENARIOS=$(echo "$SCENARIOS" | grep -v -x -e anon -e rfc -e rfc-fit)
+ALL_SCENARIOS=$("$SIM" -l | cut -f1)
+# shellcheck disable=SC2046,SC2086
+SCENARIOS=$(echo "$ALL_SCENARIOS" |
+	grep -v -x $(printf -- '-e %s ' $BENCH_SCENARIOS))
+TRACE_SCENARIOS=$(echo "$SCENARIOS" | grep -v -x -e anon)
 
 # ---- simulations, two at a time ----
 # Each arm is a policy with options: kab+early is -d early, static+fpr is -r.
@@ -71,15 +85,78 @@ done > "$OUT/ablation.tsv"
 	cat "$OUT/ablation.tsv"
 } > "$OUT/results.tsv"
 
-# How much the rfc verdicts depend on the fitted cold memory.
+# ---- the bench scenarios, per kernel release measured ----
+# The arms of bench/rfc (fixed, fixed-fpr, mom, auto, auto-nofpr), the
+# policy before the guest figures (today: no figures, whole blind steps,
+# the old blocking times, no reporting) and the oracle.
+BENCH_ARMS="fixed fixed-fpr mom auto auto-nofpr today oracle"
+bench_args() {
+	case $1 in
+	fixed) echo "-p static" ;;
+	fixed-fpr) echo "-p static -r" ;;
+	auto) echo "-p kab -r" ;;
+	auto-nofpr) echo "-p kab" ;;
+	today) echo "-p kab $TODAY" ;;
+	*) echo "-p $1" ;;
+	esac
+}
+releases=$(python3 - "$RESULTS" "$DOC" <<-'EOF'
+	import sys
+	sys.path.insert(0, sys.argv[2])
+	import measured
+	try:
+	    secs = measured.sections(sys.argv[1])
+	except OSError:
+	    secs = {}
+	print(" ".join(sorted({r for r, _ in secs})) or "model")
+	EOF
+)
+: > "$OUT/releases.txt"
+for rel in $releases; do
+	echo "$rel" >> "$OUT/releases.txt"
+	python3 "$DOC/fit.py" "$SIM" "$RESULTS" "$rel" "$RAW" \
+		> "$OUT/constants-$rel.tsv"
+	model=$(awk -F'\t' '{ printf "-m %s=%s ", $1, $2 }' \
+		"$OUT/constants-$rel.tsv")
+	{
+		printf 'release\tarm\t'
+		"$SIM" -H
+		for sc in $BENCH_SCENARIOS; do
+			for a in $BENCH_ARMS; do
+				# shellcheck disable=SC2046,SC2086
+				"$SIM" -s "$sc" $(bench_args $a) -S "$SEED" $model |
+					sed "s/^/$rel\t$a\t/"
+			done
+		done
+	} > "$OUT/bench-$rel.tsv"
+done
+
+# How much the predictions depend on the model's constants: the newest
+# release's fit, one constant changed at a time; "base_cold" puts the
+# fitted cold memory in the test VM's own memory instead of the guests'
+# free memory (where free page reporting cannot return it).
+rel=$(tail -n 1 "$OUT/releases.txt")
+model=$(awk -F'\t' '{ printf "-m %s=%s ", $1, $2 }' "$OUT/constants-$rel.tsv")
+gc=$(awk -F'\t' '$1 == "guest_cold" { print $2 }' "$OUT/constants-$rel.tsv")
 {
 	printf 'model\tarm\t'
 	"$SIM" -H
-	for bc in 0 60 100 120; do
-		for a in static static+fpr kab-today; do
-			# shellcheck disable=SC2046
-			"$SIM" -s rfc $(arm_args $a) -S "$SEED" -m base_cold=$bc |
-				sed "s/^/base_cold=$bc\t$a\t/"
+	for m in fitted "guest_cold=$(awk "BEGIN { print $gc - 10 }")" \
+		 "guest_cold=$(awk "BEGIN { print $gc + 10 }")" \
+		 "guest_cold=0 base_cold=$(awk "BEGIN { print 3 * $gc }")" \
+		 fault_ms=0 fault_ms=12 page_ms=22.7 page_ms=90.9 \
+		 balloon_old=1; do
+		for sc in hard rfc; do
+			for a in fixed fixed-fpr auto auto-nofpr; do
+				extra=""
+				for x in $m; do
+					[ "$x" = fitted ] || extra="$extra -m $x"
+				done
+				# shellcheck disable=SC2046,SC2086
+				"$SIM" -s "$sc" $(bench_args $a) -S "$SEED" \
+					$model $extra |
+					sed "s/^/$m\t$a\t/"
+			done
 		done
 	done
 } > "$OUT/sensitivity.tsv"
@@ -159,6 +236,6 @@ fi
 # ---- the Markdown report ----
 "$SIM" -l > "$OUT/scenarios.tsv"
 python3 "$DOC/report.py" "$OUT" "$SEED" "$cost_note" "$plot_note" \
-	> "$DOC/results.md"
+	"$RESULTS" > "$DOC/results.md"
 
 echo "bench/policy: wrote $DOC/results.md"

@@ -24,6 +24,7 @@ typedef int64_t s64;
 #define U32_MAX		UINT32_MAX
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define noinline	__attribute__((noinline))
 
 #define min_t(type, a, b) ({			\
 	type __min_a = (a);			\

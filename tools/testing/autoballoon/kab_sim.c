@@ -12,9 +12,10 @@
  *	pressure detector (default reclaim, the driver of today); -F withholds
  *	the guest's and the host's figures from the kab policy.
  *   kab_sim -H	prints the header of that line; -l lists the scenarios;
- *	-C prints the constants fitted to bench/rfc; -m NAME=VALUE overrides a
- *	model constant of the rfc machine (base_cold, touch_ms, page_ms,
- *	fault_ms), to see how much a figure depends on it.
+ *	-C prints the bench machine's constants; -m NAME=VALUE overrides one
+ *	(ram, base, kern, kern_host, guest_cold, base_cold, touch_ms, io_ms,
+ *	page_ms, fault_ms, balloon_old), to fit it (bench/policy/fit.py) or to
+ *	see how much a figure depends on it.
  *   kab_sim -c N -k host|guest [-i ITER]
  *	cost mode: N VMs in a busy state, then ITER host or guest events,
  *	for valgrind --tool=callgrind --toggle-collect=cost_host_events (or
@@ -23,8 +24,12 @@
  * The model runs in 100 ms steps; sizes are MiB, outputs in pages are 4 KiB.
  *
  * Guest memory. A guest of size S with a balloon B has A = S - B. It holds
- * its kernel K (never given up), anonymous memory (a working set from a
- * trace, or a build job's region), page cache, and free memory. Free memory
+ * its kernel K (never given up; of it, K_host is resident on the host),
+ * anonymous memory (a working set from a trace, or a build job's region),
+ * page cache (cold: touched once, a job's objects; and a job's sources,
+ * read every round: reclaim takes the cold first), and free memory. On
+ * the bench machine some free memory was touched while the guest booted
+ * (guest_cold): resident, under the never-touched pages. Free memory
  * is of three kinds, as the host sees it: touched and resident on the host,
  * touched and swapped out by the host, and not backed (never touched,
  * returned by free page reporting, or just deflated). Free memory is a stack
@@ -42,10 +47,11 @@
  * kills the workload (a job restarts from its first round, as kab_guest's
  * does, 0.2 s later; a trace workload comes back after 1 s). The balloon
  * takes free pages above the low watermark, reclaiming page cache for them,
- * never anonymous memory. Free page reporting (-r) reports up to 64 MiB of
- * free touched memory every 2 s once memory was freed (Linux's
- * PAGE_REPORTING_DELAY and one batch of 32 pageblocks), keeping free memory
- * above the high watermark.
+ * never anonymous memory. Free page reporting (-r) reports up to FPR_BATCH
+ * of free touched memory every 2 s once memory was freed (Linux's
+ * PAGE_REPORTING_DELAY), keeping free memory above the high watermark; a
+ * reported page, like a deflated or never-touched one, costs the guest a
+ * host fault (fault_ms) when it is used again.
  *
  * Guest pressure signals come from one function, detect(), which models a
  * detector (-d):
@@ -66,17 +72,19 @@
  * guest_stats); MOM, ChromeOS and the kvm_autoballoon policy read them
  * (the latter unless -F).
  *
- * Host memory. The host has RAM H, a base use (its kernel, QEMU; on the
- * rfc machine partly cold, base_cold), its own page cache (grown by host and
+ * Host memory. The host has RAM H, a base use (its kernel, QEMU; possibly
+ * partly cold, base_cold), its own page cache (grown by host and
  * guest disk I/O, except on the rfc machine), and each guest's resident
  * memory: what the guest has touched (its high-water mark) minus what the
  * balloon or free page reporting took back and what the host swapped out.
  * Free memory a guest does not report stays resident. Under the low
  * watermark the host reclaims to its high watermark: its page cache, then
- * memory to swap, coldest first (its own cold memory, guest free pages,
- * guest page cache, then the anonymous memory the guests touch), each class
- * from all guests in proportion. Host pressure, sent to the policy every
- * 0.5 s as the highest level seen: low while page cache and cold memory
+ * memory to swap, coldest first (its own cold memory; guest free pages and
+ * guest page cache touched once, together; then the anonymous memory and
+ * sources the guests touch), each class from all guests in proportion.
+ * Watermarks: Linux's, min_free_kbytes raised by khugepaged on the bench
+ * machine. Host pressure, sent to the policy every 0.5 s as the highest level
+ * seen: low while page cache and cold memory
  * suffice, medium when hot guest memory goes to swap, critical when one
  * step swaps out more than kswapd's share of the CPUs can write (the
  * allocating tasks reclaim directly) or swap is full. Swap is zram: each MiB
@@ -91,9 +99,10 @@
  * owed to the next) and the VMs with work; within a VM the job and the
  * balloon share its vCPU evenly, and what one does not need goes to the
  * others. A job pays touch_ms per MiB per pass (rfc machine: fitted;
- * elsewhere 1, assumed), page_ms per MiB it swaps in (rfc machine: 1/22 s,
- * assumed equal to a balloon page; elsewhere 1 ms, zram on hardware) and
- * fault_ms per MiB the host faults in (0: taken as part of the touch); the
+ * elsewhere 1, assumed), io_ms per MiB of file I/O (fitted), page_ms per
+ * MiB it swaps in (rfc machine: 1/22 s, assumed equal to a balloon page;
+ * elsewhere 1 ms, zram on hardware) and fault_ms per MiB the host faults
+ * in (rfc machine: measured, 6 ms; elsewhere 0); the
  * balloon pays 1/inflate_rate or 1/deflate_rate seconds of its vCPU per
  * MiB (rfc machine: 22 and 121 MiB/s, the nested guest; elsewhere 95 and
  * 475 MiB/s, bench/guest), plus page_ms per MiB it swaps in. A trace
@@ -101,13 +110,17 @@
  *
  * The unavoidable minimum host swap-out of a workload (min_pswpout) is what
  * an oracle knowing every working set would still have to swap: with
- * instant, free ballooning and reporting, the host holds exactly K plus the
- * working set of each guest, and whatever of that exceeds its RAM must be on
- * swap: cold host memory first, swapped out once; every increase of the
- * rest is swapped out, and a working set touched every T seconds re-faults
- * its swapped part once per T (the best a cyclic access allows). It is
- * integrated along the jobs' unimpeded timeline (touch_ms only). Page cache
- * is not working set.
+ * instant, free ballooning and reporting, the host holds exactly K_host
+ * plus the working set of each guest (a job's round, its sources, the
+ * objects it is writing), and whatever of that exceeds its RAM less its
+ * high watermark must be on swap: cold host memory first, swapped out
+ * once; every increase of the rest is swapped out, and a working set
+ * touched every T seconds re-faults its swapped part once per T (the best a
+ * cyclic access allows; sources, touched once a round, go first);
+ * min_once_pswpout leaves the re-faults out, a bound under any replacement
+ * and any speed of swap. It is
+ * integrated along the jobs' unimpeded timeline (touch_ms and io_ms only).
+ * Page cache touched once is not working set.
  *
  * Policies: kab (policy.c, fed as the module feeds it: host events with
  * the host's RAM and available memory, guest rings, guest figures, ticks,
@@ -136,15 +149,55 @@
 #define STATS_PERIOD	1.0		/* s between guest statistics */
 #define TRACE_PERIOD	10.0		/* s between trace lines */
 #define FPR_DELAY	2.0		/* s: page reporting's delay (Linux) */
-#define FPR_BATCH	64.0		/* MiB per pass: 32 blocks of 2 MiB */
+/*
+ * MiB reported per pass: the fixed-fpr samples of bench/rfc show host free
+ * memory rising by 200-230 MiB within one 0.5 s sample after a round ends.
+ */
+#define FPR_BATCH	256.0
 #define RESTART_DELAY	0.2		/* s: kab_guest restarts a killed job */
 #define WS_WINDOW	10.0		/* s: a trace's working set is touched */
 #define CACHE_EFFICIENCY 0.9		/* reclaimed / scanned for page cache */
-/* ms per MiB per pass of the rfc job: fitted, see bench/policy/run.sh. */
-#define RFC_TOUCH_MS	1.62
-/* MiB of the test VM's base use that is cold: fitted, see run.sh. */
-#define RFC_BASE_COLD	137
+/*
+ * Constants of the bench/rfc machine fitted to measurements: defaults here,
+ * refitted per kernel release by bench/policy/fit.py against the newest
+ * bench/rfc/results.md (kab_sim -m NAME=VALUE), see bench/policy/results.md.
+ *   touch_ms	CPU ms per MiB per pass of a job, fitted to fixed's mean job
+ *		runtime on the hard job;
+ *   guest_cold	MiB per guest of memory it touched while booting and then
+ *		freed: cold on the host (a host that swaps it out never has
+ *		to swap it in, as the guest reuses the pages it freed last
+ *		first), and reported within seconds where free page
+ *		reporting is on; fitted to fixed's host pswpout on the hard
+ *		job, together with
+ *   base_cold	MiB of the test VM's own memory that is cold, which free
+ *		page reporting cannot return: fitted to fixed-fpr's host
+ *		pswpout on the hard job;
+ *   io_ms	CPU ms per MiB a job reads from or writes to its page cache,
+ *		fitted to fixed's mean job runtime on the rfc job.
+ * The defaults are those fits on 6.1 (2026-12-01 21:03 for the hard job,
+ * the rfc job's first phases of 23:36), rounded.
+ */
+#define RFC_TOUCH_MS	0.70
+#define RFC_GUEST_COLD	31.0
+#define RFC_BASE_COLD	32.0
+#define RFC_IO_MS	12.5
+/*
+ * ms per MiB of a host fault of a page that is not backed (never touched,
+ * reported, or deflated), on top of the touch: measured, not fitted. The
+ * fixed and fixed-fpr samples of bench/rfc show host free memory falling at
+ * 130-140 MiB/s while the three jobs fault in their first round, 7.1-7.7 ms
+ * of the test VM's one CPU per MiB, of which touch_ms is the touch.
+ */
+#define RFC_FAULT_MS	6.0
+/* The machine (see RFC_MACHINE); -m ram= and base= for another kernel. */
+#define RFC_RAM		1463.0
+#define RFC_BASE	372.0
+#define RFC_KERN	89.0
+#define RFC_KERN_HOST	31.0
 #define NSEC		1000000000ULL
+/* Below these, MiB or seconds are nothing (no exponent: checkpatch). */
+#define EPS		(1.0 / NSEC)
+#define TINY		(EPS / 1000)
 
 enum policy_kind { POL_KAB, POL_STATIC, POL_MOM, POL_XEN, POL_CHROMEOS,
 		   POL_ORACLE, NR_POLICIES };
@@ -196,11 +249,18 @@ struct demand {
 
 /*
  * A build job as kab_guest runs it: @rounds rounds, each allocating a
- * pseudo-random mib/4..mib MiB (its LCG), writing every page four times,
- * then freeing it. A killed job starts over from its first round.
+ * pseudo-random mib/4..mib MiB (its LCG from @seed0), writing every page
+ * four times, then freeing it. With @cache, the job first writes @cache MiB
+ * of sources, and each round reads them back before its allocation
+ * (STAGE_READ) and writes @cache / 2 MiB of objects after it (STAGE_WRITE):
+ * page cache, as a kernel build has. A killed job starts over from its
+ * first round.
  */
+enum job_stage { STAGE_SOURCES, STAGE_READ, STAGE_PASS, STAGE_WRITE };
+
 struct job {
-	unsigned int mib, rounds;
+	unsigned int mib, rounds, cache, seed0;
+	enum job_stage stage;
 	double start;			/* s, first start */
 	double gap_lo, gap_hi;		/* idle between jobs; 0: only one */
 	unsigned int seed, round, pass;
@@ -251,15 +311,16 @@ struct sim_vm {
 	struct job job;
 	bool has_job;
 	double size, floor, kern;
+	double kern_host;		/* of kern, resident on the host */
 	double gswap_max;		/* guest swap, MiB; 0: swapless */
 	struct wmarks wm;
-	/* guest memory, MiB */
-	double anon, gswap, cache;
+	/* guest memory, MiB; cache: cold page cache, src: a job's sources */
+	double anon, gswap, cache, src;
 	/* free memory, a stack by recency (top: freed last) */
 	struct free_seg seg[NSEG];
 	unsigned int nseg;
 	double free_res, free_swap;	/* touched free: resident, swapped */
-	double anon_hswap, cache_hswap;	/* host-swapped parts */
+	double anon_hswap, cache_hswap, src_hswap;	/* host-swapped parts */
 	double balloon;			/* actual */
 	double fpr_at;			/* next reporting pass, or -1 */
 	double down_until;		/* trace workload killed: back then */
@@ -296,13 +357,17 @@ struct scenario {
 	/* the machine; 0 picks the trace defaults */
 	double ram, base, swap;		/* MiB */
 	double base_cold;		/* MiB of base that is cold anon */
+	double guest_cold;		/* MiB per guest touched at boot, free */
 	double kern;			/* guest kernel, MiB */
+	double kern_host;		/* of it, resident on the host */
 	double floor;			/* MiB */
+	double host_min_free, guest_min_free;	/* min_free_kbytes, MiB */
 	unsigned int cpus;
 	double inflate_rate, deflate_rate;	/* MiB/s of a whole vCPU */
 	double page_ms;			/* ms per MiB of swap-in or -out */
 	double fault_ms;		/* ms per MiB of host fault */
 	double touch_ms;		/* ms per MiB per pass of a job */
+	double io_ms;			/* ms per MiB of a job's file I/O */
 	double zram_ratio;
 	double host_io;			/* MiB/s into the host page cache */
 };
@@ -321,6 +386,7 @@ struct metrics {
 	unsigned long unmet_episodes;
 	double min_out, min_peak;	/* the oracle's unavoidable swap, MiB */
 	double min_cold;		/* of it: cold host memory, swapped once */
+	double min_rise;		/* of it: the rises of the deficit */
 };
 
 struct host {
@@ -343,6 +409,9 @@ struct sim {
 	enum detector_kind det;
 	bool fpr;
 	double page_cost, touch_cost;	/* s per MiB: swap, job touch */
+	double io_cost;			/* s per MiB: a job's file I/O */
+	bool balloon_old;		/* the balloon takes the oldest free pages */
+	double alloc_fresh;		/* allocations' share of unbacked pages */
 	double fault_cost;		/* s per MiB: host fault of a new page */
 	double zram_ratio;
 	double inflate_cost, deflate_cost;
@@ -422,7 +491,8 @@ static void demand_phase_init(struct demand *d, double lo, double hi)
 	d->kind = DEM_PHASE;
 	d->lo = lo;
 	d->hi = hi;
-	d->level = d->goal = d->size * (lo + (hi - lo) * rng_uniform(&d->rng));
+	d->level = d->size * (lo + (hi - lo) * rng_uniform(&d->rng));
+	d->goal = d->level;
 	d->next_phase = rng_exp(&d->rng, 600);
 	d->next_spike = rng_exp(&d->rng, 900);
 	d->io_rate = 8;
@@ -453,7 +523,8 @@ static void demand_step(struct demand *d, double t)
 		if (d->spike_goal) {
 			d->spike = fmin(d->spike_goal, d->spike + 256 * DT);
 			if (t >= d->spike_end) {
-				d->spike = d->spike_goal = 0;
+				d->spike = 0;
+				d->spike_goal = 0;
 				d->next_spike = t + rng_exp(&d->rng, 900);
 			}
 		}
@@ -549,29 +620,40 @@ static void job_init(struct sim_vm *vm, unsigned int mib, unsigned int rounds,
 	vm->gswap_max = 0;
 	vm->job.mib = mib;
 	vm->job.rounds = rounds;
+	vm->job.seed0 = 1;
 	vm->job.start = start;
 	vm->job.restart_at = start;
 }
 
-/* bench/rfc: `build 400 10` in each guest, all started at once. */
+/*
+ * bench/rfc's job rfc, the RFC's case: `build 160 10 64 SEED` in guest i
+ * with seed i + 1, all started at once. The guests are overcommitted in
+ * size, their working sets fit together; what the host lacks is what they
+ * touched: the objects in their page cache, and freed memory.
+ */
 static void init_rfc(struct sim_vm *vm, unsigned int i, unsigned int nr)
+{
+	(void)nr;
+	job_init(vm, 160, 10, 0);
+	vm->job.cache = 64;
+	vm->job.seed0 = i + 1;
+}
+
+/* bench/rfc's job cache: `build 400 10 128` in each guest, at once. */
+static void init_cache(struct sim_vm *vm, unsigned int i, unsigned int nr)
 {
 	(void)i;
 	(void)nr;
 	job_init(vm, 400, 10, 0);
+	vm->job.cache = 128;
 }
 
-/*
- * RFC-like: the guests are overcommitted in size, but their working sets fit
- * together; what the host lacks is what they touched (page cache of a build
- * reading its sources, and freed memory), as in the 2013 RFC's kernel builds.
- */
-static void init_rfc_fit(struct sim_vm *vm, unsigned int i, unsigned int nr)
+/* bench/rfc's job hard: `build 400 10` in each guest, all started at once. */
+static void init_hard(struct sim_vm *vm, unsigned int i, unsigned int nr)
 {
 	(void)i;
 	(void)nr;
-	job_init(vm, 200, 30, 0);
-	vm->dem.io_rate = 16;
+	job_init(vm, 400, 10, 0);
 }
 
 /* Anonymous-only, swapless guests running build jobs back to back. */
@@ -610,38 +692,59 @@ static const struct scenario scenarios[] = {
 	  .host_ratio = 0.62, .init = init_anon },
 	/*
 	 * bench/rfc: the test VM (1463 MiB, 1023 MiB zram, 1 vCPU under TCG)
-	 * and 3 nested guests of 640 MiB. base + 3 kern = 528 MiB is the
-	 * measured MemAvailable of 928-945 MiB with the guests up; the split
-	 * (40 MiB per guest) is assumed. Balloon speeds: 22 MiB/s inflating
-	 * in an idle nested guest (DESIGN.md); deflation 5.5x faster, the
-	 * ratio measured in the first-level VM (4.5-6.5 s vs ~1 s per GiB).
-	 * page_ms: a host page operation costs what a balloon page costs
-	 * (1/22 s per MiB). touch_ms: fitted, see bench/policy/run.sh. The
-	 * job's pages hold one non-zero byte each: zram stores them in ~2 %.
+	 * and 3 nested guests of 640 MiB; bench/policy/fit.py measures ram,
+	 * kern, kern_host and base again per kernel release. kern: what the
+	 * guest's job cannot have, 640 - MemTotal (582.7 MiB) + its used
+	 * memory when idle (31 MiB: the most MemAvailable, 551 MiB, that
+	 * kab_guest's `kabg: s mt= av=` lines show); kern_host: of it, what
+	 * the host holds, taken as that used memory (what is outside
+	 * MemTotal assumed untouched); base + 3 (kern_host + guest_cold) =
+	 * 465 MiB is MemTotal less the measured MemAvailable of 925-945 MiB
+	 * with the guests up less the high watermark (MemAvailable leaves
+	 * it out). min_free: khugepaged's recommended min_free_kbytes
+	 * (Debian's kernels have THP), 44 MiB on the host (its free memory
+	 * floors at 60-66 MiB, the high watermark, in every arm's samples)
+	 * and capped at 5 % of the guest's 582 MiB in the guests. Balloon
+	 * speeds: 22 MiB/s inflating in an idle nested guest (DESIGN.md);
+	 * deflation 5.5x faster, the ratio measured in the first-level VM
+	 * (4.5-6.5 s vs ~1 s per GiB). page_ms: a host page operation costs
+	 * what a balloon page costs (1/22 s per MiB), assumed. The job's
+	 * pages hold one non-zero byte each: zram stores them in ~2 %.
 	 */
 #define RFC_MACHINE							\
 	.nr = 3, .duration = 1800, .vm_size = { 640, 640, 640 },	\
-	.ram = 1463, .base = 408, .base_cold = RFC_BASE_COLD, .swap = 1023, .kern = 40, .floor = 160, \
+	.ram = RFC_RAM, .base = RFC_BASE, .base_cold = RFC_BASE_COLD,	\
+	.guest_cold = RFC_GUEST_COLD,					\
+	.swap = 1023, .kern = RFC_KERN, .kern_host = RFC_KERN_HOST,	\
+	.floor = 160,							\
+	.host_min_free = 44, .guest_min_free = 29,			\
 	.cpus = 1, .inflate_rate = 22, .deflate_rate = 121,		\
-	.page_ms = 1000.0 / 22, .fault_ms = 0, .touch_ms = RFC_TOUCH_MS, .zram_ratio = 0.02
+	.page_ms = 1000.0 / 22, .fault_ms = RFC_FAULT_MS,		\
+	.touch_ms = RFC_TOUCH_MS, .io_ms = RFC_IO_MS, .zram_ratio = 0.02
 	{ .name = "rfc",
-	  .what = "bench/rfc: 3 swapless guests of 640 MiB, build 400 10 each, host 1463 MiB + 1023 MiB zram",
+	  .what = "bench/rfc's job rfc: build 160 10 64 SEED, seeds 1..3, in 3 guests of 640 MiB",
 	  .init = init_rfc, RFC_MACHINE },
-	{ .name = "rfc-fit",
-	  .what = "as rfc, build 200 30 and 16 MiB/s of page cache per guest: working sets fit, touched memory does not",
-	  .init = init_rfc_fit, RFC_MACHINE },
+	{ .name = "hard",
+	  .what = "bench/rfc's job hard: build 400 10, one seed, in 3 guests of 640 MiB",
+	  .init = init_hard, RFC_MACHINE },
+	{ .name = "cache",
+	  .what = "bench/rfc's job cache: build 400 10 128, one seed, in 3 guests of 640 MiB",
+	  .init = init_cache, RFC_MACHINE },
 };
 
 /* ---- guest memory ---- */
 
-/* Linux's zone watermarks for a zone of @mib MiB. */
-static struct wmarks linux_wmarks(double mib)
+/*
+ * Linux's zone watermarks for a zone of @mib MiB, with min_free_kbytes
+ * raised to @min_free MiB (khugepaged) when that is larger.
+ */
+static struct wmarks linux_wmarks(double mib, double min_free)
 {
 	double min_kb = fmin(fmax(4 * sqrt(mib * 1024), 128), 262144);
 	struct wmarks w;
 	double gap;
 
-	w.min = min_kb / 1024;
+	w.min = fmax(min_kb / 1024, min_free);
 	gap = fmax(w.min / 4, 0.001 * mib);
 	w.low = w.min + gap;
 	w.high = w.min + 2 * gap;
@@ -656,21 +759,24 @@ static double vm_avail_size(const struct sim_vm *vm)
 static double vm_free(const struct sim_vm *vm)
 {
 	return vm_avail_size(vm) - vm->kern - (vm->anon - vm->gswap) -
-	       vm->cache;
+	       vm->cache - vm->src;
 }
 
 /* si_mem_available(): free above the reserves, plus most of the cache. */
 static double vm_mem_available(const struct sim_vm *vm)
 {
-	return fmax(0, vm_free(vm) - vm->wm.high) + vm->cache -
-	       fmin(vm->cache / 2, vm->wm.low);
+	double cache = vm->cache + vm->src;
+
+	return fmax(0, vm_free(vm) - vm->wm.high) + cache -
+	       fmin(cache / 2, vm->wm.low);
 }
 
 /* Host RAM the guest's memory holds. */
 static double vm_resident(const struct sim_vm *vm)
 {
-	return vm->kern + (vm->anon - vm->gswap - vm->anon_hswap) +
-	       (vm->cache - vm->cache_hswap) + vm->free_res;
+	return vm->kern_host + (vm->anon - vm->gswap - vm->anon_hswap) +
+	       (vm->cache - vm->cache_hswap) + (vm->src - vm->src_hswap) +
+	       vm->free_res;
 }
 
 static void swap_in(struct sim *s, double mib)
@@ -684,7 +790,7 @@ static void seg_push(struct sim_vm *vm, double res, double swap, double none)
 {
 	struct free_seg *g;
 
-	if (res + swap + none <= 1e-12)
+	if (res + swap + none <= TINY)
 		return;
 	vm->free_res += res;
 	vm->free_swap += swap;
@@ -701,7 +807,7 @@ static void seg_push(struct sim_vm *vm, double res, double swap, double none)
 			vm->nseg--;
 		}
 		g = &vm->seg[vm->nseg++];
-		g->res = g->swap = g->none = 0;
+		*g = (struct free_seg){ 0 };
 	}
 	g->res += res;
 	g->swap += swap;
@@ -713,11 +819,11 @@ static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
 		    double *none)
 {
 	*res = *swap = *none = 0;
-	while (x > 1e-12 && vm->nseg) {
+	while (x > TINY && vm->nseg) {
 		struct free_seg *g = &vm->seg[vm->nseg - 1];
 		double tot = g->res + g->swap + g->none, f;
 
-		if (tot <= 1e-12) {
+		if (tot <= TINY) {
 			vm->nseg--;
 			continue;
 		}
@@ -729,12 +835,62 @@ static void seg_pop(struct sim_vm *vm, double x, double *res, double *swap,
 		g->swap -= g->swap * f;
 		g->none -= g->none * f;
 		x -= tot * f;
-		if (f >= 1 - 1e-12)
+		if (f >= 1 - TINY)
 			vm->nseg--;
 	}
 	*none += fmax(0, x);
 	vm->free_res = fmax(0, vm->free_res - *res);
 	vm->free_swap = fmax(0, vm->free_swap - *swap);
+}
+
+/*
+ * Take @x MiB from the bottom of the stack (freed longest ago): what the
+ * balloon gets if it is served from old free blocks (-m balloon_old=1).
+ */
+static void seg_pop_old(struct sim_vm *vm, double x, double *res,
+			double *swap, double *none)
+{
+	unsigned int i, keep = 0;
+
+	*res = 0;
+	*swap = 0;
+	*none = 0;
+	for (i = 0; i < vm->nseg; i++) {
+		struct free_seg *g = &vm->seg[i];
+		double tot = g->res + g->swap + g->none, f;
+
+		if (x > TINY && tot > TINY) {
+			f = fmin(1, x / tot);
+			*res += g->res * f;
+			*swap += g->swap * f;
+			*none += g->none * f;
+			g->res -= g->res * f;
+			g->swap -= g->swap * f;
+			g->none -= g->none * f;
+			x -= tot * f;
+		}
+		if (g->res + g->swap + g->none > TINY)
+			vm->seg[keep++] = *g;
+	}
+	vm->nseg = keep;
+	*none += fmax(0, x);
+	vm->free_res = fmax(0, vm->free_res - *res);
+	vm->free_swap = fmax(0, vm->free_swap - *swap);
+}
+
+/* Take up to @x MiB of the never-backed free pages, oldest first. */
+static double seg_pop_none(struct sim_vm *vm, double x)
+{
+	double got = 0, y;
+	unsigned int i;
+
+	for (i = 0; i < vm->nseg && x > TINY; i++) {
+		y = fmin(x, vm->seg[i].none);
+		vm->seg[i].none -= y;
+		got += y;
+		x -= y;
+	}
+	return got;
 }
 
 /*
@@ -747,7 +903,7 @@ static double seg_convert(struct sim_vm *vm, double x, bool to_swap)
 	double swapped = 0;
 	unsigned int i;
 
-	for (i = 0; i < vm->nseg && x > 1e-12; i++) {
+	for (i = 0; i < vm->nseg && x > TINY; i++) {
 		struct free_seg *g = &vm->seg[i];
 		double y;
 
@@ -782,12 +938,14 @@ static double seg_convert(struct sim_vm *vm, double x, bool to_swap)
 static double take_free(struct sim *s, struct sim_vm *vm, double x,
 			double *fault)
 {
-	double res, sw;
+	double res, sw, none;
 
 	*fault = 0;
 	if (x <= 0)
 		return 0;
-	seg_pop(vm, x, &res, &sw, fault);
+	*fault = seg_pop_none(vm, x * s->alloc_fresh);
+	seg_pop(vm, x - *fault, &res, &sw, &none);
+	*fault += none;
 	swap_in(s, sw);
 	return sw;
 }
@@ -800,17 +958,35 @@ static void give_free(struct sim_vm *vm, double x, double swapped)
 		vm->fpr_at = -2;	/* armed: the next step schedules it */
 }
 
-/* Guest reclaim of up to @want MiB of page cache (kswapd or direct). */
+/* Drop @x MiB of one kind of page cache (@mib, its host-swapped @hswap). */
+static double drop_cache(struct sim_vm *vm, double *mib, double *hswap,
+			 double x)
+{
+	double sw;
+
+	x = fmin(x, *mib);
+	if (x <= 0)
+		return 0;
+	sw = *hswap * x / *mib;
+	*mib -= x;
+	*hswap -= sw;
+	give_free(vm, x, sw);
+	return x;
+}
+
+/*
+ * Guest reclaim of up to @want MiB of page cache (kswapd or direct): the
+ * inactive list first, i.e. cache touched once (a job's objects), then the
+ * sources a job reads every round.
+ */
 static void guest_reclaim(struct sim_vm *vm, double want)
 {
-	double x = fmin(want, vm->cache), sw;
+	double x;
 
 	vm->det.reclaim_ran = true;
+	x = drop_cache(vm, &vm->cache, &vm->cache_hswap, want);
+	x += drop_cache(vm, &vm->src, &vm->src_hswap, want - x);
 	if (x > 0) {
-		sw = vm->cache > 0 ? x * vm->cache_hswap / vm->cache : 0;
-		vm->cache -= x;
-		vm->cache_hswap -= sw;
-		give_free(vm, x, sw);
 		vm->det.reclaimed += x;
 		vm->det.scanned += x / CACHE_EFFICIENCY;
 	}
@@ -819,16 +995,19 @@ static void guest_reclaim(struct sim_vm *vm, double want)
 		vm->det.scanned += want - x;
 }
 
+enum alloc_kind { ALLOC_ANON, ALLOC_CACHE, ALLOC_SRC };
+
 /*
- * The guest allocates @x MiB of anonymous memory (or page cache, @cache).
+ * The guest allocates @x MiB of anonymous memory or page cache (@kind).
  * Returns how much it got; less means the OOM killer ran (anonymous) or the
  * cache did not grow. *cost gets the time the host's faults and swap-ins
  * cost the guest, s.
  */
 static double guest_alloc(struct sim *s, struct sim_vm *vm, double x,
-			  bool cache, double *cost)
+			  enum alloc_kind kind, double *cost)
 {
 	double free = vm_free(vm), short_, got, fault, sw, push;
+	bool cache = kind != ALLOC_ANON;
 
 	*cost = 0;
 	if (x <= 0)
@@ -857,8 +1036,10 @@ static double guest_alloc(struct sim *s, struct sim_vm *vm, double x,
 	}
 	sw = take_free(s, vm, got, &fault);
 	*cost += sw * s->page_cost + fault * s->fault_cost;
-	if (cache)
+	if (kind == ALLOC_CACHE)
 		vm->cache += got;
+	else if (kind == ALLOC_SRC)
+		vm->src += got;
 	else
 		vm->anon += got;
 	return got;
@@ -930,7 +1111,7 @@ static void guest_report(struct sim *s, struct sim_vm *vm, unsigned int level,
 	const double *q = s->det == DET_EARLY ? quota_early : quota_reclaim;
 	struct detector *d = &vm->det;
 
-	if (t - d->last_report[level - 1] < q[level - 1] - 1e-9)
+	if (t - d->last_report[level - 1] < q[level - 1] - EPS)
 		return;
 	d->last_report[level - 1] = t;
 	d->reported[level - 1]++;
@@ -989,7 +1170,9 @@ static unsigned int evaluate_early(struct sim_vm *vm, double t)
 static void detector_reset(struct detector *d)
 {
 	d->reclaim_ran = false;
-	d->stalls = d->scanned = d->reclaimed = 0;
+	d->stalls = 0;
+	d->scanned = 0;
+	d->reclaimed = 0;
 	d->ooms = 0;
 }
 
@@ -1007,12 +1190,12 @@ static void detect(struct sim *s, struct sim_vm *vm, double t)
 		if (d->reclaim_ran && d->eval_at < 0)
 			d->eval_at = t + 0.1;
 		d->reclaim_ran = false;
-		if (d->eval_at < 0 || t < d->eval_at - 1e-9)
+		if (d->eval_at < 0 || t < d->eval_at - EPS)
 			return;
 		d->eval_at = -1;
 		level = evaluate_reclaim(vm);
 	} else {
-		if (t < d->next_eval - 1e-9)
+		if (t < d->next_eval - EPS)
 			return;
 		d->next_eval = t + 0.5;
 		level = evaluate_early(vm, t);
@@ -1044,7 +1227,7 @@ static bool job_busy(const struct sim_vm *vm)
 static void stats_step(const struct sim *s, struct sim_vm *vm, double t)
 {
 	vm->stats.fresh = false;
-	if (vm->stats.at >= 0 && t - vm->stats.at < STATS_PERIOD - 1e-9)
+	if (vm->stats.at >= 0 && t - vm->stats.at < STATS_PERIOD - EPS)
 		return;
 	vm->stats.avail = vm_mem_available(vm);
 	vm->stats.free = fmax(0, vm_free(vm));
@@ -1092,16 +1275,81 @@ static double job_next_len(struct job *j)
 	return j->mib / 4 + (j->seed >> 8) % (j->mib - j->mib / 4 + 1);
 }
 
-static void job_begin(struct job *j, double t, bool fresh)
+/* The job's next round, from the read of its sources (if any) on. */
+static void job_round(struct job *j)
 {
-	j->seed = 1;
-	j->round = 0;
+	j->len = job_next_len(j);
+	j->stage = j->cache ? STAGE_READ : STAGE_PASS;
 	j->pass = 0;
 	j->pos = 0;
-	j->len = job_next_len(j);
+}
+
+static void job_begin(struct job *j, double t, bool fresh)
+{
+	j->seed = j->seed0;
+	j->round = 0;
+	job_round(j);
+	if (j->cache)
+		j->stage = STAGE_SOURCES;
 	j->running = true;
 	if (fresh)
 		j->began = t;
+}
+
+/* MiB the job's current stage goes over. */
+static double job_stage_len(const struct job *j)
+{
+	switch (j->stage) {
+	case STAGE_SOURCES:
+	case STAGE_READ:
+		return j->cache;
+	case STAGE_WRITE:
+		return j->cache / 2;
+	default:
+		return j->len;
+	}
+}
+
+/*
+ * The job's file I/O with @c seconds of CPU: the sources are read or
+ * written where they are cached (a host swap-in where the host swapped
+ * them out) and come into the page cache where they are not; objects are
+ * new page cache. Returns the CPU left.
+ */
+static double job_io(struct sim *s, struct sim_vm *vm, double c)
+{
+	struct job *j = &vm->job;
+	double dx = fmin(job_stage_len(j) - j->pos, 4), hit, miss, unit, pm;
+	double host;
+
+	/*
+	 * What the stage went over is cached now; of the rest, what the
+	 * sources in the cache hold beyond it (evenly spread).
+	 */
+	hit = j->stage == STAGE_WRITE ? 0 :
+	      dx * fmin(1, fmax(0, vm->src - j->pos) /
+			   fmax(job_stage_len(j) - j->pos, TINY));
+	miss = dx - hit;
+	unit = vm->src > 0 ? vm->src_hswap / vm->src : 0;
+	pm = s->io_cost + s->page_cost * unit;
+	if (hit * pm >= c) {
+		hit = c / pm;
+		miss = 0;
+	}
+	vm->src_hswap -= hit * unit;
+	swap_in(s, hit * unit);
+	c -= hit * pm;
+	j->pos += hit;
+	if (miss > TINY && c > TINY) {
+		/* An estimate of the cost, to stop where the CPU runs out. */
+		miss = fmin(miss, c / (s->io_cost + s->fault_cost + EPS));
+		guest_alloc(s, vm, miss, j->stage == STAGE_WRITE ?
+			    ALLOC_CACHE : ALLOC_SRC, &host);
+		/* A write that finds no room is done all the same. */
+		c -= miss * s->io_cost + host;
+		j->pos += miss;
+	}
+	return fmax(0, c);
 }
 
 static double job_gap(struct job *j)
@@ -1131,12 +1379,22 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 {
 	struct job *j = &vm->job;
 
-	while (c > 1e-9 && j->running) {
+	while (c > EPS && j->running) {
 		double left = j->len - j->pos, dx, pm, host, got, res, unit;
 
+		if (j->stage != STAGE_PASS) {
+			c = job_io(s, vm, c);
+			if (j->pos < job_stage_len(j) - EPS)
+				continue;
+			j->pos = 0;
+			if (j->stage == STAGE_WRITE)
+				goto round_done;
+			j->stage = STAGE_PASS;
+			continue;
+		}
 		if (j->pass == 0) {
 			double touched = vm->free_res + vm->free_swap;
-			double free = fmax(vm_free(vm), 1e-9);
+			double free = fmax(vm_free(vm), EPS);
 
 			dx = fmin(left, 4);
 			/* An estimate: the mix of the free memory as a whole. */
@@ -1144,10 +1402,10 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 			pm = s->touch_cost + s->page_cost * unit +
 			     s->fault_cost * fmax(0, free - touched) / free;
 			dx = fmin(dx, c / pm);
-			got = guest_alloc(s, vm, dx, false, &host);
+			got = guest_alloc(s, vm, dx, ALLOC_ANON, &host);
 			c -= got * s->touch_cost + host;
 			j->pos += got;
-			if (got < dx - 1e-9) {
+			if (got < dx - EPS) {
 				job_killed(s, vm, t);
 				break;
 			}
@@ -1162,15 +1420,19 @@ static void job_run(struct sim *s, struct sim_vm *vm, double c, double t)
 			c -= dx * pm;
 			j->pos += dx;
 		}
-		if (j->pos < j->len - 1e-9)
+		if (j->pos < j->len - EPS)
 			continue;
 		j->pos = 0;
 		if (++j->pass < 4)
 			continue;
 		guest_free_anon(vm, vm->anon);
-		j->pass = 0;
+		if (j->cache) {
+			j->stage = STAGE_WRITE;
+			continue;
+		}
+round_done:
 		if (++j->round < j->rounds) {
-			j->len = job_next_len(j);
+			job_round(j);
 			continue;
 		}
 		j->running = false;
@@ -1185,7 +1447,7 @@ static void job_step(struct sim_vm *vm, double t)
 {
 	struct job *j = &vm->job;
 
-	if (j->running || t < j->restart_at - 1e-9)
+	if (j->running || t < j->restart_at - EPS)
 		return;
 	/* A restart after an OOM kill keeps the job's start time. */
 	job_begin(j, t, !j->killed);
@@ -1198,9 +1460,9 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 	double ws = t < vm->down_until ? 0 : vm->dem.ws, host, got, sw, res;
 
 	if (ws > vm->anon) {
-		got = guest_alloc(s, vm, ws - vm->anon, false, &host);
+		got = guest_alloc(s, vm, ws - vm->anon, ALLOC_ANON, &host);
 		vm->lost += host;
-		if (got < ws - vm->anon - 1e-9) {
+		if (got < ws - vm->anon - EPS) {
 			guest_oom(s, vm, t);
 			guest_free_anon(vm, vm->anon);
 			vm->down_until = t + 1;
@@ -1209,7 +1471,7 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 		guest_free_anon(vm, vm->anon - ws);
 	}
 	if (vm->dem.io_rate > 0) {
-		guest_alloc(s, vm, vm->dem.io_rate * DT, true, &host);
+		guest_alloc(s, vm, vm->dem.io_rate * DT, ALLOC_CACHE, &host);
 		vm->lost += host;
 	}
 	/* The working set is touched within WS_WINDOW. */
@@ -1228,15 +1490,6 @@ static void trace_step(struct sim *s, struct sim_vm *vm, double t)
 	vm->lost += sw * s->page_cost;
 }
 
-/* A job VM's page cache: its build reads sources at io_rate. */
-static void job_cache_step(struct sim *s, struct sim_vm *vm)
-{
-	double host;
-
-	if (vm->dem.io_rate > 0 && job_busy(vm))
-		guest_alloc(s, vm, vm->dem.io_rate * DT, true, &host);
-}
-
 /* kswapd: free memory under the low watermark is reclaimed to high. */
 static void kswapd_step(struct sim_vm *vm)
 {
@@ -1251,7 +1504,7 @@ static void kswapd_step(struct sim_vm *vm)
 static void set_target(struct sim_vm *vm, double target, double now)
 {
 	target = fmin(fmax(target, 0), vm->size - vm->floor);
-	if (fabs(target - vm->pending) < 1e-9)
+	if (fabs(target - vm->pending) < EPS)
 		return;
 	/* The VMM applies the newest target, a hand-off after the first. */
 	if (vm->pending == vm->target)
@@ -1290,7 +1543,7 @@ static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
 {
 	double d = vm->target - vm->balloon, x, room, fault, sw;
 
-	if (d > 1e-9) {
+	if (d > EPS) {
 		x = fmin(d, c / s->inflate_cost);
 		room = vm_free(vm) - vm->wm.low;
 		if (room < x && vm->cache > 0) {
@@ -1298,12 +1551,19 @@ static void balloon_move(struct sim *s, struct sim_vm *vm, double c)
 			room = vm_free(vm) - vm->wm.low;
 		}
 		x = fmax(0, fmin(x, room));
-		sw = take_free(s, vm, x, &fault);
+		if (s->balloon_old) {
+			double res;
+
+			seg_pop_old(vm, x, &res, &sw, &fault);
+			swap_in(s, sw);
+		} else {
+			sw = take_free(s, vm, x, &fault);
+		}
 		vm->balloon += x;
 		vm->moved_in += x;
 		s->h.cpu_debt += sw * s->page_cost;
 		s->m.churn += x;
-	} else if (d < -1e-9) {
+	} else if (d < -EPS) {
 		x = fmin(-d, c / s->deflate_cost);
 		vm->balloon -= x;
 		seg_push(vm, 0, 0, x);
@@ -1323,7 +1583,8 @@ static double class_resident(const struct sim_vm *vm, enum host_class k)
 	case CLASS_CACHE:
 		return vm->cache - vm->cache_hswap;
 	default:
-		return vm->anon - vm->gswap - vm->anon_hswap;
+		return vm->anon - vm->gswap - vm->anon_hswap +
+		       vm->src - vm->src_hswap;
 	}
 }
 
@@ -1352,12 +1613,17 @@ static double host_swap_out(struct sim *s, enum host_class k, double need)
 		struct sim_vm *vm = &s->vms[i];
 		double y = f * class_resident(vm, k);
 
-		if (k == CLASS_FREE)
+		double src = vm->src - vm->src_hswap;
+
+		if (k == CLASS_FREE) {
 			seg_convert(vm, y, true);
-		else if (k == CLASS_CACHE) {
+		} else if (k == CLASS_CACHE) {
 			vm->cache_hswap += y;
 		} else {
-			vm->anon_hswap += y;
+			/* The sources and the job's memory are as hot. */
+			src = y > 0 ? y * src / class_resident(vm, k) : 0;
+			vm->src_hswap += src;
+			vm->anon_hswap += y - src;
 		}
 	}
 out:
@@ -1365,6 +1631,27 @@ out:
 	s->m.pswpout += x;
 	s->h.cpu_debt += x * s->page_cost;
 	return fmax(0, need - x * (1 - zr));
+}
+
+/*
+ * The guests' free pages and page cache touched once are as cold as each
+ * other to the host's LRU: swap them out together, in proportion.
+ */
+static double host_swap_out_cold(struct sim *s, double need)
+{
+	double fr = 0, ca = 0, part;
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		fr += class_resident(&s->vms[i], CLASS_FREE);
+		ca += class_resident(&s->vms[i], CLASS_CACHE);
+	}
+	if (need <= 0 || fr + ca <= TINY)
+		return need;
+	part = need * fr / (fr + ca);
+	need = host_swap_out(s, CLASS_FREE, part) + (need - part);
+	need = host_swap_out(s, CLASS_CACHE, need);
+	return host_swap_out(s, CLASS_FREE, need);
 }
 
 static void host_update_free(struct sim *s)
@@ -1403,8 +1690,7 @@ static void host_step(struct sim *s)
 	need -= take;
 	h->level = KAB_LEVEL_LOW;
 	need = host_swap_out(s, CLASS_BASE, need);
-	need = host_swap_out(s, CLASS_FREE, need);
-	need = host_swap_out(s, CLASS_CACHE, need);
+	need = host_swap_out_cold(s, need);
 	if (need > 0) {
 		h->level = KAB_LEVEL_MEDIUM;
 		need = host_swap_out(s, CLASS_ANON, need);
@@ -1453,13 +1739,13 @@ static void cpu_share(struct sim *s)
 	for (round = 0; round <= n; round++) {
 		open = 0;
 		for (i = 0; i <= n; i++)
-			open += !done[i] && need[i] > 1e-12;
-		if (!open || budget <= 1e-12)
+			open += !done[i] && need[i] > TINY;
+		if (!open || budget <= TINY)
 			break;
 		share = budget / open;
 		left = budget;
 		for (i = 0; i <= n; i++) {
-			if (done[i] || need[i] <= 1e-12)
+			if (done[i] || need[i] <= TINY)
 				continue;
 			if (need[i] - got[i] <= share) {
 				left -= need[i] - got[i];
@@ -1469,7 +1755,7 @@ static void cpu_share(struct sim *s)
 		}
 		if (left == budget) {
 			for (i = 0; i <= n; i++)
-				if (!done[i] && need[i] > 1e-12)
+				if (!done[i] && need[i] > TINY)
 					got[i] += share;
 			break;
 		}
@@ -1498,16 +1784,19 @@ static void cpu_share(struct sim *s)
 /*
  * kvm_autoballoon: feed events to policy.c as the module does: new guest
  * figures (kab_policy_guest_stats()), global host pressure with the
- * host's RAM and available memory (free + page cache), guest rings,
+ * host's RAM and available memory (free above the high watermark + page
+ * cache, as si_mem_available() counts it), guest rings,
  * ticks with the host's figures.
  */
 static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 		     bool host_due, bool tick_due)
 {
 	unsigned long long now = (unsigned long long)(t * NSEC) + NSEC;
+	/* si_mem_available(): what is free above the reserves, and cache. */
 	struct kab_policy_host host = {
 		.total_pages = mib_pages(s->h.ram),
-		.available_pages = mib_pages(s->h.free + s->h.cache),
+		.available_pages = mib_pages(fmax(0, s->h.free - s->h.wm.high) +
+					     s->h.cache),
 	};
 	unsigned int i;
 
@@ -1667,99 +1956,132 @@ static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 
 /*
  * Host swap an oracle could not avoid, given the working set of each guest
- * at time t (need[i], without kern) and how often it is touched (period[i]):
- * the deficit D over usable RAM must be on swap; each rise of D is swapped
- * out, and the swapped part is re-faulted once per period of the guest
- * touched least often (the oracle puts it there).
+ * at time t (need[i], without kern), of which slow[i] MiB (a job's sources)
+ * are touched once per slow_period[i] and the rest once per period[i]: the
+ * deficit D over usable RAM must be on swap; each rise of D is swapped out,
+ * and the swapped part is re-faulted once per period of what the oracle
+ * puts there: the memory touched least often first.
  */
-static void min_swap_account(struct sim *s, const double *need,
-			     const double *period, double *prev)
+struct min_need {
+	double need, slow, period, slow_period;
+};
+
+static void min_swap_account(struct sim *s, const struct min_need *n,
+			     double *prev)
 {
-	double sum = s->h.base, p = 0, d, cold = s->h.base_cold;
+	double sum = s->h.base, p = 0, ps = 0, d, ds, slow = 0;
+	double cold = s->h.base_cold;
 	unsigned int i;
 
 	for (i = 0; i < s->nr; i++) {
-		sum += s->vms[i].kern + need[i];
-		if (need[i] > 0)
-			p = fmax(p, period[i]);
+		sum += s->vms[i].kern_host + n[i].need;
+		slow += n[i].slow;
+		if (n[i].need > n[i].slow)
+			p = fmax(p, n[i].period);
+		if (n[i].slow > 0)
+			ps = fmax(ps, n[i].slow_period);
 	}
 	d = fmax(0, sum - (s->h.ram - s->h.wm.high));
 	s->m.min_peak = fmax(s->m.min_peak, d);
 	/* Cold host memory goes out once and never comes back. */
 	s->m.min_cold = fmax(s->m.min_cold, fmin(d, cold));
 	d = fmax(0, d - cold);
-	if (d > *prev)
+	if (d > *prev) {
 		s->m.min_out += d - *prev;
-	if (p > 0)
-		s->m.min_out += d * DT / p;
+		s->m.min_rise += d - *prev;
+	}
 	*prev = d;
+	ds = fmin(d, slow);
+	if (ds > 0 && ps > 0)
+		s->m.min_out += ds * DT / ps;
+	if (d > ds && p > 0)
+		s->m.min_out += (d - ds) * DT / p;
 }
 
 /*
- * The jobs' unimpeded timeline (touch_cost only, the CPUs shared by the
- * running jobs), for the minimum of a job scenario.
+ * The jobs' unimpeded timeline (touch_cost and io_cost only, the CPUs
+ * shared by the running jobs), for the minimum of a job scenario.
  */
 static void min_swap_jobs(struct sim *s)
 {
-	unsigned int i, nr = s->nr, busy, steps = 0;
+	unsigned int i, nr = s->nr, busy;
 	struct job *jobs = calloc(nr, sizeof(*jobs));
-	double *need = calloc(nr, sizeof(*need));
-	double *period = calloc(nr, sizeof(*period));
-	double t, prev = 0, rate;
+	struct min_need *n = calloc(nr, sizeof(*n));
+	double t, prev = 0, share;
+	bool later;
 
-	if (!jobs || !need || !period)
+	if (!jobs || !n)
 		exit(1);
 	for (i = 0; i < nr; i++)
 		jobs[i] = s->vms[i].job;
-	for (t = 0; t < s->sc->duration; t += DT, steps++) {
+	for (t = 0; t < s->sc->duration; t += DT) {
 		busy = 0;
+		later = false;
 		for (i = 0; i < nr; i++) {
 			struct job *j = &jobs[i];
 
-			if (!j->running && t >= j->restart_at - 1e-9)
+			if (!j->running && t >= j->restart_at - EPS)
 				job_begin(j, t, true);
 			busy += j->running;
+			later |= j->running || j->restart_at < 1e17;
 		}
-		if (!busy && t > 0) {
-			for (i = 0; i < nr; i++)
-				need[i] = 0;
-			bool later = false;
-
-			for (i = 0; i < nr; i++)
-				later |= jobs[i].restart_at < 1e17;
-			if (!later)
-				break;
-		}
-		rate = busy ? fmin(1, (double)s->sc->cpus / busy) /
-			      s->touch_cost : 0;
+		if (!later)
+			break;
+		share = busy ? fmin(1, (double)s->sc->cpus / busy) * DT : 0;
 		for (i = 0; i < nr; i++) {
 			struct job *j = &jobs[i];
+			double c = share, len = job_stage_len(j), cost;
 
-			need[i] = 0;
+			n[i] = (struct min_need){ 0 };
 			if (!j->running)
 				continue;
-			need[i] = j->pass ? j->len : j->pos;
-			period[i] = j->len / rate;
-			j->pos += rate * DT;
-			while (j->running && j->pos >= j->len) {
-				j->pos -= j->len;
-				if (++j->pass < 4)
-					continue;
-				j->pass = 0;
-				if (++j->round < j->rounds) {
-					j->len = job_next_len(j);
-					continue;
+			n[i].slow = j->stage == STAGE_SOURCES ? j->pos : j->cache;
+			n[i].need = n[i].slow + (j->stage != STAGE_PASS ? 0 :
+						 j->pass ? j->len : j->pos);
+			if (j->stage == STAGE_WRITE)
+				n[i].need += j->pos;
+			n[i].period = j->len * s->touch_cost / (share / DT);
+			n[i].slow_period = (4 * j->len * s->touch_cost +
+					    1.5 * j->cache * s->io_cost) /
+					   (share / DT);
+			while (c > TINY && j->running) {
+				cost = j->stage == STAGE_PASS ? s->touch_cost :
+				       s->io_cost;
+				if (cost <= 0 || (len - j->pos) * cost > c) {
+					j->pos += cost > 0 ? c / cost : len;
+					c = 0;
+					if (j->pos < len)
+						break;
+				} else {
+					c -= (len - j->pos) * cost;
 				}
-				j->running = false;
-				j->restart_at = t + job_gap(j);
+				j->pos = 0;
+				if (j->stage != STAGE_PASS) {
+					if (j->stage != STAGE_WRITE) {
+						j->stage = STAGE_PASS;
+					} else if (++j->round < j->rounds) {
+						job_round(j);
+					} else {
+						j->running = false;
+						j->restart_at = t + job_gap(j);
+					}
+				} else if (++j->pass == 4) {
+					if (j->cache) {
+						j->stage = STAGE_WRITE;
+					} else if (++j->round < j->rounds) {
+						job_round(j);
+					} else {
+						j->running = false;
+						j->restart_at = t + job_gap(j);
+					}
+				}
+				len = job_stage_len(j);
 			}
 		}
-		min_swap_account(s, need, period, &prev);
+		min_swap_account(s, n, &prev);
 	}
-	(void)steps;
 	free(jobs);
-	free(need);
-	free(period);
+	free(n);
 }
 
 /* ---- the world ---- */
@@ -1772,7 +2094,8 @@ static void print_header(void)
 	       "jobs_done\tjob_mean_s\tjob_max_s\tjob_runtimes_s\t"
 	       "rings_low\trings_medium\trings_critical\tinflate_mibps\t"
 	       "min_pswpout\tmin_swap_peak_mib\thost_short_gibh\t"
-	       "host_idle_gibh\tinflations\tdeflations\tstalls\n");
+	       "host_idle_gibh\tinflations\tdeflations\tstalls\t"
+	       "min_once_pswpout\n");
 }
 
 static void account(struct sim *s, struct sim_vm *vm, double t)
@@ -1800,14 +2123,19 @@ static void scenario_machine(struct sim *s, double sum_size)
 	struct host *h = &s->h;
 
 	if (sc->ram) {
-		h->ram = sc->ram;
-		h->base = sc->base;
+		h->ram = model_or("ram", sc->ram);
+		/* The guests' touched free memory is theirs, not the base's. */
+		h->base = model_or("base", sc->base) -
+			  s->nr * model_or("guest_cold", sc->guest_cold);
 		h->swap_max = sc->swap;
 		h->io_rate = sc->host_io;
 		s->page_cost = model_or("page_ms", sc->page_ms) / 1000;
 		s->fault_cost = model_or("fault_ms", sc->fault_ms) / 1000;
 		h->base_cold = model_or("base_cold", sc->base_cold);
 		s->touch_cost = model_or("touch_ms", sc->touch_ms) / 1000;
+		s->io_cost = model_or("io_ms", sc->io_ms) / 1000;
+		s->balloon_old = model_or("balloon_old", 0);
+		s->alloc_fresh = model_or("alloc_fresh", 0);
 		s->inflate_cost = 1 / sc->inflate_rate;
 		s->deflate_cost = 1 / sc->deflate_rate;
 		s->zram_ratio = sc->zram_ratio;
@@ -1831,7 +2159,7 @@ static void scenario_machine(struct sim *s, double sum_size)
 		s->zram_ratio = 0.33;	/* zram's usual 3:1 */
 		s->cpus = s->nr;	/* a CPU per vCPU: not CPU bound */
 	}
-	h->wm = linux_wmarks(h->ram);
+	h->wm = linux_wmarks(h->ram, sc->host_min_free);
 }
 
 static int run(const struct scenario *sc, enum policy_kind pk,
@@ -1843,12 +2171,12 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	struct kab_policy_vm **pols = calloc(nr, sizeof(*pols));
 	double *ws_ahead = calloc(nr, sizeof(*ws_ahead));
 	double *period = calloc(nr, sizeof(*period));
-	double sum_size = 0, sum_ws, sum_alloc, t, min_prev = 0;
+	double sum_size = 0, sum_ws, sum_alloc, t, min_prev = 0, gcold;
 	unsigned long step, nsteps = (unsigned long)(sc->duration / DT);
 	unsigned int lookahead = (unsigned int)(5.0 / DT);
 	unsigned long rings[KAB_NR_LEVELS] = { 0 };
 	double moved = 0, moved_time = 0, rt_sum = 0, rt_max = 0, lost = 0;
-	double *need = calloc(nr, sizeof(*need));
+	struct min_need *need = calloc(nr, sizeof(*need));
 	unsigned long long infl = 0, defl = 0, stalls = 0;
 	unsigned int done = 0, jobs = 0;
 	char runtimes[512] = "";
@@ -1871,12 +2199,22 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		vm->job.rng.s = seed * 1000033ULL + i * 7907ULL + 3;
 		vm_common_init(vm, sc->vm_size[i % 3]);
 		sc->init(vm, i, nr);
-		vm->kern = sc->kern ? sc->kern : 0.02 * vm->size;
+		vm->kern = sc->kern ? model_or("kern", sc->kern) :
+				      0.02 * vm->size;
+		vm->kern_host = sc->kern ? model_or("kern_host", sc->kern_host) :
+					   vm->kern;
 		if (sc->floor)
 			vm->floor = sc->floor;
-		vm->wm = linux_wmarks(vm->size);
+		vm->wm = linux_wmarks(vm->size, sc->guest_min_free);
 		vm->fpr_at = -1;
-		seg_push(vm, 0, 0, vm_free(vm));
+		/*
+		 * Free memory the guest touched while it booted sits under
+		 * what it never touched (-m guest_cold=MiB).
+		 */
+		gcold = sc->ram ? fmin(model_or("guest_cold", sc->guest_cold),
+				       vm_free(vm)) : 0;
+		seg_push(vm, gcold, 0, 0);
+		seg_push(vm, 0, 0, vm_free(vm) - gcold);
 		vm->det.eval_at = -1;
 		vm->det.prev_at = -1;
 		vm->stats.at = -1;
@@ -1939,13 +2277,11 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		for (i = 0; i < nr; i++) {
 			struct sim_vm *vm = &s.vms[i];
 
-			if (vm->target > vm->balloon + 1e-9)
+			if (vm->target > vm->balloon + EPS)
 				vm->moved_in_time += DT;
 			balloon_move(&s, vm, vm->cpu_balloon);
-			if (vm->has_job) {
+			if (vm->has_job)
 				job_run(&s, vm, vm->cpu_job, t);
-				job_cache_step(&s, vm);
-			}
 			kswapd_step(vm);
 			fpr_step(&s, vm, t);
 			detect(&s, vm, t);
@@ -1959,8 +2295,11 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		}
 		if (!s.vms[0].has_job) {
 			for (i = 0; i < nr; i++)
-				need[i] = s.vms[i].dem.ws;
-			min_swap_account(&s, need, period, &min_prev);
+				need[i] = (struct min_need){
+					.need = s.vms[i].dem.ws,
+					.period = WS_WINDOW,
+				};
+			min_swap_account(&s, need, &min_prev);
 		}
 		host_step(&s);
 		if (s.h.free > s.h.wm.high)
@@ -2003,7 +2342,8 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		}
 
 		if (trace && step % (unsigned long)(TRACE_PERIOD / DT) == 0) {
-			sum_ws = sum_alloc = 0;
+			sum_ws = 0;
+			sum_alloc = 0;
 			for (i = 0; i < nr; i++) {
 				sum_ws += s.vms[i].has_job ? s.vms[i].anon :
 							     s.vms[i].dem.ws;
@@ -2032,9 +2372,9 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		for (k = 0; k < KAB_NR_LEVELS; k++)
 			rings[k] += vm->det.reported[k];
 		if (getenv("KAB_SIM_DEBUG"))
-			fprintf(stderr, "vm%u: inflations %llu deflations %llu "
-				"stalls %llu dropped %llu target %.0f balloon %.0f "
-				"rings %lu/%lu/%lu\n", i,
+			fprintf(stderr,
+				"vm%u: inflations %llu deflations %llu stalls %llu dropped %llu target %.0f balloon %.0f rings %lu/%lu/%lu\n",
+				i,
 				(unsigned long long)vm->pol.inflations,
 				(unsigned long long)vm->pol.deflations,
 				(unsigned long long)vm->pol.stalls,
@@ -2067,7 +2407,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 		strcpy(runtimes, "-");
 	printf("%s\t%s\t%d\t%s\t%u\t%.3f\t%.2f\t%.4f\t%lu\t%.0f\t%.0f\t%.0f\t"
 	       "%.4f\t%.1f\t%lu\t%u\t%.1f\t%.1f\t%s\t%lu\t%lu\t%lu\t%.2f\t"
-	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\n",
+	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\t%.0f\n",
 	       sc->name, policy_names[pk], fpr,
 	       det == DET_EARLY ? "early" : "reclaim", nr, t / 3600,
 	       s.m.reclaimed / 1024 / 3600, 100.0 * s.m.unmet / (nr * t),
@@ -2079,7 +2419,8 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	       moved_time > 0 ? moved / moved_time : 0,
 	       (s.m.min_out + s.m.min_cold) * PAGES_PER_MIB, s.m.min_peak,
 	       s.m.host_short / 1024 / 3600, s.m.host_idle / 1024 / 3600,
-	       infl, defl, stalls);
+	       infl, defl, stalls,
+	       (s.m.min_rise + s.m.min_cold) * PAGES_PER_MIB);
 	if (trace)
 		fclose(trace);
 	free(s.vms);
@@ -2096,7 +2437,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
  * counts them and not the warm-up; the few instructions of the loop itself
  * are counted too.
  */
-static __attribute__((noinline)) void
+static noinline void
 cost_host_events(struct kab_policy_vm **pols, unsigned int nr,
 		 unsigned int iters, unsigned long long now)
 {
@@ -2108,7 +2449,7 @@ cost_host_events(struct kab_policy_vm **pols, unsigned int nr,
 	}
 }
 
-static __attribute__((noinline)) void
+static noinline void
 cost_guest_events(struct kab_policy_vm *vm, unsigned int nr,
 		  unsigned int iters, unsigned long long now)
 {
@@ -2205,10 +2546,11 @@ static void usage(void)
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] "
-		"[-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]...\n"
-		"       kab_sim -H | -l\n"
-		"       kab_sim -c N -k host|guest [-i ITER]\nscenarios:");
+	fprintf(stderr,
+		"Usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]... [-m NAME=VALUE]...\n");
+	fprintf(stderr, "       kab_sim -H | -l | -C\n");
+	fprintf(stderr, "       kab_sim -c N -k host|guest [-i ITER]\n");
+	fprintf(stderr, "scenarios:");
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
 	fprintf(stderr, "\npolicies:");
@@ -2271,8 +2613,15 @@ int main(int argc, char **argv)
 			withhold_figures = true;
 			break;
 		case 'C':
-			printf("base_cold\t%g\ntouch_ms\t%g\npage_ms\t%.1f\n",
-			       (double)RFC_BASE_COLD, RFC_TOUCH_MS, 1000.0 / 22);
+			printf("guest_cold\t%g\nbase_cold\t%g\ntouch_ms\t%g\n"
+			       "io_ms\t%g\nfault_ms\t%g\npage_ms\t%.1f\n"
+			       "kern\t%g\nkern_host\t%g\nram\t%g\n"
+			       "base\t%g\n",
+			       RFC_GUEST_COLD, RFC_BASE_COLD, RFC_TOUCH_MS,
+			       RFC_IO_MS,
+			       RFC_FAULT_MS, 1000.0 / 22, RFC_KERN,
+			       RFC_KERN_HOST, RFC_RAM,
+			       RFC_BASE);
 			return 0;
 		case 'd':
 			if (!strcmp(optarg, "reclaim"))
