@@ -353,6 +353,14 @@ static ssize_t host_last_source_show(struct kobject *kobj,
 			  level ? kab_source_name(source) : "none");
 }
 
+/* A page count, or "unknown" when there is none to show. */
+static ssize_t kab_emit_pages(char *buf, bool known, u64 pages)
+{
+	if (!known)
+		return sysfs_emit(buf, "unknown\n");
+	return sysfs_emit(buf, "%llu\n", pages);
+}
+
 /*
  * The guest's own figures (KAB_VM_SET_GUEST_STATS): a page count, or
  * "unknown" when the last update did not carry it or none came yet.
@@ -365,9 +373,7 @@ static ssize_t guest_##_name##_pages_show(struct kobject *kobj,	\
 	struct kab_policy_guest g;					\
 									\
 	kab_vm_guest_figures(kab_vm_of(kobj), &g);			\
-	if (!(g.valid & (_bit)))					\
-		return sysfs_emit(buf, "unknown\n");			\
-	return sysfs_emit(buf, "%llu\n", g._name##_pages);		\
+	return kab_emit_pages(buf, g.valid & (_bit), g._name##_pages);	\
 }									\
 static struct kobj_attribute kab_vm_attr_guest_##_name##_pages =	\
 	KAB_VM_ATTR(guest_##_name##_pages)
@@ -393,9 +399,7 @@ static ssize_t need_pages_show(struct kobject *kobj,
 	if (vm->pol.stats_ns != KAB_POLICY_NEVER)
 		need = vm->pol.need_pages;
 	kab_vm_unlock(vm);
-	if (need == KAB_POLICY_UNKNOWN)
-		return sysfs_emit(buf, "unknown\n");
-	return sysfs_emit(buf, "%llu\n", need);
+	return kab_emit_pages(buf, need != KAB_POLICY_UNKNOWN, need);
 }
 
 static ssize_t spare_limit_pages_show(struct kobject *kobj,
@@ -407,9 +411,7 @@ static ssize_t spare_limit_pages_show(struct kobject *kobj,
 	kab_vm_lock(vm);
 	limit = kab_vm_spare_limit(vm);
 	kab_vm_unlock(vm);
-	if (limit == KAB_POLICY_UNKNOWN)
-		return sysfs_emit(buf, "unknown\n");
-	return sysfs_emit(buf, "%llu\n", limit);
+	return kab_emit_pages(buf, limit != KAB_POLICY_UNKNOWN, limit);
 }
 
 static ssize_t reserve_pages_show(struct kobject *kobj,
