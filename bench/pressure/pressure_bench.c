@@ -3,7 +3,7 @@
  * Benchmark of the host pressure sources, run inside the test VM by
  * bench/pressure/run.sh. It prints figures; it asserts nothing.
  *
- *   pressure_bench latency RUNS [SOURCE]
+ *   pressure_bench latency RUNS MODULE.ko [SOURCE]
  *	For each source, RUNS times: start a workload that makes the kernel
  *	reclaim and measure the time from its start to the first host
  *	pressure decision (the VM's target eventfd firing). Sources:
@@ -16,9 +16,21 @@
  *			    memset);
  *	  psi-vm	    the thrash, the VM registered from the root with
  *			    a trigger on the cgroup's memory.pressure;
- *	  psi-host	    the thrash, a /proc/pressure/memory trigger bound
- *			    host wide.
- *	Triggers are "some 50000 500000" (50 ms of stall in 500 ms).
+ *	  psi-host	    the global hog and, beside it in the root cgroup,
+ *			    a thrash of 256 MiB of mapped page cache (more
+ *			    than the hog leaves: refaults, a host-wide
+ *			    stall); a /proc/pressure/memory trigger bound
+ *			    host wide, the module loaded with vmpressure=0;
+ *	  psi-host-local    the thrash (a cgroup short of memory, the host
+ *			    not), the same host-wide trigger. The stall
+ *			    shows in /proc/pressure/memory, but the host has
+ *			    no deficit, so the policy is expected to decide
+ *			    nothing: the run waits LOCAL_WAIT_MS and reports
+ *			    the host events the VM received.
+ *	Triggers are "some 50000 500000" (50 ms of stall in 500 ms). Each
+ *	run also prints the host events the VM received (its
+ *	vms/<id>/host_events_*): an event that arrived and was declined
+ *	shows there without a decision.
  *
  *   pressure_bench overhead RUNS MODULE.ko
  *	A heavy reclaim run (streaming 1 GiB through a cgroup limited to
@@ -83,11 +95,82 @@ static int psi_trigger(const char *path)
 	return fd;
 }
 
-enum source { VMP_MEMCG, VMP_GLOBAL, PSI_VM, PSI_HOST, NR_SOURCES };
+enum source {
+	VMP_MEMCG, VMP_GLOBAL, PSI_VM, PSI_HOST, PSI_HOST_LOCAL, NR_SOURCES
+};
 
 static const char * const source_names[NR_SOURCES] = {
 	"vmpressure-memcg", "vmpressure-global", "psi-vm", "psi-host",
+	"psi-host-local",
 };
+
+#define WAIT_MS		120000
+#define HOST_THRASH_MIB	256
+#define LOCAL_WAIT_MS	30000
+
+static bool global_workload(enum source src)
+{
+	return src == VMP_GLOBAL || src == PSI_HOST;
+}
+
+static int load_module_params(const char *path, const char *params)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = (int)kab_sys(syscall(SYS_finit_module, fd, params, 0));
+	close(fd);
+	return ret;
+}
+
+/*
+ * The host-wide PSI runs load the module with vmpressure=0: with the
+ * global hog the vmpressure source fires too, and its decision would be
+ * timed instead of the trigger's.
+ */
+static bool without_vmpressure(enum source src)
+{
+	return src == PSI_HOST || src == PSI_HOST_LOCAL;
+}
+
+/* (Re)load @module with or without the vmpressure source, open it. */
+static int reload(const char *module, bool vmpressure, int *dev,
+		  struct kab_policy_snapshot *snap)
+{
+	char failed[64];
+
+	if (*dev >= 0) {
+		kab_policy_restore(snap);
+		close(*dev);
+		*dev = -1;
+	}
+	if (kab_module_loaded() && kab_module_unload())
+		return -1;
+	if (load_module_params(module, vmpressure ? "" : "vmpressure=0"))
+		return -1;
+	*dev = kab_dev_open();
+	if (*dev < 0 || kab_policy_save(snap) ||
+	    kab_policy_zero_timers(snap, failed, sizeof(failed)))
+		return -1;
+	return 0;
+}
+
+/* Host events of every level the VM received so far. */
+static uint64_t host_events(const struct kab_test_vm *vm)
+{
+	static const char * const files[] = {
+		"host_events_low", "host_events_medium", "host_events_critical",
+	};
+	uint64_t sum = 0, v;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!kab_vm_sysfs_read_u64(vm->id, files[i], &v))
+			sum += v;
+	return sum;
+}
 
 #define BALLAST_FREE_MIB	256
 
@@ -131,7 +214,7 @@ static pid_t ballast_start(unsigned int free_mib)
 }
 
 /* One latency run: seconds to the first decision, or < 0 on a failure. */
-static double latency_run(int dev, enum source src)
+static double latency_run(int dev, enum source src, uint64_t *events)
 {
 	struct kab_test_vm vm = { .fd = -1 };
 	struct kab_create_vm req;
@@ -140,7 +223,7 @@ static double latency_run(int dev, enum source src)
 	struct pollfd pfd;
 	uint64_t t0, t1 = 0;
 	double res = -1;
-	pid_t child, ballast = -1;
+	pid_t child, ballast = -1, thrash = -1;
 
 	kab_drop_caches();
 	if (kab_cg_create(BENCH_CG) ||
@@ -160,7 +243,7 @@ static double latency_run(int dev, enum source src)
 				  &req);
 	if (ret)
 		goto out;
-	if (src == PSI_HOST) {
+	if (src == PSI_HOST || src == PSI_HOST_LOCAL) {
 		trig = psi_trigger("/proc/pressure/memory");
 		if (trig < 0)
 			goto out;
@@ -170,7 +253,7 @@ static double latency_run(int dev, enum source src)
 			goto out;
 	}
 
-	if (src == VMP_GLOBAL) {
+	if (global_workload(src)) {
 		/*
 		 * Untimed: page cache, then anonymous ballast until little
 		 * is free. Filling 2 GiB under TCG takes tens of seconds,
@@ -184,14 +267,24 @@ static double latency_run(int dev, enum source src)
 			goto out;
 	}
 	t0 = kab_now_ns();
-	if (src == VMP_GLOBAL)
-		child = kab_hog_start(0, 160, 120000);
+	if (global_workload(src))
+		child = kab_hog_start(0, 160, WAIT_MS);
 	else
-		child = kab_thrash_start(BENCH_CG, 96, 120);
+		child = kab_thrash_start(BENCH_CG, 96, WAIT_MS / 1000);
+	/*
+	 * The hog alone does not stall: kswapd drops the page cache as fast
+	 * as memset under TCG fills the RAM. A thrash of more mapped page
+	 * cache than the hog leaves, in the root cgroup, refaults: the
+	 * host-wide stall that PSI measures, with the host short of memory.
+	 */
+	if (src == PSI_HOST)
+		thrash = kab_thrash_start("", HOST_THRASH_MIB, WAIT_MS / 1000);
 	pfd.fd = vm.target_efd;
 	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 120000) == 1)
+	if (poll(&pfd, 1, src == PSI_HOST_LOCAL ? LOCAL_WAIT_MS : WAIT_MS) == 1)
 		t1 = kab_now_ns();
+	*events = host_events(&vm);
+	kab_child_stop(thrash);
 	kab_child_stop(child);
 	kab_child_stop(ballast);
 	if (t1)
@@ -206,28 +299,37 @@ out:
 	return res;
 }
 
-static int latency(int runs, const char *only)
+static int latency(int runs, const char *module, const char *only)
 {
 	struct kab_policy_snapshot snap;
 	double v[MAX_RUNS];
-	char failed[64];
-	int dev, s, r, n;
+	int dev = -1, s, r, n, vmp = -1;
+	char active[128];
 
-	dev = kab_dev_open();
-	if (dev < 0 || kab_policy_save(&snap) ||
-	    kab_policy_zero_timers(&snap, failed, sizeof(failed))) {
-		fprintf(stderr, "cannot open the module or set its policy\n");
-		return 1;
-	}
 	for (s = 0; s < NR_SOURCES; s++) {
 		if (only && strcmp(only, source_names[s]))
 			continue;
+		if (vmp != !without_vmpressure(s)) {
+			vmp = !without_vmpressure(s);
+			if (reload(module, vmp, &dev, &snap)) {
+				fprintf(stderr, "cannot load the module (vmpressure=%d) or set its policy\n",
+					vmp);
+				return 1;
+			}
+			if (kab_sysfs_read("sources/active", active,
+					   sizeof(active)))
+				strcpy(active, "?");
+			printf("module loaded with vmpressure=%d, sources: %s\n",
+			       vmp, active);
+		}
 		for (n = 0, r = 0; r < runs; r++) {
-			double l = latency_run(dev, s);
+			uint64_t events = 0;
+			double l = latency_run(dev, s, &events);
 
-			printf("  %s run %d: %.3f s (global events %" PRIu64
+			printf("  %s run %d: %.3f s (host events to the VM %"
+			       PRIu64 ", global events %" PRIu64
 			       ", memcg events %" PRIu64 ")\n",
-			       source_names[s], r + 1, l,
+			       source_names[s], r + 1, l, events,
 			       kab_sysfs_u64_or("sources/vmpressure/events_global", 0),
 			       kab_sysfs_u64_or("sources/vmpressure/events_memcg", 0));
 			if (l >= 0)
@@ -242,8 +344,16 @@ static int latency(int runs, const char *only)
 			       source_names[s], runs);
 		fflush(stdout);
 	}
-	kab_policy_restore(&snap);
-	close(dev);
+	if (dev >= 0) {
+		kab_policy_restore(&snap);
+		close(dev);
+	}
+	/* Leave the module as the VM run loaded it. */
+	if (vmp == 0 && (kab_module_unload() ||
+			  load_module_params(module, ""))) {
+		fprintf(stderr, "cannot reload the module\n");
+		return 1;
+	}
 	return 0;
 }
 
@@ -300,16 +410,7 @@ static pid_t stream_start(unsigned int mib)
 
 static int load_module(const char *path, bool load)
 {
-	int fd, ret;
-
-	if (!load)
-		return kab_module_unload();
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = (int)kab_sys(syscall(SYS_finit_module, fd, "", 0));
-	close(fd);
-	return ret;
+	return load ? load_module_params(path, "") : kab_module_unload();
 }
 
 /* One overhead run; fills @wall, @cpu (whole VM), @child (the stream). */
@@ -432,12 +533,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(argv[1], "latency"))
-		return latency(runs, argc > 3 ? argv[3] : NULL);
+	if (!strcmp(argv[1], "latency") && (argc == 4 || argc == 5))
+		return latency(runs, argv[3], argc > 4 ? argv[4] : NULL);
 	if (!strcmp(argv[1], "overhead") && argc == 4)
 		return overhead(runs, argv[3]);
 usage:
-	fprintf(stderr, "usage: %s latency RUNS [SOURCE] | overhead RUNS MODULE.ko\n",
+	fprintf(stderr, "usage: %s latency RUNS MODULE.ko [SOURCE] | overhead RUNS MODULE.ko\n",
 		argv[0]);
 	return 2;
 }

@@ -15,7 +15,8 @@ figure at all (the VM run failed before the benchmark printed one).
 import re
 import sys
 
-RUN = re.compile(r"^  (\S+) run (\d+): (-?[0-9.]+) s")
+RUN = re.compile(r"^  (\S+) run (\d+): (-?[0-9.]+) s"
+                 r"(?: \(host events to the VM (\d+))?")
 LATENCY = re.compile(r"^latency (\S+)\s+(median ([0-9.]+) s \(n=(\d+) of "
                      r"(\d+)\)|no event in (\d+) runs)")
 MODRUN = re.compile(r"^  (with|without) +module: wall ([0-9.]+) s, VM cpu "
@@ -30,6 +31,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     runs, lat, modruns, over, hits = {}, [], [], {}, None
+    events = {}
     kernel = lru = None
     with open(sys.argv[1], errors="replace") as f:
         for line in f:
@@ -40,6 +42,8 @@ def main():
                 lru = line.split()[1]
             elif RUN.match(line):
                 m = RUN.match(line)
+                if m.group(4) is not None:
+                    events.setdefault(m.group(1), []).append(m.group(4))
                 if float(m.group(3)) >= 0:
                     runs.setdefault(m.group(1), []).append(float(m.group(3)))
             elif LATENCY.match(line):
@@ -64,18 +68,20 @@ def main():
     if lat:
         out += ["Detection latency, workload start to the first host "
                 "pressure decision:", "",
-                "| source | median (s) | min .. max (s) | runs with an event |",
-                "|---|---|---|---|"]
+                "| source | median (s) | min .. max (s) | runs with a "
+                "decision | host events to the VM, per run |",
+                "|---|---|---|---|---|"]
         for m in lat:
             src = m.group(1)
+            ev = ", ".join(events.get(src, [])) or "-"
             if m.group(3) is None:
-                out.append("| %s | no event | - | 0 of %s |"
-                           % (src, m.group(6)))
+                out.append("| %s | no decision | - | 0 of %s | %s |"
+                           % (src, m.group(6), ev))
                 continue
             v = runs.get(src, [])
             spread = "%.2f .. %.2f" % (min(v), max(v)) if v else "-"
-            out.append("| %s | **%.2f** | %s | %s of %s |" % (
-                src, float(m.group(3)), spread, m.group(4), m.group(5)))
+            out.append("| %s | **%.2f** | %s | %s of %s | %s |" % (
+                src, float(m.group(3)), spread, m.group(4), m.group(5), ev))
         out.append("")
     if over:
         out += ["kprobe overhead, streaming 1 GiB through a 64M cgroup "

@@ -73,7 +73,7 @@ for series in "${series_list[@]}"; do
 	"$top/tools/testing/vm/run-vm.sh" --kernel "$series" --no-kvm \
 		--timeout "${KAB_VM_TIMEOUT:-1800}" --module "$ko" -- \
 		bash -c "echo kernel \$(uname -r); cat /sys/kernel/mm/lru_gen/enabled 2>/dev/null | sed 's/^/lru_gen /'; \
-			'$out/pressure_bench' latency $runs $source && \
+			'$out/pressure_bench' latency $runs '$ko' $source && \
 			{ [ $overhead_runs = 0 ] || \
 			  '$out/pressure_bench' overhead $overhead_runs '$ko'; }" |
 		tee "$txt"
@@ -119,8 +119,20 @@ BENCH_KEEP=1 bench_results pressure <<-EOT
 	- psi-vm: the thrash, with a trigger \`some 50000 500000\` on the
 	  cgroup's \`memory.pressure\` passed as the VM's \`psi_fd\` (VM in
 	  the root cgroup).
-	- psi-host: the thrash, with the same trigger on
-	  \`/proc/pressure/memory\` bound by \`KAB_BIND_HOST_PSI\`.
+	- psi-host: the global hog and, beside it in the root cgroup, a
+	  thrash of 256 MiB of mapped page cache (the hog alone does not
+	  stall: kswapd keeps up with TCG's memset), with the same trigger on
+	  \`/proc/pressure/memory\` bound by \`KAB_BIND_HOST_PSI\`; the module
+	  is loaded with \`vmpressure=0\` for it (and the next), so that the
+	  decision timed is the trigger's.
+	- psi-host-local: the thrash with that host-wide trigger. The
+	  cgroup's stall shows in \`/proc/pressure/memory\`, but the host has
+	  memory to spare (no deficit): the policy should decide nothing. The
+	  run waits 30 s; its last column shows the events arrived.
+
+	The last column counts the host events the VM received
+	(\`vms/<id>/host_events_*\`) by the end of each run: an event the
+	policy declined shows there without a decision.
 
 	**kprobe overhead**: one process streams 1 GiB of the RAM disk through
 	a cgroup with \`memory.max\` 64M, with the module loaded and a VM
