@@ -77,6 +77,14 @@
  * - Spreading. With the host's figures, a host event reclaims the host's
  *   deficit: how far its available memory is below host_available_percent
  *   of its RAM, less the inflations in flight; no deficit, no inflation.
+ * - Headroom. Host pressure comes when reclaim starts, and a balloon moves
+ *   a few MiB/s under load: too late and too slowly to catch guests that
+ *   grow faster. So each tick, a host whose available memory is below
+ *   host_headroom_percent of its RAM takes that gap (less the inflations
+ *   in flight) from the sighted VMs' free memory above need + reserve
+ *   (a growing guest keeps its own), as for low host pressure: the same
+ *   eligibility, pacing, caps and weight * room split, one round. Page
+ *   cache and blind VMs wait for real host pressure.
  *   Without them (memcg, per-VM and injected pressure) each VM that may
  *   inflate brings host_step_pages of the event's level (reduced by
  *   guest_low_share_percent when its guest is at low pressure) into the
@@ -115,7 +123,7 @@
  * - Relaxing. When neither a host event nor an inflation came for
  *   relax_after_ms, each tick gives back relax_step_percent of the VM's
  *   size, down to total - ceiling, unless the host's available memory is
- *   below its target.
+ *   below its target or its headroom.
  *
  * All arithmetic is on u64. The divisions (the rate limit, the need's
  * fall, the weighted shares: at most three per VM of a host event) go
@@ -236,6 +244,9 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 	KAB_TUNABLE("host_available_percent", host_available_percent,
 		    0, 100, 10, "percent",
 		    "host memory that should stay available, in percent of host RAM"),
+	KAB_TUNABLE("host_headroom_percent", host_headroom_percent,
+		    0, 100, 20, "percent",
+		    "below this much available host memory, guests' free memory is taken"),
 	KAB_TUNABLE("blind_step_percent", blind_step_percent,
 		    0, 100, 50, "percent",
 		    "largest inflation of a VM without figures, in percent of its capped step"),
@@ -922,15 +933,15 @@ static void kab_split(const struct kab_policy_params *p,
 }
 
 /*
- * The host's deficit: how far its available memory is below
- * host_available_percent of its RAM, less the inflations still in flight
- * in @vms (their memory is on its way back).
+ * The host's deficit: how far its available memory is below @percent of
+ * its RAM, less the inflations still in flight in @vms (their memory is
+ * on its way back).
  */
-static u64 kab_host_deficit(const struct kab_policy_params *p,
-			    const struct kab_policy_host *host,
-			    struct kab_policy_vm **vms, unsigned int nr)
+static u64 kab_host_deficit(const struct kab_policy_host *host,
+			    u64 percent, struct kab_policy_vm **vms,
+			    unsigned int nr)
 {
-	u64 want = kab_percent_of(host->total_pages, p->host_available_percent);
+	u64 want = kab_percent_of(host->total_pages, percent);
 	u64 deficit, flight = 0;
 	unsigned int i;
 
@@ -988,7 +999,8 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 			pool += step;
 	}
 	if (kab_host_measured(host))
-		pool = kab_host_deficit(p, host, vms, nr);
+		pool = kab_host_deficit(host, p->host_available_percent, vms,
+					nr);
 	if (!pool)
 		return 0;
 
@@ -1018,6 +1030,47 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 						  vm->host_taken,
 						  KAB_REASON_HOST_PRESSURE,
 						  now_ns);
+	}
+	return changed;
+}
+
+unsigned int kab_policy_headroom(const struct kab_policy_params *p,
+				 const struct kab_policy_host *host,
+				 struct kab_policy_vm **vms, unsigned int nr,
+				 u64 now_ns)
+{
+	u64 pool, step = p->host_step_pages[KAB_LEVEL_LOW - 1];
+	unsigned int i, changed = 0;
+
+	if (!p->host_headroom_percent || !kab_host_measured(host))
+		return 0;
+	pool = kab_host_deficit(host, p->host_headroom_percent, vms, nr);
+	if (!pool)
+		return 0;
+
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+		u32 flags;
+
+		vm->host_taken = 0;
+		kab_read_figures(p, vm);
+		flags = kab_host_eligible(p, vm, KAB_LEVEL_LOW, now_ns);
+		/* Free memory only: a VM the policy cannot see into waits. */
+		if (!(flags & KAB_HOST_SIGHTED))
+			flags = 0;
+		vm->host_flags = flags;
+		if (flags)
+			kab_round_limits(p, vm, now_ns);
+	}
+	kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0);
+
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+
+		if (vm->host_taken)
+			changed += kab_set_target(vm, vm->target_pages +
+						  vm->host_taken,
+						  KAB_REASON_HEADROOM, now_ns);
 	}
 	return changed;
 }
@@ -1081,10 +1134,15 @@ bool kab_policy_tick(const struct kab_policy_params *p,
 	if (kab_check_stall(p, vm, now_ns))
 		return true;
 
-	/* A host short of memory is not quiet, whatever its events say. */
+	/*
+	 * A host short of memory, or of headroom, is not quiet, whatever its
+	 * events say: relaxing would give back what headroom takes.
+	 */
 	if (kab_host_measured(host) &&
 	    host->available_pages <
-	    kab_percent_of(host->total_pages, p->host_available_percent))
+	    kab_percent_of(host->total_pages,
+			   max_t(u64, p->host_available_percent,
+				 p->host_headroom_percent)))
 		return false;
 	if (!p->relax_after_ms ||
 	    kab_recent(now_ns, vm->last_host_ns, p->relax_after_ms) ||
