@@ -82,7 +82,8 @@
  *   grow faster. So each tick, a host whose available memory is below
  *   host_headroom_percent of its RAM takes that gap (less the inflations
  *   in flight) from the sighted VMs' free memory above need + reserve
- *   (a growing guest keeps its own), as for low host pressure: the same
+ *   (+ one rise for a growing guest, which keeps its free memory only
+ *   against host pressure), as for low host pressure: the same
  *   eligibility, pacing, caps and weight * room split, one round. Page
  *   cache and blind VMs wait for real host pressure.
  *   Without them (memcg, per-VM and injected pressure) each VM that may
@@ -583,9 +584,15 @@ enum kab_split_round {
  * another rise like its last above need + reserve: only its page cache
  * may go.
  */
+/*
+ * How far the free and the cache round may take @vm's balloon, from its
+ * figures: never past total - (need + reserve), plus one more rise when
+ * @growing. A growing guest keeps its free memory too, unless @free_growing
+ * (the headroom, which acts before the host is short).
+ */
 static void kab_figures_limits(const struct kab_policy_params *p,
 			       const struct kab_policy_vm *vm, bool growing,
-			       u64 *limit)
+			       bool free_growing, u64 *limit)
 {
 	const struct kab_policy_guest *g = &vm->guest;
 	u64 keep_cache = kab_percent_of(vm->total_pages, p->cache_keep_percent);
@@ -599,7 +606,7 @@ static void kab_figures_limits(const struct kab_policy_params *p,
 		return;
 	top = vm->total_pages - hold;
 	base = vm->stats_balloon_pages;
-	if (!growing && kab_has(vm, KAB_GUEST_STAT_FREE) &&
+	if ((!growing || free_growing) && kab_has(vm, KAB_GUEST_STAT_FREE) &&
 	    g->free_pages > vm->wmark_pages)
 		base += g->free_pages - vm->wmark_pages;
 	limit[KAB_SPLIT_FREE] = min_t(u64, top, base);
@@ -616,7 +623,7 @@ u64 kab_policy_spare_limit(const struct kab_policy_params *p,
 	if (vm->stats_ns == KAB_POLICY_NEVER ||
 	    !kab_has(vm, KAB_GUEST_STAT_AVAILABLE))
 		return KAB_POLICY_UNKNOWN;
-	kab_figures_limits(p, vm, false, limit);
+	kab_figures_limits(p, vm, false, false, limit);
 	return min_t(u64, limit[KAB_SPLIT_CACHE], kab_max_target(vm));
 }
 
@@ -837,7 +844,8 @@ backoff:
  * for the others. Returns the largest.
  */
 static u64 kab_round_limits(const struct kab_policy_params *p,
-			    struct kab_policy_vm *vm, u64 now_ns)
+			    struct kab_policy_vm *vm, bool headroom,
+			    u64 now_ns)
 {
 	u64 limit = kab_inflate_limit(p, vm, now_ns);
 
@@ -848,7 +856,7 @@ static u64 kab_round_limits(const struct kab_policy_params *p,
 	}
 	kab_figures_limits(p, vm,
 			   kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms),
-			   vm->host_limit);
+			   headroom, vm->host_limit);
 	vm->host_limit[KAB_SPLIT_FREE] =
 		min_t(u64, limit, vm->host_limit[KAB_SPLIT_FREE]);
 	vm->host_limit[KAB_SPLIT_CACHE] =
@@ -987,7 +995,8 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 		vm->host_flags = kab_host_eligible(p, vm, level, now_ns);
 		if (!(vm->host_flags & KAB_HOST_ELIGIBLE))
 			continue;
-		if (vm->target_pages >= kab_round_limits(p, vm, now_ns)) {
+		if (vm->target_pages >=
+		    kab_round_limits(p, vm, false, now_ns)) {
 			vm->host_flags &= ~KAB_HOST_ELIGIBLE;
 			continue;
 		}
@@ -1060,7 +1069,7 @@ unsigned int kab_policy_headroom(const struct kab_policy_params *p,
 			flags = 0;
 		vm->host_flags = flags;
 		if (flags)
-			kab_round_limits(p, vm, now_ns);
+			kab_round_limits(p, vm, true, now_ns);
 	}
 	kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0);
 

@@ -1795,13 +1795,28 @@ static bool test_headroom_spares_blind_growing_and_paced(void)
 	/* All of the gap (20 % of the host) to the VM that can spare it. */
 	EXPECT_U64(vm.target_pages, 262144 / 5);
 
-	/* Growing: its use rose by two steps out of free memory. */
+	/*
+	 * Growing: its use rose by two steps out of free memory. Host
+	 * pressure leaves it its free memory; headroom takes what is above
+	 * need + reserve + one more rise.
+	 */
 	params.grow_percent = 1;
 	params.grow_hold_ms = 5000;
-	vm = mksighted(120000, 100000, 20000, 1);
-	report(&vm, 120000 - 2 * step, 100000 - 2 * step, 20000, T0 + SEC);
-	EXPECT_U64(headroom(&h, two, 1, T0 + 2 * SEC), 0);
+	/* A big host far under its headroom: the VM's limits bind. */
+	h = (struct kab_policy_host){ .total_pages = 1 << 20 };
+	vm = mksighted(150000, 140000, 10000, 1);
+	report(&vm, 150000 - 2 * step, 140000 - 2 * step, 10000, T0 + SEC);
+	EXPECT_U64(headroom(&h, two, 1, T0 + 2 * SEC), 1);
+	EXPECT_U64(vm.target_pages, G_TOTAL - vm.need_pages - reserve_of(&vm) -
+		   2 * step);
+	vm = mksighted(150000, 140000, 10000, 1);
+	report(&vm, 150000 - 2 * step, 140000 - 2 * step, 10000, T0 + SEC);
+	params.host_available_percent = 20;
+	EXPECT_U64(hostev(&h, two, 1, KAB_LEVEL_LOW, T0 + 2 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 10000 - G_TOTAL * 5 / 100);
+	params.host_available_percent = 10;
 	params.grow_percent = 0;
+	h = host_at(0);
 
 	/* Paced: at most once per cooldown_ms. */
 	params.cooldown_ms = 1000;
