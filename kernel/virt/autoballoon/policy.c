@@ -1064,8 +1064,16 @@ unsigned int kab_policy_headroom(const struct kab_policy_params *p,
 		vm->host_taken = 0;
 		kab_read_figures(p, vm);
 		flags = kab_host_eligible(p, vm, KAB_LEVEL_LOW, now_ns);
-		/* Free memory only: a VM the policy cannot see into waits. */
-		if (!(flags & KAB_HOST_SIGHTED))
+		/*
+		 * Fresh figures or nothing: a VM the policy cannot see into
+		 * waits for host pressure. A VMM reports the balloon's size
+		 * when it changes, so before the first inflation it has not:
+		 * its figures are seen all the same, and the trust rule gives
+		 * it one capped inflation until it reports.
+		 */
+		if (kab_figures_fresh(p, vm, now_ns))
+			flags |= KAB_HOST_SIGHTED;
+		else
 			flags = 0;
 		vm->host_flags = flags;
 		if (flags)

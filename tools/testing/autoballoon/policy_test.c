@@ -1828,6 +1828,22 @@ static bool test_headroom_spares_blind_growing_and_paced(void)
 	EXPECT_U64(headroom(&h, two, 1, T0 + 2 * SEC + 1), 1);
 	EXPECT_U64(vm.target_pages, 2000);
 
+	/*
+	 * A VMM that has not reported the balloon's size yet (the balloon
+	 * never moved): its fresh figures count, for one capped inflation.
+	 */
+	params.cooldown_ms = 0;
+	blind = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 1);
+	report(&blind, 120000, 100000, 20000, T0);
+	EXPECT_U64(headroom(&h, &two[1], 1, T0 + SEC), 1);
+	EXPECT_U64(blind.target_pages, 1000);
+	EXPECT_U64(headroom(&h, &two[1], 1, T0 + 2 * SEC), 0);
+	kab_policy_actual(&params, &blind, 1000, T0 + 2 * SEC);
+	report(&blind, 119000, 99000, 20000, T0 + 2 * SEC);
+	EXPECT_U64(headroom(&h, &two[1], 1, T0 + 3 * SEC), 1);
+	EXPECT_U64(blind.target_pages, 2000);
+	params.cooldown_ms = 1000;
+
 	/* Blocked after a deflation for critical guest pressure. */
 	params.block_after_critical_ms = 10000;
 	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
