@@ -130,6 +130,7 @@ enum kab_reason {
 	KAB_REASON_CLAMP,		/* limits changed, target clamped */
 	KAB_REASON_STALL,		/* guest did not follow, backed off */
 	KAB_REASON_RELAX,		/* deflate: host pressure gone */
+	KAB_REASON_HEADROOM,		/* inflate: host short of headroom */
 	KAB_NR_REASONS,
 };
 

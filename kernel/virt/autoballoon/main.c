@@ -49,6 +49,7 @@ static const char * const kab_reason_names[KAB_NR_REASONS] = {
 	[KAB_REASON_CLAMP]		= "clamp",
 	[KAB_REASON_STALL]		= "stall",
 	[KAB_REASON_RELAX]		= "relax",
+	[KAB_REASON_HEADROOM]		= "headroom",
 };
 
 const char *kab_reason_name(u32 reason)

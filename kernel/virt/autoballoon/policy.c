@@ -77,6 +77,15 @@
  * - Spreading. With the host's figures, a host event reclaims the host's
  *   deficit: how far its available memory is below host_available_percent
  *   of its RAM, less the inflations in flight; no deficit, no inflation.
+ * - Headroom. Host pressure comes when reclaim starts, and a balloon moves
+ *   a few MiB/s under load: too late and too slowly to catch guests that
+ *   grow faster. So each tick, a host whose available memory is below
+ *   host_headroom_percent of its RAM takes that gap (less the inflations
+ *   in flight) from the sighted VMs' free memory above need + reserve
+ *   (+ one rise for a growing guest, which keeps its free memory only
+ *   against host pressure), as for low host pressure: the same
+ *   eligibility, pacing, caps and weight * room split, one round. Page
+ *   cache and blind VMs wait for real host pressure.
  *   Without them (memcg, per-VM and injected pressure) each VM that may
  *   inflate brings host_step_pages of the event's level (reduced by
  *   guest_low_share_percent when its guest is at low pressure) into the
@@ -115,7 +124,7 @@
  * - Relaxing. When neither a host event nor an inflation came for
  *   relax_after_ms, each tick gives back relax_step_percent of the VM's
  *   size, down to total - ceiling, unless the host's available memory is
- *   below its target.
+ *   below its target or its headroom.
  *
  * All arithmetic is on u64. The divisions (the rate limit, the need's
  * fall, the weighted shares: at most three per VM of a host event) go
@@ -236,6 +245,9 @@ const struct kab_policy_tunable kab_policy_tunables[] = {
 	KAB_TUNABLE("host_available_percent", host_available_percent,
 		    0, 100, 10, "percent",
 		    "host memory that should stay available, in percent of host RAM"),
+	KAB_TUNABLE("host_headroom_percent", host_headroom_percent,
+		    0, 100, 20, "percent",
+		    "below this much available host memory, guests' free memory is taken"),
 	KAB_TUNABLE("blind_step_percent", blind_step_percent,
 		    0, 100, 50, "percent",
 		    "largest inflation of a VM without figures, in percent of its capped step"),
@@ -572,9 +584,15 @@ enum kab_split_round {
  * another rise like its last above need + reserve: only its page cache
  * may go.
  */
+/*
+ * How far the free and the cache round may take @vm's balloon, from its
+ * figures: never past total - (need + reserve), plus one more rise when
+ * @growing. A growing guest keeps its free memory too, unless @free_growing
+ * (the headroom, which acts before the host is short).
+ */
 static void kab_figures_limits(const struct kab_policy_params *p,
 			       const struct kab_policy_vm *vm, bool growing,
-			       u64 *limit)
+			       bool free_growing, u64 *limit)
 {
 	const struct kab_policy_guest *g = &vm->guest;
 	u64 keep_cache = kab_percent_of(vm->total_pages, p->cache_keep_percent);
@@ -588,7 +606,7 @@ static void kab_figures_limits(const struct kab_policy_params *p,
 		return;
 	top = vm->total_pages - hold;
 	base = vm->stats_balloon_pages;
-	if (!growing && kab_has(vm, KAB_GUEST_STAT_FREE) &&
+	if ((!growing || free_growing) && kab_has(vm, KAB_GUEST_STAT_FREE) &&
 	    g->free_pages > vm->wmark_pages)
 		base += g->free_pages - vm->wmark_pages;
 	limit[KAB_SPLIT_FREE] = min_t(u64, top, base);
@@ -605,7 +623,7 @@ u64 kab_policy_spare_limit(const struct kab_policy_params *p,
 	if (vm->stats_ns == KAB_POLICY_NEVER ||
 	    !kab_has(vm, KAB_GUEST_STAT_AVAILABLE))
 		return KAB_POLICY_UNKNOWN;
-	kab_figures_limits(p, vm, false, limit);
+	kab_figures_limits(p, vm, false, false, limit);
 	return min_t(u64, limit[KAB_SPLIT_CACHE], kab_max_target(vm));
 }
 
@@ -826,7 +844,8 @@ backoff:
  * for the others. Returns the largest.
  */
 static u64 kab_round_limits(const struct kab_policy_params *p,
-			    struct kab_policy_vm *vm, u64 now_ns)
+			    struct kab_policy_vm *vm, bool headroom,
+			    u64 now_ns)
 {
 	u64 limit = kab_inflate_limit(p, vm, now_ns);
 
@@ -837,7 +856,7 @@ static u64 kab_round_limits(const struct kab_policy_params *p,
 	}
 	kab_figures_limits(p, vm,
 			   kab_recent(now_ns, vm->grow_ns, p->grow_hold_ms),
-			   vm->host_limit);
+			   headroom, vm->host_limit);
 	vm->host_limit[KAB_SPLIT_FREE] =
 		min_t(u64, limit, vm->host_limit[KAB_SPLIT_FREE]);
 	vm->host_limit[KAB_SPLIT_CACHE] =
@@ -922,15 +941,15 @@ static void kab_split(const struct kab_policy_params *p,
 }
 
 /*
- * The host's deficit: how far its available memory is below
- * host_available_percent of its RAM, less the inflations still in flight
- * in @vms (their memory is on its way back).
+ * The host's deficit: how far its available memory is below @percent of
+ * its RAM, less the inflations still in flight in @vms (their memory is
+ * on its way back).
  */
-static u64 kab_host_deficit(const struct kab_policy_params *p,
-			    const struct kab_policy_host *host,
-			    struct kab_policy_vm **vms, unsigned int nr)
+static u64 kab_host_deficit(const struct kab_policy_host *host,
+			    u64 percent, struct kab_policy_vm **vms,
+			    unsigned int nr)
 {
-	u64 want = kab_percent_of(host->total_pages, p->host_available_percent);
+	u64 want = kab_percent_of(host->total_pages, percent);
 	u64 deficit, flight = 0;
 	unsigned int i;
 
@@ -976,7 +995,8 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 		vm->host_flags = kab_host_eligible(p, vm, level, now_ns);
 		if (!(vm->host_flags & KAB_HOST_ELIGIBLE))
 			continue;
-		if (vm->target_pages >= kab_round_limits(p, vm, now_ns)) {
+		if (vm->target_pages >=
+		    kab_round_limits(p, vm, false, now_ns)) {
 			vm->host_flags &= ~KAB_HOST_ELIGIBLE;
 			continue;
 		}
@@ -988,7 +1008,8 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 			pool += step;
 	}
 	if (kab_host_measured(host))
-		pool = kab_host_deficit(p, host, vms, nr);
+		pool = kab_host_deficit(host, p->host_available_percent, vms,
+					nr);
 	if (!pool)
 		return 0;
 
@@ -1018,6 +1039,55 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 						  vm->host_taken,
 						  KAB_REASON_HOST_PRESSURE,
 						  now_ns);
+	}
+	return changed;
+}
+
+unsigned int kab_policy_headroom(const struct kab_policy_params *p,
+				 const struct kab_policy_host *host,
+				 struct kab_policy_vm **vms, unsigned int nr,
+				 u64 now_ns)
+{
+	u64 pool, step = p->host_step_pages[KAB_LEVEL_LOW - 1];
+	unsigned int i, changed = 0;
+
+	if (!p->host_headroom_percent || !kab_host_measured(host))
+		return 0;
+	pool = kab_host_deficit(host, p->host_headroom_percent, vms, nr);
+	if (!pool)
+		return 0;
+
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+		u32 flags;
+
+		vm->host_taken = 0;
+		kab_read_figures(p, vm);
+		flags = kab_host_eligible(p, vm, KAB_LEVEL_LOW, now_ns);
+		/*
+		 * Fresh figures or nothing: a VM the policy cannot see into
+		 * waits for host pressure. A VMM reports the balloon's size
+		 * when it changes, so before the first inflation it has not:
+		 * its figures are seen all the same, and the trust rule gives
+		 * it one capped inflation until it reports.
+		 */
+		if (kab_figures_fresh(p, vm, now_ns))
+			flags |= KAB_HOST_SIGHTED;
+		else
+			flags = 0;
+		vm->host_flags = flags;
+		if (flags)
+			kab_round_limits(p, vm, true, now_ns);
+	}
+	kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0);
+
+	for (i = 0; i < nr; i++) {
+		struct kab_policy_vm *vm = vms[i];
+
+		if (vm->host_taken)
+			changed += kab_set_target(vm, vm->target_pages +
+						  vm->host_taken,
+						  KAB_REASON_HEADROOM, now_ns);
 	}
 	return changed;
 }
@@ -1081,10 +1151,15 @@ bool kab_policy_tick(const struct kab_policy_params *p,
 	if (kab_check_stall(p, vm, now_ns))
 		return true;
 
-	/* A host short of memory is not quiet, whatever its events say. */
+	/*
+	 * A host short of memory, or of headroom, is not quiet, whatever its
+	 * events say: relaxing would give back what headroom takes.
+	 */
 	if (kab_host_measured(host) &&
 	    host->available_pages <
-	    kab_percent_of(host->total_pages, p->host_available_percent))
+	    kab_percent_of(host->total_pages,
+			   max_t(u64, p->host_available_percent,
+				 p->host_headroom_percent)))
 		return false;
 	if (!p->relax_after_ms ||
 	    kab_recent(now_ns, vm->last_host_ns, p->relax_after_ms) ||

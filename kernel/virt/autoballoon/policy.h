@@ -80,6 +80,7 @@ struct kab_policy_params {
 	u64 grow_hold_ms;
 	/* The host's deficit, and VMs the policy cannot see into. */
 	u64 host_available_percent;
+	u64 host_headroom_percent;
 	u64 blind_step_percent;
 };
 
@@ -298,9 +299,22 @@ void kab_policy_actual(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 actual_pages, u64 now_ns);
 
 /*
+ * The host's headroom, once per tick with the host's figures: when its
+ * available memory is below host_headroom_percent of its RAM, take the gap
+ * (less the inflations in flight) from the sighted VMs' free memory above
+ * need + reserve, paced and split as for low host pressure, before reclaim
+ * starts. Page cache and blind VMs are left to host pressure. Returns how
+ * many targets changed.
+ */
+unsigned int kab_policy_headroom(const struct kab_policy_params *p,
+				 const struct kab_policy_host *host,
+				 struct kab_policy_vm **vms, unsigned int nr,
+				 u64 now_ns);
+
+/*
  * Periodic evaluation (stall detection, relaxing after host pressure ends),
  * meant to run about once a second. @host as for kab_policy_host_event():
- * a host below its available target does not relax. Returns true when
+ * a host below its available or its headroom target does not relax. Returns true when
  * vm->target_pages changed.
  */
 bool kab_policy_tick(const struct kab_policy_params *p,

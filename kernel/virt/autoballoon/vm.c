@@ -354,7 +354,37 @@ void kab_host_measure(struct kab_policy_host *host)
 		(u64)avail * (PAGE_SIZE / KAB_PAGE_SIZE) : 0;
 }
 
-/* ---- the periodic tick: stall detection and relaxing ---- */
+/* ---- the periodic tick: stall detection, relaxing, headroom ---- */
+
+/*
+ * The host's headroom (see kab_policy_headroom()): a decision that spans
+ * the VMs, so under the list's lock for writing, as a host event. The
+ * cheap test first, so that a host with headroom takes no lock.
+ */
+static void kab_vms_headroom(const struct kab_policy_host *host)
+{
+	u64 pct = READ_ONCE(kab_params.host_headroom_percent);
+	struct kab_policy_vm **pols;
+	unsigned int nr = 0, i;
+	struct kab_vm *vm;
+	u64 now;
+
+	if (!pct || host->available_pages >=
+	    div64_u64(host->total_pages * pct, 100))
+		return;
+	down_write(&kab_vms_lock);
+	pols = kab_scratch;
+	list_for_each_entry(vm, &kab_vms, node) {
+		kab_vm_guest_to_policy(vm);
+		pols[nr++] = &vm->pol;
+	}
+	now = ktime_get_ns();
+	if (nr && kab_policy_headroom(&kab_params, host, pols, nr, now))
+		for (i = 0; i < nr; i++)
+			kab_vm_publish(container_of(pols[i], struct kab_vm,
+						    pol));
+	up_write(&kab_vms_lock);
+}
 
 static void kab_tick_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(kab_tick_work, kab_tick_fn);
@@ -380,6 +410,8 @@ static void kab_tick_fn(struct work_struct *work)
 	more = !list_empty(&kab_vms);
 	up_read(&kab_vms_lock);
 
+	if (more)
+		kab_vms_headroom(&host);
 	if (more)
 		kab_queue_delayed_work(&kab_tick_work,
 				       msecs_to_jiffies(READ_ONCE(kab_tick_ms)));

@@ -1786,7 +1786,7 @@ static void cpu_share(struct sim *s)
  * figures (kab_policy_guest_stats()), global host pressure with the
  * host's RAM and available memory (free above the high watermark + page
  * cache, as si_mem_available() counts it), guest rings,
- * ticks with the host's figures.
+ * ticks with the host's figures, the host's headroom after them.
  */
 static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 		     bool host_due, bool tick_due)
@@ -1820,6 +1820,13 @@ static void kab_step(struct sim *s, struct kab_policy_vm **pols, double t,
 		if (tick_due)
 			kab_policy_tick(&params, withhold_figures ? NULL : &host,
 					&vm->pol, now);
+	}
+	/* After the VMs' ticks, as the module's tick does. */
+	if (tick_due && !withhold_figures)
+		kab_policy_headroom(&params, &host, pols, s->nr, now);
+	for (i = 0; i < s->nr; i++) {
+		struct sim_vm *vm = &s->vms[i];
+
 		if (vm->pol.seq != vm->seen_seq) {
 			vm->seen_seq = vm->pol.seq;
 			set_target(vm, vm->pol.target_pages / PAGES_PER_MIB, t);

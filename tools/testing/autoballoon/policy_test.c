@@ -1697,9 +1697,158 @@ static bool test_relax_waits_for_host_available(void)
 		host1(&vm, KAB_LEVEL_MEDIUM, T0);
 	EXPECT(!kab_policy_tick(&params, &h, &vm, T0 + 60 * SEC),
 	       "relaxed with the host short of memory");
+	/* At host_available_percent, but under the headroom (20 %). */
 	h = host_at(262144 / 10);
-	EXPECT(kab_policy_tick(&params, &h, &vm, T0 + 61 * SEC),
-	       "no relax with the host at its target");
+	EXPECT(!kab_policy_tick(&params, &h, &vm, T0 + 61 * SEC),
+	       "relaxed under the host's headroom");
+	h = host_at(262144 / 5);
+	EXPECT(kab_policy_tick(&params, &h, &vm, T0 + 62 * SEC),
+	       "no relax with the host at its headroom");
+	/* Without headroom, host_available_percent alone holds it. */
+	params.host_headroom_percent = 0;
+	h = host_at(262144 / 10);
+	EXPECT(kab_policy_tick(&params, &h, &vm, T0 + 63 * SEC),
+	       "no relax with the host at its target, headroom off");
+	return true;
+}
+
+static unsigned int headroom(const struct kab_policy_host *h,
+			     struct kab_policy_vm **vms, unsigned int nr,
+			     u64 now)
+{
+	return kab_policy_headroom(&params, h, vms, nr, now);
+}
+
+/*
+ * Under its headroom the host takes the gap from the guests' free memory
+ * above need + reserve, before any host event; never their page cache.
+ */
+static bool test_headroom_takes_free_memory_only(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	/* 6000 pages under a headroom of 20 % of 262144. */
+	struct kab_policy_host h = host_at(262144 / 5 - 6000);
+
+	defaults_no_timers();
+	no_caps();
+	/* Lots free: the gap, exactly. */
+	vm = mksighted(120000, 100000, 20000, 1);
+	EXPECT_U64(headroom(&h, &one, 1, T0 + SEC), 1);
+	EXPECT_U64(vm.target_pages, 6000);
+	EXPECT_U64(vm.reason, KAB_REASON_HEADROOM);
+	/* In flight, it counts: nothing more until the balloon follows. */
+	EXPECT_U64(headroom(&h, &one, 1, T0 + 2 * SEC), 0);
+	/* Followed, the host no better off (the pages were free): more. */
+	kab_policy_actual(&params, &vm, 6000, T0 + 2 * SEC);
+	EXPECT_U64(headroom(&h, &one, 1, T0 + 3 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 12000);
+
+	/* Page cache only, free at the watermark: nothing, whatever the gap. */
+	h = host_at(0);
+	vm = mksighted(120000, 1212, 118788, 1);
+	EXPECT_U64(headroom(&h, &one, 1, T0 + SEC), 0);
+	EXPECT_U64(vm.target_pages, 0);
+	/* Some free: only what is above the watermark (1212). */
+	vm = mksighted(120000, 11212, 108788, 1);
+	EXPECT_U64(headroom(&h, &one, 1, T0 + SEC), 1);
+	EXPECT_U64(vm.target_pages, 10000);
+	return true;
+}
+
+static bool test_headroom_off_or_met_or_unmeasured(void)
+{
+	struct kab_policy_vm vm, *one = &vm;
+	struct kab_policy_host h = host_at(262144 / 5);
+
+	defaults_no_timers();
+	no_caps();
+	vm = mksighted(120000, 100000, 20000, 1);
+	EXPECT_U64(headroom(&h, &one, 1, T0 + SEC), 0);
+	EXPECT_U64(headroom(NULL, &one, 1, T0 + SEC), 0);
+	h = (struct kab_policy_host){ 0 };
+	EXPECT_U64(headroom(&h, &one, 1, T0 + SEC), 0);
+	h = host_at(0);
+	params.host_headroom_percent = 0;
+	EXPECT_U64(headroom(&h, &one, 1, T0 + SEC), 0);
+	EXPECT_U64(vm.target_pages, 0);
+	return true;
+}
+
+/*
+ * Headroom is no host pressure: a blind VM waits for real pressure, a
+ * growing guest keeps its free memory, and the pacing and blocking of low
+ * host pressure apply.
+ */
+static bool test_headroom_spares_blind_growing_and_paced(void)
+{
+	struct kab_policy_vm vm, blind, *two[2] = { &vm, &blind };
+	struct kab_policy_host h = host_at(0);
+	u64 step = G_TOTAL / 100;
+
+	defaults_no_timers();
+	no_caps();
+	blind = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 1);
+	kab_policy_actual(&params, &blind, blind.target_pages, T0);
+	vm = mksighted(120000, 100000, 20000, 1);
+	EXPECT_U64(headroom(&h, two, 2, T0 + SEC), 1);
+	EXPECT_U64(blind.target_pages, 0);
+	/* All of the gap (20 % of the host) to the VM that can spare it. */
+	EXPECT_U64(vm.target_pages, 262144 / 5);
+
+	/*
+	 * Growing: its use rose by two steps out of free memory. Host
+	 * pressure leaves it its free memory; headroom takes what is above
+	 * need + reserve + one more rise.
+	 */
+	params.grow_percent = 1;
+	params.grow_hold_ms = 5000;
+	/* A big host far under its headroom: the VM's limits bind. */
+	h = (struct kab_policy_host){ .total_pages = 1 << 20 };
+	vm = mksighted(150000, 140000, 10000, 1);
+	report(&vm, 150000 - 2 * step, 140000 - 2 * step, 10000, T0 + SEC);
+	EXPECT_U64(headroom(&h, two, 1, T0 + 2 * SEC), 1);
+	EXPECT_U64(vm.target_pages, G_TOTAL - vm.need_pages - reserve_of(&vm) -
+		   2 * step);
+	vm = mksighted(150000, 140000, 10000, 1);
+	report(&vm, 150000 - 2 * step, 140000 - 2 * step, 10000, T0 + SEC);
+	params.host_available_percent = 20;
+	EXPECT_U64(hostev(&h, two, 1, KAB_LEVEL_LOW, T0 + 2 * SEC), 1);
+	EXPECT_U64(vm.target_pages, 10000 - G_TOTAL * 5 / 100);
+	params.host_available_percent = 10;
+	params.grow_percent = 0;
+	h = host_at(0);
+
+	/* Paced: at most once per cooldown_ms. */
+	params.cooldown_ms = 1000;
+	params.max_step_pages = 1000;
+	vm = mksighted(120000, 100000, 20000, 1);
+	EXPECT_U64(headroom(&h, two, 1, T0 + SEC), 1);
+	kab_policy_actual(&params, &vm, vm.target_pages, T0 + SEC);
+	EXPECT_U64(headroom(&h, two, 1, T0 + SEC + SEC / 2), 0);
+	EXPECT_U64(headroom(&h, two, 1, T0 + 2 * SEC + 1), 1);
+	EXPECT_U64(vm.target_pages, 2000);
+
+	/*
+	 * A VMM that has not reported the balloon's size yet (the balloon
+	 * never moved): its fresh figures count, for one capped inflation.
+	 */
+	params.cooldown_ms = 0;
+	blind = mkvm(G_TOTAL, G_FLOOR, G_TOTAL, 1);
+	report(&blind, 120000, 100000, 20000, T0);
+	EXPECT_U64(headroom(&h, &two[1], 1, T0 + SEC), 1);
+	EXPECT_U64(blind.target_pages, 1000);
+	EXPECT_U64(headroom(&h, &two[1], 1, T0 + 2 * SEC), 0);
+	kab_policy_actual(&params, &blind, 1000, T0 + 2 * SEC);
+	report(&blind, 119000, 99000, 20000, T0 + 2 * SEC);
+	EXPECT_U64(headroom(&h, &two[1], 1, T0 + 3 * SEC), 1);
+	EXPECT_U64(blind.target_pages, 2000);
+	params.cooldown_ms = 1000;
+
+	/* Blocked after a deflation for critical guest pressure. */
+	params.block_after_critical_ms = 10000;
+	EXPECT(kab_policy_guest_event(&params, &vm, KAB_LEVEL_CRITICAL, 1,
+				      T0 + 3 * SEC), "no deflation");
+	EXPECT_U64(headroom(&h, two, 1, T0 + 5 * SEC), 0);
 	return true;
 }
 
@@ -1772,6 +1921,9 @@ static const struct policy_test tests[] = {
 	TEST(test_fake_registration_does_not_starve_real_vms),
 	TEST(test_blind_alone_takes_blind_step),
 	TEST(test_relax_waits_for_host_available),
+	TEST(test_headroom_takes_free_memory_only),
+	TEST(test_headroom_off_or_met_or_unmeasured),
+	TEST(test_headroom_spares_blind_growing_and_paced),
 };
 
 int main(void)

@@ -33,7 +33,7 @@
 
 static const char * const reasons[] = {
 	"none", "initial", "host_pressure", "guest_pressure", "clamp",
-	"stall", "relax",
+	"stall", "relax", "headroom",
 };
 
 struct demo_vm {
