@@ -7,8 +7,8 @@
 #                                              (default: 6.1 6.12)
 #
 # --migrate runs e2e_migrate.py instead (qemu/tests/e2e-migrate.sh): live
-# migration and savevm/loadvm of a real nested guest with the guest driver
-# (the guests of --guest), in a test VM of
+# migration, savevm/loadvm and a guest reboot of a real nested guest with
+# the guest driver (the guests of --guest), in a test VM of
 # $KAB_E2E_HOST_MEM MiB (default 2048 here: the two ends of a migration
 # run at once).
 # --guest runs e2e_guest.py instead (qemu/tests/e2e-guest.sh): two real

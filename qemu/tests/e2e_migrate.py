@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Live migration and savevm/loadvm with automatic=on.
+"""Live migration, savevm/loadvm and guest reset with automatic=on.
 
 Runs in the test VM (qemu/tests/e2e-migrate.sh boots it with
 kvm_autoballoon loaded) as
@@ -29,7 +29,12 @@ the module's sysfs, the guest's own MemTotal and workload.
        printed as a figure (TAP comment), not asserted;
   savevm/loadvm: savevm succeeds with automatic=on; after the module
     moved the balloon on, loadvm brings target and actual back, in QEMU
-    and in the module, and the module's next decision reaches the guest.
+    and in the module, and the module's next decision reaches the guest;
+  reset: host pressure starts a large inflation; in the middle of it the
+    guest reboots: QEMU's actual and the module's fall to 0 (the guest
+    owns all its memory), the module forgets the guest's figures, keeps
+    its target, and once the driver is back the guest inflates to that
+    target.
 
 Prints TAP; exits 0 all passed, 1 some failed, 4 all skipped.
 """
@@ -52,6 +57,7 @@ FLOOR = 160
 CEILING = 448
 WAIT = 120                      # bound on each wait, seconds
 STEP = 96                       # MiB of one host pressure inflation
+RESET_STEP = 224                # MiB of the inflation a reboot interrupts
 ROUNDS = 3                      # migrations per arm for the downtime
 SOCK = "/tmp/kab-mig.sock"
 POLICY = {"host_hold_ms": 2000, "guest_hold_ms": 2000, "mark_ms": 0,
@@ -432,11 +438,77 @@ def test_savevm(tap, qemu, kernel, initrd, accel):
         os.unlink(img)
 
 
+def test_reset(tap, qemu, kernel, initrd, accel):
+    g = None
+    sysfs_write("policy/host_step_pages_critical", RESET_STEP * PPM)
+    try:
+        g = boot(tap, "R1", qemu, kernel, initrd, accel)
+        start = g.actual()
+        # MemTotal plus the balloon: the guest's memory, whatever the
+        # balloon holds (the driver takes ballooned pages off MemTotal).
+        whole = settled_mt(g) + start
+        inject(g)
+        ok = wait_for(lambda: g.target() >= start + RESET_STEP // 2)
+        tgt = g.target()
+        # The middle: the guest has given some, far from all.
+        mid = wait_for(lambda: start + 8 <= g.actual() <= tgt - 32,
+                       WAIT, 0.05)
+        seq = g.attr("target_seq")
+        act = g.actual()
+        if not tap.ok(ok and mid, "reset: a large inflation is under way",
+                      "target %d MiB, actual %d (from %d)"
+                      % (tgt, act, start)):
+            return
+        g.ready = False
+        g.send("reboot")
+        say("reset: the guest reboots with %d of %d MiB inflated"
+            % (act, tgt))
+        ok = wait_for(lambda: g.actual() == 0, WAIT, 0.05)
+        qmp0 = balloon_mib(g)
+        figures = sysfs("vms/%d/guest_total_pages" % g.vm_id)
+        tap.ok(ok and qmp0 == 0, "reset: QEMU and the module see the guest "
+               "own all its memory (actual 0)",
+               "module actual %d MiB, QMP balloon %d" % (g.actual(), qmp0))
+        tap.ok(g.target() == tgt and g.attr("target_seq") == seq,
+               "reset: the module keeps its target through the reboot",
+               "target %d MiB (was %d), seq %d (was %d)"
+               % (g.target(), tgt, g.attr("target_seq"), seq))
+        tap.ok(figures == "unknown" or not g.ready,
+               "reset: the module forgot the old guest's figures",
+               "guest_total_pages %s" % figures)
+        ok = wait_for(lambda: g.ready, WAIT)
+        tap.ok(ok, "reset: the guest boots again and loads the driver",
+               "last lines %s" % g.lines[-3:])
+        # The module's target of now: the new guest's figures may have
+        # moved it since (its reserve), never below the initial one.
+        ok = wait_for(lambda: g.actual() >= RAM - CEILING and g.settled(),
+                      WAIT)
+        now_tgt = g.target()
+        tap.ok(ok and RAM - CEILING <= now_tgt <= tgt,
+               "reset: once the driver is back the guest inflates again, to "
+               "the module's target", "target %d MiB (%d before the reboot, "
+               "reason %s), actual %d, QMP balloon %d" % (
+                   now_tgt, tgt, sysfs("vms/%d/last_reason" % g.vm_id),
+                   g.actual(), balloon_mib(g)))
+        say("reset: the guest is back at %d MiB of balloon (target %d "
+            "before the reboot, last reason %s)" % (
+                g.actual(), tgt, sysfs("vms/%d/last_reason" % g.vm_id)))
+        mt = settled_mt(g)
+        tap.ok(abs(mt + g.actual() - whole) <= 8,
+               "reset: the rebooted guest's MemTotal is without the "
+               "balloon", "MemTotal %d MiB + balloon %d MiB, %d before the "
+               "reboot" % (mt, g.actual(), whole))
+    finally:
+        sysfs_write("policy/host_step_pages_critical", STEP * PPM)
+        if g:
+            stop(g)
+
+
 def host_main(qemu, kernel, initrd):
     from balloon_auto import Tap
     tap = Tap()
     if not os.path.exists("/dev/kvm_autoballoon") or os.getuid() != 0:
-        tap.skip("migration, savevm", "needs root and "
+        tap.skip("migration, savevm, reset", "needs root and "
                  "kvm_autoballoon loaded")
         return tap.finish()
     accel = default_accel()
@@ -444,7 +516,7 @@ def host_main(qemu, kernel, initrd):
         sysfs_write("policy/" + k, v)
     say("guests under %s, %d MiB, floor %d, ceiling %d; output in %s"
         % (accel, RAM, FLOOR, CEILING, OUT))
-    for test in (test_migration, test_savevm):
+    for test in (test_migration, test_savevm, test_reset):
         try:
             test(tap, qemu, kernel, initrd, accel)
         except Exception as e:          # a step that could not go on
