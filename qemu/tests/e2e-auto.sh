@@ -3,9 +3,12 @@
 #
 # End-to-end test of the patched QEMU with the kvm_autoballoon module.
 #
-#   qemu/tests/e2e-auto.sh [--guest|--migrate] [6.1|6.12 ...]
+#   qemu/tests/e2e-auto.sh [--guest|--migrate|--libvirt] [6.1|6.12 ...]
 #                                              (default: 6.1 6.12)
 #
+# --libvirt runs e2e_libvirt.py instead (qemu/tests/e2e-libvirt.sh): a
+# libvirt domain with automatic=on, libvirtd inside the test VM, the
+# nested guest of --guest.
 # --migrate runs e2e_migrate.py instead (qemu/tests/e2e-migrate.sh): live
 # migration, savevm/loadvm and a guest reboot of a real nested guest with
 # the guest driver (the guests of --guest), in a test VM of
@@ -38,6 +41,7 @@ suite=auto
 case ${1:-} in
 --guest) suite=guest; shift ;;
 --migrate) suite=migrate; shift ;;
+--libvirt) suite=libvirt; shift ;;
 esac
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
@@ -89,7 +93,11 @@ for s in "${series[@]}"; do
 			continue
 		fi
 	fi
-	if [ $suite = migrate ]; then
+	if [ $suite = libvirt ]; then
+		cmd=(--mem 1536 --smp 1 --timeout 900 --module "$ko"
+		     -- python3 "$here/e2e_libvirt.py" host "$qemu" "$kernel"
+		     "$cpio")
+	elif [ $suite = migrate ]; then
 		out_dir=$top/build/qemu-e2e/migrate-$release
 		rm -rf "$out_dir"
 		mkdir -p "$out_dir"
