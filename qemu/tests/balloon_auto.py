@@ -23,7 +23,9 @@ What is tested:
     asked; from FEATURES_OK each valid 4-byte write is caught by the eventfd
     binding and counts once, never reaching the device's config handler
     (checked with a trace event); reserved values, other widths and writes
-    without the feature are ignored (counted as invalid); the field reads 0.
+    without the feature are ignored (counted as invalid); the field reads 0;
+  - hot-unplug with the doorbell bound: the doorbell is unbound once,
+    before the transport takes the region away, and QEMU goes on.
 """
 
 import json
@@ -488,6 +490,56 @@ def test_doorbell(tap, qemu):
                                                    "".join(lines)))
 
 
+def test_unplug(tap, qemu):
+    """Unplug a balloon whose doorbell is bound (i440fx ACPI hotplug: the
+    eject register stands in for the guest's _EJ0)."""
+    slot = 4
+    trace_dir = tempfile.mkdtemp(prefix="kab-trace-")
+    trace_log = os.path.join(trace_dir, "trace.log")
+    args = ["-machine", "pc"] + BASE + \
+        ["-device", "virtio-balloon-pci,id=bal,addr=%d.0,"
+         "x-pressure-doorbell=on" % slot,
+         "-trace", "virtio_balloon_pressure_bind", "-D", trace_log]
+    vm = Qemu(qemu, args, qtest=True)
+    try:
+        pci = VirtioPci(vm, slot)
+        pci.negotiate((1 << VIRTIO_BALLOON_F_PRESSURE) | (1 << 32))
+        pci.set_status(1 | 2 | 8 | 4)                # DRIVER_OK
+        pci.writel(pci.device + PRESSURE_OFFSET, 1)
+        want = {"low": 1, "medium": 0, "critical": 0, "invalid": 0}
+        got = wait_counts(vm, want)
+        tap.ok(got == want, "unplug: the doorbell is bound before unplug",
+               "expected %s, got %s" % (want, got))
+        vm.cmd("device_del", id="bal")
+        vm.qtest("outl 0xae08 0x%x" % (1 << slot))   # PCI_EJ_BASE
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            devs = [d for b in vm.cmd("query-pci") for d in b["devices"]]
+            if not any(d["slot"] == slot for d in devs):
+                break
+            time.sleep(0.1)
+        tap.ok(not any(d["slot"] == slot for d in devs),
+               "unplug: the balloon is gone and QEMU answers",
+               "devices still at slot %d: %s" % (slot, devs))
+        pci.writel(pci.device + PRESSURE_OFFSET, 1)  # no device there now
+        tap.ok(vm.proc.poll() is None, "unplug: QEMU still runs after a "
+               "write where the doorbell was", "exit %s" % vm.proc.poll())
+    finally:
+        err = vm.close()
+    try:
+        with open(trace_log) as f:
+            binds = [ln.split()[-1] for ln in f
+                     if "virtio_balloon_pressure_bind" in ln]
+    except OSError as e:
+        binds = ["(no trace log: %s)" % e]
+    shutil.rmtree(trace_dir, ignore_errors=True)
+    # Bound at FEATURES_OK (the reset before it unbinds nothing), unbound
+    # once at unplug; an assertion in QEMU checks it came first.
+    tap.ok(binds == ["1", "0"] and err.strip() == "",
+           "unplug: bound once, unbound once, QEMU printed nothing",
+           "bind trace %s; stderr: %s" % (binds, err))
+
+
 def main():
     tap = Tap()
     if len(sys.argv) > 1:
@@ -503,7 +555,7 @@ def main():
         tap.skip("qemu balloon tests", "firmware missing: apt-get install "
                  "seabios qemu-system-data")
         return tap.finish()
-    for test in (test_realize, test_qmp, test_doorbell):
+    for test in (test_realize, test_qmp, test_doorbell, test_unplug):
         try:
             test(tap, qemu)
         except Exception as e:          # a crash of the harness is a failure

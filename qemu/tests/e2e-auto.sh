@@ -3,8 +3,17 @@
 #
 # End-to-end test of the patched QEMU with the kvm_autoballoon module.
 #
-#   qemu/tests/e2e-auto.sh [--guest] [6.1|6.12 ...]  (default: 6.1 6.12)
+#   qemu/tests/e2e-auto.sh [--guest|--migrate|--libvirt] [6.1|6.12 ...]
+#                                              (default: 6.1 6.12)
 #
+# --libvirt runs e2e_libvirt.py instead (qemu/tests/e2e-libvirt.sh): a
+# libvirt domain with automatic=on, libvirtd inside the test VM, the
+# nested guest of --guest.
+# --migrate runs e2e_migrate.py instead (qemu/tests/e2e-migrate.sh): live
+# migration, savevm/loadvm and a guest reboot of a real nested guest with
+# the guest driver (the guests of --guest), in a test VM of
+# $KAB_E2E_HOST_MEM MiB (default 2048 here: the two ends of a migration
+# run at once).
 # --guest runs e2e_guest.py instead (qemu/tests/e2e-guest.sh): two real
 # nested guests with the guest driver (initramfs of qemu/tests/guest/), under
 # nested KVM, instead of the qtest driver; KAB_E2E_ACCEL=tcg runs them under
@@ -29,10 +38,11 @@ top=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 suite=auto
-if [ "${1:-}" = --guest ]; then
-	suite=guest
-	shift
-fi
+case ${1:-} in
+--guest) suite=guest; shift ;;
+--migrate) suite=migrate; shift ;;
+--libvirt) suite=libvirt; shift ;;
+esac
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
 
@@ -75,13 +85,29 @@ for s in "${series[@]}"; do
 			"module build failed: $(tail -n3 "$mod/module/build.log" | tr '\n' ' ')"
 		continue
 	fi
-	if [ $suite = guest ]; then
+	if [ $suite != auto ]; then
 		# shellcheck disable=SC2154 # set by the eval
 		if ! cpio=$(e2e_build_guest "$mod" "$kdir" "$moddir" 2>"$mod/guest.err"); then
 			result fail "e2e $s: build the guests (virtio_autoballoon, initramfs)" \
 				"$(cat "$mod/guest.err")"
 			continue
 		fi
+	fi
+	if [ $suite = libvirt ]; then
+		cmd=(--mem 1536 --smp 1 --timeout 900 --module "$ko"
+		     -- python3 "$here/e2e_libvirt.py" host "$qemu" "$kernel"
+		     "$cpio")
+	elif [ $suite = migrate ]; then
+		out_dir=$top/build/qemu-e2e/migrate-$release
+		rm -rf "$out_dir"
+		mkdir -p "$out_dir"
+		# One vCPU, as for --guest.
+		cmd=(--mem "${KAB_E2E_HOST_MEM:-2048}" --smp 1 --timeout 1500
+		     --module "$ko" --out "$out_dir"
+		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
+		     -- python3 "$here/e2e_migrate.py" host "$qemu" "$kernel"
+		     "$cpio")
+	elif [ $suite = guest ]; then
 		# The stock-driver check skips (with the reason) without it.
 		# shellcheck disable=SC2154
 		stock=$(e2e_build_stock_guest "$mod" "$moddir" 2>"$mod/stock.err") ||

@@ -218,8 +218,11 @@ class Guest:
             if line.startswith("kabg: ready"):
                 self.ready = True
             elif line.startswith("kabg: s "):
-                self.state = dict(kv.split("=", 1)
-                                  for kv in line.split()[2:])
+                # A line garbled by kernel messages on the same console
+                # (seen after a migration) is not a report.
+                kvs = [kv.split("=", 1) for kv in line.split()[2:]]
+                if all(len(kv) == 2 for kv in kvs):
+                    self.state = dict(kvs)
             elif line:
                 self.lines.append(line)
 

@@ -26,6 +26,8 @@ KAB_DEPS=(
 	xz-utils zstd binutils
 	# tests, benchmarks and their tools
 	gnuplot-nox valgrind jq socat python3 shellcheck pyflakes3
+	# the libvirt suite (libvirtd and virsh, run in the test VM only)
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 # The test kernels' headers are not here: tools/testing/vm/get-kernel.sh

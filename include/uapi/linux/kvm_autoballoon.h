@@ -130,6 +130,7 @@ enum kab_reason {
 	KAB_REASON_CLAMP,		/* limits changed, target clamped */
 	KAB_REASON_STALL,		/* guest did not follow, backed off */
 	KAB_REASON_RELAX,		/* deflate: host pressure gone */
+	KAB_REASON_RESTORE,		/* KAB_VM_RESTORE: state brought in */
 	KAB_REASON_HEADROOM,		/* inflate: host short of headroom */
 	KAB_NR_REASONS,
 };
@@ -167,6 +168,43 @@ struct kab_actual {
 };
 
 #define KAB_ACTUAL_SIZE_VER0	16
+
+/* KAB_VM_RESTORE flags */
+#define KAB_RESTORE_RESET	(1U << 0)	/* the guest was reset */
+#define KAB_RESTORE_FLAGS	KAB_RESTORE_RESET
+
+/**
+ * struct kab_restore - argument of KAB_VM_RESTORE
+ * @size:	sizeof(struct kab_restore), at least KAB_RESTORE_SIZE_VER0.
+ * @flags:	0 or KAB_RESTORE_RESET (EINVAL for any other bit).
+ * @target_pages:	without KAB_RESTORE_RESET: the balloon target the guest
+ *		arrives with (an incoming migration, loadvm), which becomes
+ *		the VM's target (reason KAB_REASON_RESTORE, a new seq, the
+ *		target eventfd signalled) when it differs from the current
+ *		one; within the VM's limits, total - ceiling..total - floor
+ *		(ERANGE otherwise). With KAB_RESTORE_RESET: must be 0 (EINVAL),
+ *		the target stays as it is.
+ * @actual_pages:	without KAB_RESTORE_RESET: the balloon's size the guest
+ *		arrives with, 0..total_pages (ERANGE otherwise). With
+ *		KAB_RESTORE_RESET: must be 0 (EINVAL): a reset guest owns all
+ *		its memory again.
+ * @reserved:	must be zero (EINVAL).
+ *
+ * Either way the module forgets what it learned of the guest (its figures,
+ * need, pressure history, stall backoff, hint rate limit) as if it had just
+ * registered; the limits, weight and counters stay. A reset (reboot, kexec,
+ * the driver resetting the device) leaves the target as it was: the VMM
+ * applies it again once the guest's driver is back.
+ */
+struct kab_restore {
+	__u32 size;
+	__u32 flags;
+	__u64 target_pages;
+	__u64 actual_pages;
+	__u64 reserved[2];
+};
+
+#define KAB_RESTORE_SIZE_VER0	40
 
 /**
  * struct kab_vm_stats - argument of KAB_VM_GET_STATS
@@ -343,6 +381,7 @@ struct kab_info {
 #define KAB_NR_VM_SET_ACTUAL		0x11
 #define KAB_NR_VM_GET_STATS		0x12
 #define KAB_NR_VM_SET_GUEST_STATS	0x13
+#define KAB_NR_VM_RESTORE		0x14
 
 /* On /dev/kvm_autoballoon. */
 #define KAB_GET_API_VERSION	_IO(KABIO, KAB_NR_GET_API_VERSION)
@@ -355,5 +394,6 @@ struct kab_info {
 #define KAB_VM_SET_ACTUAL	_IO(KABIO, KAB_NR_VM_SET_ACTUAL)
 #define KAB_VM_GET_STATS	_IO(KABIO, KAB_NR_VM_GET_STATS)
 #define KAB_VM_SET_GUEST_STATS	_IO(KABIO, KAB_NR_VM_SET_GUEST_STATS)
+#define KAB_VM_RESTORE		_IO(KABIO, KAB_NR_VM_RESTORE)
 
 #endif /* _UAPI_LINUX_KVM_AUTOBALLOON_H */

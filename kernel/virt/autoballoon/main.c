@@ -49,6 +49,7 @@ static const char * const kab_reason_names[KAB_NR_REASONS] = {
 	[KAB_REASON_CLAMP]		= "clamp",
 	[KAB_REASON_STALL]		= "stall",
 	[KAB_REASON_RELAX]		= "relax",
+	[KAB_REASON_RESTORE]		= "restore",
 	[KAB_REASON_HEADROOM]		= "headroom",
 };
 
@@ -100,6 +101,7 @@ static const u32 kab_ioctl_arg_size[KAB_INFO_NR_IOCTLS] = {
 	[KAB_NR_VM_SET_ACTUAL]		= sizeof(struct kab_actual),
 	[KAB_NR_VM_GET_STATS]		= sizeof(struct kab_vm_stats),
 	[KAB_NR_VM_SET_GUEST_STATS]	= sizeof(struct kab_guest_stats),
+	[KAB_NR_VM_RESTORE]		= sizeof(struct kab_restore),
 };
 
 /* The first version of every structure is what it is now, or has grown. */
@@ -110,11 +112,12 @@ static_assert(sizeof(struct kab_target) >= KAB_TARGET_SIZE_VER0);
 static_assert(sizeof(struct kab_actual) >= KAB_ACTUAL_SIZE_VER0);
 static_assert(sizeof(struct kab_vm_stats) >= KAB_VM_STATS_SIZE_VER0);
 static_assert(sizeof(struct kab_guest_stats) >= KAB_GUEST_STATS_SIZE_VER0);
+static_assert(sizeof(struct kab_restore) >= KAB_RESTORE_SIZE_VER0);
 
 static const u8 kab_known_ioctls[] = {
 	KAB_NR_GET_API_VERSION, KAB_NR_CREATE_VM, KAB_NR_BIND_HOST_PSI,
 	KAB_NR_GET_INFO, KAB_NR_VM_GET_TARGET, KAB_NR_VM_SET_ACTUAL,
-	KAB_NR_VM_GET_STATS, KAB_NR_VM_SET_GUEST_STATS,
+	KAB_NR_VM_GET_STATS, KAB_NR_VM_SET_GUEST_STATS, KAB_NR_VM_RESTORE,
 };
 
 static long kab_get_info(void __user *uarg)

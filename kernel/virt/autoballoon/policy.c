@@ -415,18 +415,13 @@ static u64 kab_wmark_high(u64 pages)
 	return min + 2 * gap;
 }
 
-int kab_policy_vm_init(const struct kab_policy_params *p,
-		       struct kab_policy_vm *vm, u64 now_ns)
+/*
+ * Everything the policy learned of the guest, as at registration: the
+ * limits, the target and the counters are not the guest's to forget.
+ */
+static void kab_forget_guest(const struct kab_policy_params *p,
+			     struct kab_policy_vm *vm, u64 now_ns)
 {
-	if (!vm->total_pages || vm->total_pages > KAB_MAX_PAGES ||
-	    !vm->floor_pages || vm->floor_pages > vm->ceiling_pages ||
-	    vm->ceiling_pages > vm->total_pages ||
-	    !vm->weight || vm->weight > KAB_MAX_WEIGHT)
-		return -EINVAL;
-
-	vm->target_pages = kab_min_target(vm);
-	vm->seq = 1;
-	vm->reason = KAB_REASON_INITIAL;
 	vm->last_host_level = KAB_LEVEL_NONE;
 	vm->last_guest_level = KAB_LEVEL_NONE;
 	vm->actual_pages = 0;
@@ -455,13 +450,44 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 	vm->stats_ns = KAB_POLICY_NEVER;
 	vm->stats_balloon_pages = 0;
 	vm->reserve_ns = KAB_POLICY_NEVER;
+	vm->guest = (struct kab_policy_guest){ .reported_ns = KAB_POLICY_NEVER };
+}
+
+int kab_policy_vm_init(const struct kab_policy_params *p,
+		       struct kab_policy_vm *vm, u64 now_ns)
+{
+	if (!vm->total_pages || vm->total_pages > KAB_MAX_PAGES ||
+	    !vm->floor_pages || vm->floor_pages > vm->ceiling_pages ||
+	    vm->ceiling_pages > vm->total_pages ||
+	    !vm->weight || vm->weight > KAB_MAX_WEIGHT)
+		return -EINVAL;
+
+	vm->target_pages = kab_min_target(vm);
+	vm->seq = 1;
+	vm->reason = KAB_REASON_INITIAL;
+	kab_forget_guest(p, vm, now_ns);
 	vm->wmark_pages = kab_wmark_high(vm->total_pages);
 	vm->inflations = 0;
 	vm->deflations = 0;
 	vm->stalls = 0;
 	vm->guest_dropped = 0;
-	vm->guest = (struct kab_policy_guest){ .reported_ns = KAB_POLICY_NEVER };
 	return 0;
+}
+
+void kab_policy_reset(const struct kab_policy_params *p,
+		      struct kab_policy_vm *vm, u64 now_ns)
+{
+	kab_forget_guest(p, vm, now_ns);
+}
+
+bool kab_policy_restore(const struct kab_policy_params *p,
+			struct kab_policy_vm *vm, u64 target_pages,
+			u64 actual_pages, u64 now_ns)
+{
+	kab_forget_guest(p, vm, now_ns);
+	vm->actual_pages = actual_pages;
+	vm->actual_ns = now_ns;
+	return kab_set_target(vm, target_pages, KAB_REASON_RESTORE, now_ns);
 }
 
 u64 kab_policy_guest_age_ms(const struct kab_policy_vm *vm, u64 now_ns)

@@ -234,6 +234,26 @@ int kab_policy_vm_init(const struct kab_policy_params *p,
 		       struct kab_policy_vm *vm, u64 now_ns);
 
 /*
+ * The guest was reset (reboot, kexec, its driver reset the device): it owns
+ * all its memory (actual 0) and everything the policy learned of it is
+ * forgotten, as at registration. The target, the limits and the counters
+ * stay; the VMM applies the target again when the driver is back.
+ */
+void kab_policy_reset(const struct kab_policy_params *p,
+		      struct kab_policy_vm *vm, u64 now_ns);
+
+/*
+ * The guest arrives with a balloon of @actual_pages and a target of
+ * @target_pages (incoming migration, loadvm; the caller checked both
+ * against the limits). Forgets the guest as kab_policy_reset() does, then
+ * adopts both. Returns true when vm->target_pages changed (a new seq,
+ * KAB_REASON_RESTORE).
+ */
+bool kab_policy_restore(const struct kab_policy_params *p,
+			struct kab_policy_vm *vm, u64 target_pages,
+			u64 actual_pages, u64 now_ns);
+
+/*
  * What the guest keeps available above its need: the larger of its high
  * watermark and reserve_percent of its size. For sysfs reserve_pages.
  */

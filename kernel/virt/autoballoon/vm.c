@@ -651,6 +651,57 @@ static long kab_vm_set_actual(struct kab_vm *vm, void __user *uarg)
 	return 0;
 }
 
+/*
+ * The guest's state came from elsewhere (migration, loadvm) or from a
+ * reset. Both forget the guest; only a restore moves the target, and only
+ * within the VM's limits: a VMM can restore what it could have been told,
+ * nothing more.
+ */
+static long kab_vm_restore(struct kab_vm *vm, void __user *uarg)
+{
+	struct kab_restore r;
+	unsigned int i;
+	u64 lo, hi;
+	int ret;
+
+	ret = kab_copy_sized_arg(&r, sizeof(r), uarg, KAB_RESTORE_SIZE_VER0);
+	if (ret)
+		return ret;
+	if (r.flags & ~KAB_RESTORE_FLAGS)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(r.reserved); i++)
+		if (r.reserved[i])
+			return -EINVAL;
+	if (r.flags & KAB_RESTORE_RESET) {
+		if (r.target_pages || r.actual_pages)
+			return -EINVAL;
+	} else {
+		/* The limits are set at registration and never change. */
+		lo = vm->pol.total_pages - vm->pol.ceiling_pages;
+		hi = vm->pol.total_pages - vm->pol.floor_pages;
+		if (r.target_pages < lo || r.target_pages > hi ||
+		    r.actual_pages > vm->pol.total_pages)
+			return -ERANGE;
+	}
+
+	kab_vm_lock(vm);
+	/* What the guest reported before is the old guest's. */
+	spin_lock(&vm->guest_lock);
+	vm->guest = (struct kab_policy_guest){
+		.reported_ns = KAB_POLICY_NEVER,
+		.updates = vm->guest.updates,
+	};
+	spin_unlock(&vm->guest_lock);
+	if (r.flags & KAB_RESTORE_RESET)
+		kab_policy_reset(&kab_params, &vm->pol, ktime_get_ns());
+	else
+		kab_policy_restore(&kab_params, &vm->pol, r.target_pages,
+				   r.actual_pages, ktime_get_ns());
+	kab_vm_publish(vm);
+	kab_vm_unlock(vm);
+	return 0;
+}
+
 static long kab_vm_get_stats(struct kab_vm *vm, void __user *uarg)
 {
 	struct kab_vm_stats s = {};
@@ -781,6 +832,8 @@ static long kab_vm_ioctl(struct file *file, unsigned int cmd,
 		return kab_vm_get_stats(vm, uarg);
 	case KAB_VM_SET_GUEST_STATS:
 		return kab_vm_set_guest_stats(vm, uarg);
+	case KAB_VM_RESTORE:
+		return kab_vm_restore(vm, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -27,6 +27,8 @@
  *              (1 above; CACHE may be 0): guests with different seeds do
  *              not peak together
  *   off        power off
+ *   reboot     reboot at once, as a guest's reboot(2) does (the machine
+ *              resets, the kernel boots again and says ready again)
  * Lines it writes:
  *   kabg: ready ...          once, after the modules are loaded
  *   kabg: insmod PATH: ERR   a module that did not load
@@ -310,6 +312,8 @@ static void command(char *line, int *off)
 		sh->demand = 0;
 	} else if (!strcmp(line, "off")) {
 		*off = 1;
+	} else if (!strcmp(line, "reboot")) {
+		*off = 2;
 	} else if (line[0]) {
 		say("kabg: bad command '%s'", line);
 	}
@@ -406,6 +410,6 @@ int main(void)
 	if (child)
 		kill(child, SIGKILL);
 	sync();
-	reboot(RB_POWER_OFF);
+	reboot(off == 2 ? RB_AUTOBOOT : RB_POWER_OFF);
 	return 0;
 }

@@ -77,6 +77,8 @@ static const struct {
 	  true, "KAB_VM_GET_STATS" },
 	{ KAB_NR_VM_SET_GUEST_STATS, KAB_VM_SET_GUEST_STATS,
 	  sizeof(struct kab_guest_stats), true, "KAB_VM_SET_GUEST_STATS" },
+	{ KAB_NR_VM_RESTORE, KAB_VM_RESTORE, sizeof(struct kab_restore), true,
+	  "KAB_VM_RESTORE" },
 };
 
 /* The numbers carry no size nor direction: only type and nr. */

@@ -524,6 +524,7 @@ TEST_F(bad, wrong_ioctls)
 		{ KAB_VM_SET_ACTUAL, "KAB_VM_SET_ACTUAL on the device" },
 		{ KAB_VM_GET_STATS, "KAB_VM_GET_STATS on the device" },
 		{ KAB_VM_SET_GUEST_STATS, "KAB_VM_SET_GUEST_STATS on the device" },
+		{ KAB_VM_RESTORE, "KAB_VM_RESTORE on the device" },
 		{ _IOW(KABIO, 0x01, struct kab_create_vm),
 		  "version 1 KAB_CREATE_VM (_IOW, size 96)" },
 		{ _IOW(KABIO, 0x02, struct kab_host_psi),
@@ -537,7 +538,7 @@ TEST_F(bad, wrong_ioctls)
 		{ KAB_CREATE_VM, "KAB_CREATE_VM on a VM fd" },
 		{ KAB_GET_API_VERSION, "KAB_GET_API_VERSION on a VM fd" },
 		{ KAB_GET_INFO, "KAB_GET_INFO on a VM fd" },
-		{ _IO(KABIO, 0x14), "_IO(KABIO, 0x14)" },
+		{ _IO(KABIO, 0x15), "_IO(KABIO, 0x15)" },
 		{ _IOWR(KABIO, 0x10, struct kab_target),
 		  "version 1 KAB_VM_GET_TARGET (_IOWR, size 24)" },
 		{ _IOW(KABIO, 0x11, struct kab_actual),
@@ -596,8 +597,11 @@ TEST_F(bad, sizes_every_ioctl)
 		  "KAB_VM_GET_STATS" },
 		{ KAB_VM_SET_GUEST_STATS, KAB_GUEST_STATS_SIZE_VER0, true,
 		  "KAB_VM_SET_GUEST_STATS" },
+		{ KAB_VM_RESTORE, KAB_RESTORE_SIZE_VER0, true,
+		  "KAB_VM_RESTORE" },
 		{ KAB_GET_INFO, KAB_INFO_SIZE_VER0, false, "KAB_GET_INFO" },
 	};
+	const uint64_t min_target = KAB_TEST_TOTAL - KAB_TEST_CEILING;
 	struct kab_guest_stats gs;
 	uint8_t *buf = calloc(1, 2 * PAGE);
 	char what[96];
@@ -620,6 +624,8 @@ TEST_F(bad, sizes_every_ioctl)
 			memcpy(buf, &gs, sizeof(gs));			\
 		if (cmds[i].cmd == KAB_VM_SET_ACTUAL)			\
 			buf[8] = 1;	/* actual_pages = 1 */		\
+		if (cmds[i].cmd == KAB_VM_RESTORE)			\
+			memcpy(buf + 8, &min_target, 8);		\
 		*(uint32_t *)buf = (sz);				\
 	} while (0)
 		FILL(0);
@@ -793,6 +799,7 @@ TEST_F(bad, bad_pointers)
 		{ KAB_VM_SET_ACTUAL, "KAB_VM_SET_ACTUAL" },
 		{ KAB_VM_GET_STATS, "KAB_VM_GET_STATS" },
 		{ KAB_VM_SET_GUEST_STATS, "KAB_VM_SET_GUEST_STATS" },
+		{ KAB_VM_RESTORE, "KAB_VM_RESTORE" },
 	};
 	char what[96];
 	unsigned int i, j;
@@ -951,6 +958,89 @@ TEST_F(bad, vm_ioctl_args)
 	t.size = UINT32_MAX;
 	EXPECT_EQ(0, kab_sys(ioctl(fd, KAB_VM_GET_TARGET, &t)));
 	EXPECT_EQ(KAB_TARGET_SIZE_VER0, t.size);
+	close(fd);
+}
+
+/* ---- KAB_VM_RESTORE ---- */
+
+/*
+ * Every field checked, each refusal with its errno, and a refused restore
+ * or reset changes nothing: not the target, its seq, the actual size nor
+ * the guest's figures.
+ */
+TEST_F(bad, restore)
+{
+	const uint64_t lo = KAB_TEST_TOTAL - KAB_TEST_CEILING;
+	const uint64_t hi = KAB_TEST_TOTAL - KAB_TEST_FLOOR;
+	static const struct {
+		uint32_t flags;
+		uint64_t target, actual, reserved0, reserved1;
+		int err;
+		const char *what;
+	} cases[] = {
+		{ 2, lo, 0, 0, 0, EINVAL, "unknown flag 1 << 1" },
+		{ 1u << 31, lo, 0, 0, 0, EINVAL, "unknown flag 1 << 31" },
+		{ KAB_RESTORE_RESET | 2, 0, 0, 0, 0, EINVAL,
+		  "reset with an unknown flag" },
+		{ 0, lo, 0, 1, 0, EINVAL, "reserved[0] set" },
+		{ 0, lo, 0, 0, 1ULL << 63, EINVAL, "reserved[1] set" },
+		{ KAB_RESTORE_RESET, 0, 0, 1, 0, EINVAL, "reset, reserved set" },
+		{ KAB_RESTORE_RESET, lo, 0, 0, 0, EINVAL, "reset with a target" },
+		{ KAB_RESTORE_RESET, 0, 1, 0, 0, EINVAL, "reset with an actual" },
+		{ 0, lo - 1, 0, 0, 0, ERANGE, "target below total - ceiling" },
+		{ 0, 0, 0, 0, 0, ERANGE, "target 0 (below total - ceiling)" },
+		{ 0, hi + 1, 0, 0, 0, ERANGE, "target above total - floor" },
+		{ 0, UINT64_MAX, 0, 0, 0, ERANGE, "target 2^64-1" },
+		{ 0, lo, KAB_TEST_TOTAL + 1, 0, 0, ERANGE, "actual total + 1" },
+		{ 0, lo, UINT64_MAX, 0, 0, ERANGE, "actual 2^64-1" },
+	};
+	struct kab_guest_stats gs;
+	struct kab_vm_stats before, after;
+	struct kab_restore r;
+	char figure[32];
+	unsigned int i;
+	int fd;
+
+	KAB_BAIL_IF_SKIPPED();
+	fd = kab_create_vm_raw(self->dev, &self->req);
+	KAB_ASSERT_OK(fd, "create");
+	KAB_ASSERT_OK(kab_set_actual(fd, 5), "KAB_VM_SET_ACTUAL 5");
+	kab_guest_stats_defaults(&gs);
+	KAB_ASSERT_OK(kab_set_guest_stats(fd, &gs), "KAB_VM_SET_GUEST_STATS");
+	ASSERT_EQ(0, kab_get_stats(fd, &before));
+
+	memset(&r, 0, sizeof(r));
+	r.target_pages = lo;
+	r.size = KAB_RESTORE_SIZE_VER0 - 1;
+	KAB_EXPECT_ERR(EINVAL, kab_sys(ioctl(fd, KAB_VM_RESTORE, &r)),
+		       "KAB_VM_RESTORE size 39");
+	r.size = 0;
+	KAB_EXPECT_ERR(EINVAL, kab_sys(ioctl(fd, KAB_VM_RESTORE, &r)),
+		       "KAB_VM_RESTORE size 0");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.flags = cases[i].flags;
+		r.target_pages = cases[i].target;
+		r.actual_pages = cases[i].actual;
+		r.reserved[0] = cases[i].reserved0;
+		r.reserved[1] = cases[i].reserved1;
+		KAB_EXPECT_ERR(cases[i].err,
+			       kab_sys(ioctl(fd, KAB_VM_RESTORE, &r)),
+			       cases[i].what);
+	}
+
+	ASSERT_EQ(0, kab_get_stats(fd, &after));
+	EXPECT_EQ(before.target_pages, after.target_pages);
+	EXPECT_EQ(before.target_seq, after.target_seq)
+		TH_LOG("a refused KAB_VM_RESTORE made a decision");
+	EXPECT_EQ(5, after.actual_pages)
+		TH_LOG("a refused KAB_VM_RESTORE changed actual_pages");
+	KAB_EXPECT_OK(kab_vm_sysfs_read(before.vm_id, "guest_total_pages",
+					figure, sizeof(figure)),
+		      "guest_total_pages");
+	EXPECT_STRNE("unknown", figure)
+		TH_LOG("a refused KAB_VM_RESTORE forgot the guest's figures");
 	close(fd);
 }
 

@@ -125,9 +125,10 @@ static unsigned long any_cmd(uint64_t *s, bool vm)
 	};
 	static const unsigned int vm_nrs[] = {
 		KAB_NR_VM_GET_TARGET, KAB_NR_VM_SET_ACTUAL, KAB_NR_VM_GET_STATS,
-		KAB_NR_VM_SET_GUEST_STATS,
+		KAB_NR_VM_SET_GUEST_STATS, KAB_NR_VM_RESTORE,
 	};
-	unsigned int nr = vm ? vm_nrs[rnd(s) % 4] : dev_nrs[rnd(s) % 4];
+	unsigned int nr = vm ? vm_nrs[rnd(s) % KAB_ARRAY_SIZE(vm_nrs)] :
+			       dev_nrs[rnd(s) % KAB_ARRAY_SIZE(dev_nrs)];
 	unsigned long cmd;
 
 	switch (rnd(s) % 6) {

@@ -33,7 +33,7 @@
 
 static const char * const reasons[] = {
 	"none", "initial", "host_pressure", "guest_pressure", "clamp",
-	"stall", "relax", "headroom",
+	"stall", "relax", "restore", "headroom",
 };
 
 struct demo_vm {
