@@ -34,6 +34,7 @@
 
 #include "kselftest_harness.h"
 #include "lib.h"
+#include "pressure_util.h"
 
 #define FUZZ_VM_SLOTS	32
 #define FUZZ_MAX_ERRNO	256
@@ -328,24 +329,6 @@ static void *sysfs_fn(void *arg)
 	return NULL;
 }
 
-static long mem_available_mib(void)
-{
-	char line[256];
-	long val = -1;
-	FILE *fp;
-
-	fp = fopen("/proc/meminfo", "re");
-	if (!fp)
-		return -1;
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, "MemAvailable:", 13)) {
-			val = strtol(line + 13, NULL, 10) / 1024;
-			break;
-		}
-	fclose(fp);
-	return val;
-}
-
 /* Allocate down to 256 MiB available, free, again, until killed. */
 static pid_t hog_start(void)
 {
@@ -357,7 +340,7 @@ static pid_t hog_start(void)
 		void *p[256];
 		unsigned int n = 0;
 
-		while (n < 256 && mem_available_mib() > 256) {
+		while (n < 256 && kab_meminfo_mib("MemAvailable") > 256) {
 			p[n] = mmap(NULL, 16 << 20, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p[n] == MAP_FAILED)
