@@ -165,6 +165,11 @@ esac
 	kab_die "kernel $series not fetched (tools/testing/vm/get-kernel.sh)"
 release=${kernel_dir##*/}
 moddir=$kernel_dir/root/lib/modules/$release
+# A kernel that needs arguments of its own names them in its directory (the
+# debug kernel: tools/testing/vm/debug-kernel.sh).
+if [ -f "$kernel_dir/cmdline" ]; then
+	append="$(cat "$kernel_dir/cmdline") $append"
+fi
 if [ -f "$kernel_dir/vmlinux" ] && [ "$bzimage" = 0 ]; then
 	kernel=$kernel_dir/vmlinux
 else
