@@ -16,7 +16,8 @@
 # build/vm/kernels/ with its kbuild tree under build/vm/headers/ (the debug
 # kernel of make check-debug, tools/testing/vm/debug-kernel.sh); the nested
 # guests keep the series' stock kernel. KAB_E2E_TIMEOUT scales every
-# timeout of the run (a factor, default 1; a debug kernel is slower).
+# timeout of the run, the test's own waits included (a whole factor,
+# default 1; a debug kernel is slower).
 #
 # For each kernel series: builds the host module against that kernel's
 # headers (in build/qemu-e2e/<release>/, a copy of the module's sources, so
@@ -122,6 +123,7 @@ for s in "${series[@]}"; do
 		     --no-rmmod --out "$out_dir"
 		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
 		     --env KAB_E2E_DEVICE="${KAB_E2E_DEVICE:-}"
+		     --env KAB_E2E_TIMEOUT="$scale"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$kernel"
 		     "$cpio" "$stock")
 	else

@@ -73,8 +73,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kab_l2 import (MIB, PPM, SYS, Guest, Hog, OUT, Recorder,  # noqa: E402
-                    default_accel, host_meminfo, now, say, sysfs,
+from kab_l2 import (MIB, PPM, SCALE, SYS, Guest, Hog, OUT,  # noqa: E402
+                    Recorder, default_accel, host_meminfo, now, say, sysfs,
                     sysfs_write, vmstat, wait_for)
 
 RAM = 512                       # MiB per guest
@@ -100,7 +100,7 @@ POLICY = {"host_hold_ms": 2000, "guest_hold_ms": 2000, "mark_ms": 0,
 
 def reclaim_quiet(window=5, timeout=WAIT):
     """Wait for a window of seconds without page scanning; the time or 0."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * SCALE
     while time.monotonic() < deadline:
         a = vmstat("pgscan")
         time.sleep(window)
@@ -301,7 +301,7 @@ def kill_on_the_way(g, start, end):
     Returns the size seen just before the kill, or None if the balloon
     arrived (or never moved) first."""
     g.qmp.cmd("cont")
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + WAIT * SCALE
     size = start
     while size == start and time.monotonic() < deadline:
         size = qmp_balloon(g)
