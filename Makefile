@@ -5,6 +5,8 @@
 #   make                  build the modules for the running kernel (or KDIR=)
 #   make install          install them under /lib/modules/$(uname -r)/extra
 #   make check            install test dependencies, build, run every test
+#   make check-debug      the kselftests, the fuzzer's long form and the QEMU
+#                         end to end under a KASAN/lockdep/kmemleak kernel
 #   make demo             two guests in a test VM balloon by themselves; PNG plot
 #   make demo-module      quicker: the module's decisions alone, no QEMU build
 #   make bench            run the benchmarks, figures under bench/
@@ -30,6 +32,9 @@ install: modules
 check:
 	tools/testing/check.sh
 
+check-debug:
+	tools/testing/check-debug.sh
+
 demo:
 	tools/testing/vm/demo.sh
 
@@ -39,4 +44,4 @@ demo-module:
 bench:
 	bench/run.sh
 
-.PHONY: all modules clean install check demo demo-module bench
+.PHONY: all modules clean install check check-debug demo demo-module bench

@@ -20,6 +20,14 @@
 # TCG, KAB_E2E_DEVICE adds balloon device properties, KAB_E2E_HOST_MEM sets
 # the test VM's memory (MiB, default 1536).
 #
+# KAB_E2E_HOST_KERNEL=RELEASE boots the test VM (the host of the nested
+# guests, where the module runs) with that kernel instead, one already under
+# build/vm/kernels/ with its kbuild tree under build/vm/headers/ (the debug
+# kernel of make check-debug, tools/testing/vm/debug-kernel.sh); the nested
+# guests keep the series' stock kernel. KAB_E2E_TIMEOUT scales every
+# timeout of the run, the test's own waits included (a whole factor,
+# default 1; a debug kernel is slower).
+#
 # For each kernel series: builds the host module against that kernel's
 # headers (in build/qemu-e2e/<release>/, a copy of the module's sources, so
 # that concurrent builds in the work tree are not disturbed; or takes
@@ -45,6 +53,10 @@ case ${1:-} in
 esac
 series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
+
+host_kernel=${KAB_E2E_HOST_KERNEL:-}
+scale=${KAB_E2E_TIMEOUT:-1}
+[[ $scale =~ ^[1-9][0-9]*$ ]] || { echo "KAB_E2E_TIMEOUT takes a whole factor" >&2; exit 2; }
 
 n=0
 failed=0
@@ -79,8 +91,23 @@ for s in "${series[@]}"; do
 	eval "$(echo "$info" | grep -E '^(release|kdir|kernel|moddir)=')"
 	# shellcheck disable=SC2154 # set by the eval
 	mod=$top/build/qemu-e2e/$release
+	# The kernel of the test VM, and the kbuild tree the module needs.
+	host=$s
+	# shellcheck disable=SC2154 # set by the eval
+	host_kdir=$kdir
+	if [ -n "$host_kernel" ]; then
+		host=$host_kernel
+		host_kdir=$top/build/vm/headers/$host_kernel/root/usr/src/linux-headers-$host_kernel
+		if [ ! -e "$top/build/vm/headers/$host_kernel/.done" ] ||
+		   [ ! -e "$top/build/vm/kernels/$host_kernel/.done" ]; then
+			result fail "e2e $s: the test VM's kernel $host_kernel" \
+				"not under build/vm/kernels/ and build/vm/headers/ (tools/testing/vm/debug-kernel.sh)"
+			continue
+		fi
+		mod=$top/build/qemu-e2e/$host_kernel-$release
+	fi
 	# shellcheck disable=SC2154
-	if ! ko=$(e2e_build_module "$mod/module" "$kdir"); then
+	if ! ko=$(e2e_build_module "$mod/module" "$host_kdir"); then
 		result fail "e2e $s: build kvm_autoballoon" \
 			"module build failed: $(tail -n3 "$mod/module/build.log" | tr '\n' ' ')"
 		continue
@@ -118,18 +145,19 @@ for s in "${series[@]}"; do
 		# shellcheck disable=SC2154
 		# One vCPU: with two, TCG's nested SVM hung both nested guests
 		# (their vCPUs stopped at one RIP) as soon as both ran.
-		cmd=(--mem "${KAB_E2E_HOST_MEM:-1536}" --smp 1 --timeout 1200 --module "$ko"
+		cmd=(--mem "${KAB_E2E_HOST_MEM:-1536}" --smp 1 --timeout $((1200 * scale)) --module "$ko"
 		     --no-rmmod --out "$out_dir"
 		     --env KAB_E2E_ACCEL="${KAB_E2E_ACCEL:-}"
 		     --env KAB_E2E_DEVICE="${KAB_E2E_DEVICE:-}"
+		     --env KAB_E2E_TIMEOUT="$scale"
 		     -- python3 "$here/e2e_guest.py" host "$qemu" "$kernel"
 		     "$cpio" "$stock")
 	else
-		cmd=(--timeout 600 --module "$ko"
+		cmd=(--timeout $((600 * scale)) --module "$ko"
 		     -- python3 "$here/e2e_auto.py" "$qemu")
 	fi
-	echo "# e2e ($suite) on $release"
-	out=$(timeout 1800 "$top/tools/testing/vm/run-vm.sh" --kernel "$s" \
+	echo "# e2e ($suite) on $host${host_kernel:+ (nested guests: $release)}"
+	out=$(timeout $((1800 * scale)) "$top/tools/testing/vm/run-vm.sh" --kernel "$host" \
 		"${cmd[@]}" 2>&1)
 	rc=$?
 	# Renumber the inner TAP into ours.
@@ -147,8 +175,18 @@ for s in "${series[@]}"; do
 	done <<<"$out"
 	case $rc in
 	0|1|4) ;;
+	122) ;;		# a debug check failed: reported below
 	*) result fail "e2e $s: VM run" "run-vm.sh exited $rc" ;;
 	esac
+	# make check-debug (run-vm.sh --debug-checks): kmemleak and lockdep.
+	if [ "${KAB_VM_DEBUG_CHECKS:-0}" = 1 ]; then
+		if grep -qE '^run-vm.sh: FAILURE: .*(debug checks|kmemleak)' <<<"$out"; then
+			result fail "e2e $s: no kmemleak report after rmmod, lockdep on to the end" \
+				"$(grep -E -A40 'FAILURE: .*(debug checks|kmemleak)' <<<"$out" | head -n 60 | tr '\n' ' ')"
+		else
+			result ok "e2e $s: no kmemleak report after rmmod, lockdep on to the end"
+		fi
+	fi
 done
 
 echo "1..$n"

@@ -16,13 +16,17 @@ VM, so the doorbell is a real KVM ioeventfd; KAB_E2E_ACCEL=tcg for TCG).
 Each guest is a stock Debian kernel whose initramfs holds our guest driver
 and kab_guest (qemu/tests/guest/kab_guest.c), a workload that the test
 drives over the guest's serial port and that reports MemTotal and its held
-memory there.
+memory there. Without /dev/kvm in the test VM the guests run under TCG,
+where QEMU signals the doorbell's eventfds itself: the checks that claim a
+KVM ioeventfd are then reported as SKIP, not passed.
 
 Guest A has weight 200, guest B weight 100; both have 512 MiB, floor
 160 MiB and ceiling 448 MiB. The steps, each asserted from sysfs, QMP and
 the guests' MemTotal:
   0. both guests come up at their initial target (total - ceiling);
-     each touches 320 MiB once, so that their memory is backed on the host
+     each touches 320 MiB once, so that their memory is backed on the host;
+     rmmod kvm_autoballoon is refused while their QEMUs hold registrations,
+     and changes nothing
   1. host pressure: a hog in the host grows past the host's free memory;
      real vmpressure inflates both balloons, A by more than B (weight),
      neither below its floor, MemTotal follows; the hog is never
@@ -31,15 +35,21 @@ the guests' MemTotal:
      rings, the module deflates A until the workload has its memory;
      B's target and pressure counters do not move
   3. A's demand falls, host pressure again: A re-inflates
-  4. A's QEMU is killed with SIGKILL: the module drops A (sysfs directory
-     gone), B is untouched; B powers off;
+  4. A's QEMU is killed with SIGKILL mid-inflation (A's vCPUs are paused
+     while balloon-inject-host-pressure raises its target, then resumed;
+     the kill comes once A's balloon has moved part of the way): the module
+     drops A (sysfs directory gone), B is untouched and still follows;
+     then B's QEMU is killed mid-deflation (paused, a manual balloon to
+     its full size, resumed, killed once its balloon has moved part of the
+     way): the module has no VM left;
   5. the guests' own figures: in step 0 each guest's MemTotal and
      MemAvailable reach vms/<id>/guest_total_pages and
      guest_available_pages (QEMU polls the statistics every second), and
      when A touches its memory the time from A's own report of the drop
      (its serial line) to sysfs showing it is printed as a figure; after
      step 4 a guest with Debian's stock virtio_balloon (no doorbell, no
-     driver of ours) gets its figures into vms/<id>/ too;
+     driver of ours) registers after the kills, gets its figures into
+     vms/<id>/ too, powers off and its QEMU exits 0;
   then the module unloads.
 The policy's hold and blocking timers are shortened so that the steps take
 seconds, and its host steps are 8/16/32 MiB per VM without the 5 % cap, so
@@ -63,8 +73,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kab_l2 import (MIB, PPM, SYS, Guest, Hog, OUT, Recorder,  # noqa: E402
-                    default_accel, host_meminfo, now, say, sysfs,
+from kab_l2 import (MIB, PPM, SCALE, SYS, Guest, Hog, OUT,  # noqa: E402
+                    Recorder, default_accel, host_meminfo, now, say, sysfs,
                     sysfs_write, vmstat, wait_for)
 
 RAM = 512                       # MiB per guest
@@ -90,7 +100,7 @@ POLICY = {"host_hold_ms": 2000, "guest_hold_ms": 2000, "mark_ms": 0,
 
 def reclaim_quiet(window=5, timeout=WAIT):
     """Wait for a window of seconds without page scanning; the time or 0."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * SCALE
     while time.monotonic() < deadline:
         a = vmstat("pgscan")
         time.sleep(window)
@@ -254,14 +264,114 @@ def stock_driver(tap, qemu, kernel, initrd, accel):
                % (n0, n1))
         print_round_trip("stock virtio_balloon", stats_round_trip(g, 64))
         g.send("off")
-        wait_for(lambda: g.proc.poll() is not None, 60)
+        ok = wait_for(lambda: g.proc.poll() is not None, 60)
+        gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
+        tap.ok(ok and g.proc.returncode == 0 and gone,
+               "stock driver: the guest powers off, QEMU exits 0, the "
+               "module has no VM", "QEMU exit %s, nr_vms %s"
+               % (g.proc.poll(), sysfs("nr_vms")))
     finally:
         if g.proc.poll() is None:
             g.proc.kill()
         g.proc.wait()
 
 
-def run_steps(tap, a, b, rec):
+def rmmod_refused(tap, guests):
+    """While QEMUs hold registrations the module cannot go, and trying
+    changes nothing."""
+    rm = subprocess.run(["rmmod", "kvm_autoballoon"], capture_output=True,
+                        text=True)
+    tap.ok(rm.returncode != 0 and "in use" in rm.stderr and
+           os.path.exists("/dev/kvm_autoballoon") and
+           sysfs("nr_vms") == str(len(guests)) and
+           all(g.present() for g in guests),
+           "step 0: rmmod is refused while QEMUs hold registrations, "
+           "nothing changes", "rmmod exit %d: %s; nr_vms %s"
+           % (rm.returncode, rm.stderr.strip(), sysfs("nr_vms")))
+
+
+def qmp_balloon(g):
+    """The balloon's size as QEMU last heard it from the guest, MiB."""
+    return g.ram - g.qmp.cmd("query-balloon")["actual"] // MIB
+
+
+def kill_on_the_way(g, start, end):
+    """Resume g's vCPUs and SIGKILL its QEMU once the balloon, which was
+    START MiB and is asked to become END MiB, has moved and not arrived.
+    Returns the size seen just before the kill, or None if the balloon
+    arrived (or never moved) first."""
+    g.qmp.cmd("cont")
+    deadline = time.monotonic() + WAIT * SCALE
+    size = start
+    while size == start and time.monotonic() < deadline:
+        size = qmp_balloon(g)
+    g.proc.send_signal(signal.SIGKILL)
+    g.proc.wait()
+    return None if size in (start, end) else size
+
+
+def kill_mid_inflation(tap, a, b):
+    """Step 4, A: SIGKILL with its balloon inflating. False when the
+    inflation could not be set up."""
+    a_dir = "vms/%d" % a.vm_id
+    a.qmp.cmd("stop")
+    start, tgt0 = qmp_balloon(a), a.target()
+    a.qmp.cmd("balloon-inject-host-pressure", level="critical")
+    raised = wait_for(lambda: a.target() > tgt0, 30)
+    end = a.target()
+    tap.ok(raised and qmp_balloon(a) == start,
+           "step 4: host pressure raises paused A's target, its balloon "
+           "stays", "A target %d -> %d MiB, balloon %d MiB (was %d)"
+           % (tgt0, end, qmp_balloon(a), start))
+    if not raised:
+        a.qmp.cmd("cont")
+        return False
+    b_tgt = b.target()
+    size = kill_on_the_way(a, start, end)
+    if size is None:
+        tap.skip("step 4: A's QEMU killed with the balloon on its way",
+                 "the kill did not come between %d and %d MiB"
+                 % (start, end))
+    ok = wait_for(lambda: not os.path.isdir(os.path.join(SYS, a_dir)), 30)
+    tap.ok(ok and sysfs("nr_vms") == "1",
+           "step 4: SIGKILL of A's QEMU mid-inflation (balloon at %s MiB "
+           "from %d to %d): the module drops A, sysfs directory gone"
+           % (size, start, end), "nr_vms %s" % sysfs("nr_vms"))
+    say("step 4: A killed with its balloon at %s MiB on the way from %d to "
+        "%d MiB, its VM dropped" % (size, start, end))
+    ok = b.present() and wait_for(b.settled, 60)
+    tap.ok(ok and b.target() >= b_tgt,
+           "step 4: B still registered and at its target",
+           "B present %s, target %d MiB (was %d), actual %d"
+           % (b.present(), b.target(), b_tgt, b.actual()))
+    return True
+
+
+def kill_mid_deflation(tap, b):
+    """Step 4, B: SIGKILL with its balloon deflating (a manual balloon
+    command to B's full size, which wins until the module's next change)."""
+    b.qmp.cmd("stop")
+    start = qmp_balloon(b)
+    b.qmp.cmd("balloon", value=b.ram * MIB)
+    if start == 0:
+        b.qmp.cmd("cont")
+        tap.ok(False, "step 4: B has a balloon to deflate",
+               "B's balloon is empty after two rounds of host pressure")
+        return
+    size = kill_on_the_way(b, start, 0)
+    if size is None:
+        tap.skip("step 4: B's QEMU killed with the balloon on its way",
+                 "the kill did not come between %d and 0 MiB" % start)
+    gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
+    tap.ok(gone and not b.present(),
+           "step 4: SIGKILL of B's QEMU mid-deflation (balloon at %s MiB "
+           "from %d to 0): the module has no VM" % (size, start),
+           "nr_vms %s" % sysfs("nr_vms"))
+    say("step 4: B killed with its balloon at %s MiB on the way from %d to "
+        "0 MiB" % (size, start))
+
+
+def run_steps(tap, a, b, rec, accel):
     guests = [a, b]
     # 0: up, initial targets, memory backed.
     for g in guests:
@@ -282,6 +392,7 @@ def run_steps(tap, a, b, rec):
                [g.get("mt") for g in guests]))
     for g in guests:
         check_figures(tap, g, "step 0")
+    rmmod_refused(tap, guests)
     print_round_trip("virtio_autoballoon (A)", stats_round_trip(a, WARM))
     for g in guests:
         g.send("grow %d" % WARM)
@@ -339,8 +450,16 @@ def run_steps(tap, a, b, rec):
     say("step 2: A's workload grows to %d MiB (A has MemTotal %d MiB, "
         "%d MiB available)" % (want, a.get("mt"), a.get("av")))
     ok = wait_for(lambda: a.events() > a_ev)
-    tap.ok(ok, "step 2: A's doorbell rings, the module counts it",
-           "A guest events %d -> %d" % (a_ev, a.events()))
+    if accel == "kvm":
+        tap.ok(ok, "step 2: A's doorbell rings through a KVM ioeventfd, the "
+               "module counts it", "A guest events %d -> %d"
+               % (a_ev, a.events()))
+    else:
+        tap.ok(ok, "step 2: A's doorbell rings (QEMU signals the eventfd "
+               "under %s), the module counts it" % accel,
+               "A guest events %d -> %d" % (a_ev, a.events()))
+        tap.skip("step 2: the doorbell is a KVM ioeventfd",
+                 "guests under %s (no /dev/kvm in the test VM)" % accel)
     ok = wait_for(lambda: a.target() < a_tgt, step=0.05)
     tap.ok(ok, "step 2: the module deflates A",
            "A target %d -> %d MiB, last_reason %s"
@@ -380,25 +499,12 @@ def run_steps(tap, a, b, rec):
     tap.ok(ok, "step 3: A re-inflates on renewed host pressure",
            "A target %d MiB, was %d" % (a.target(), low))
 
-    # 4: SIGKILL A's QEMU mid-run.
-    a_dir = "vms/%d" % a.vm_id
-    a.proc.send_signal(signal.SIGKILL)
-    a.proc.wait()
-    ok = wait_for(lambda: not os.path.isdir(os.path.join(SYS, a_dir)), 30)
-    tap.ok(ok and sysfs("nr_vms") == "1",
-           "step 4: SIGKILL of A's QEMU: the module drops A, sysfs "
-           "directory gone", "nr_vms %s" % sysfs("nr_vms"))
-    say("step 4: A killed, its VM dropped")
+    # 4: SIGKILL A's QEMU mid-inflation, then B's mid-deflation.
+    killed = kill_mid_inflation(tap, a, b)
     hog.stop()
     rec.hog = None
-    tap.ok(b.present() and b.settled(), "step 4: B still registered and "
-           "at its target", "B present %s" % b.present())
-    b.send("off")
-    ok = wait_for(lambda: b.proc.poll() is not None, 60)
-    gone = wait_for(lambda: sysfs("nr_vms") == "0", 30)
-    tap.ok(ok and b.proc.returncode == 0 and gone,
-           "step 4: B powers off, QEMU exits 0, the module has no VM",
-           "QEMU exit %s, nr_vms %s" % (b.proc.poll(), sysfs("nr_vms")))
+    if killed:
+        kill_mid_deflation(tap, b)
 
 
 def host_main(qemu, kernel, initrd, stock_initrd):
@@ -423,7 +529,7 @@ def host_main(qemu, kernel, initrd, stock_initrd):
             for name, w in (("A", 200), ("B", 100)))
     rec = Recorder([a, b], os.path.join(OUT, "e2e-samples.csv"))
     try:
-        run_steps(tap, a, b, rec)
+        run_steps(tap, a, b, rec, accel)
     except Exception as e:          # a step that could not go on
         tap.ok(False, "steps ran to completion", "%s: %s"
                % (type(e).__name__, e))

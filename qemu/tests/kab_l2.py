@@ -28,6 +28,9 @@ PAGE = 4096
 PPM = MIB // PAGE               # pages per MiB
 OUT = os.environ.get("KAB_OUT") or "/tmp"
 WAIT = 120                      # default bound of wait_for, seconds
+# KAB_E2E_TIMEOUT: a whole factor on every bound of wait_for (a debug
+# kernel in the test VM boots the guests several times slower).
+SCALE = int(os.environ.get("KAB_E2E_TIMEOUT") or 1)
 # KAB_E2E_LIVE=S: the Recorder also prints a status line every S seconds.
 LIVE = float(os.environ.get("KAB_E2E_LIVE") or 0)
 
@@ -86,7 +89,7 @@ def default_accel():
 
 
 def wait_for(pred, timeout=WAIT, step=0.25):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * SCALE
     while True:
         val = pred()
         if val or time.monotonic() > deadline:

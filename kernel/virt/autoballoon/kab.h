@@ -95,8 +95,8 @@ struct kab_vm {
 	/*
 	 * The guest's memory figures from KAB_VM_SET_GUEST_STATS. A VMM may
 	 * call it as often as it likes, so it takes only this lock and
-	 * queues @stats_work, which takes @lock once for however many
-	 * updates came meanwhile; kab_vm_guest_to_policy() copies the
+	 * queues @stats_work, no earlier than @stats_next, which takes @lock
+	 * once for however many updates came meanwhile; kab_vm_guest_to_policy() copies the
 	 * figures into @pol before each decision. Lock order: @lock (or
 	 * kab_vms_lock for writing), then guest_lock.
 	 */
@@ -109,7 +109,9 @@ struct kab_vm {
 	/* Hands guest events to the policy, not before @event_next. */
 	struct delayed_work event_work;
 	unsigned long event_next;	/* jiffies; written by event_work */
-	struct work_struct stats_work;	/* hands new figures to the policy */
+	/* Hands new figures to the policy, not before @stats_next. */
+	struct delayed_work stats_work;
+	unsigned long stats_next;	/* jiffies; written by stats_work */
 	struct work_struct signal_work;	/* signals @target_ctx */
 
 	struct kobject kobj;		/* vms/<id>; its release frees us */

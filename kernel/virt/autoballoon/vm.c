@@ -46,9 +46,12 @@
  * -------------
  * KAB_VM_SET_GUEST_STATS checks the whole update, then replaces vm->guest
  * under vm->guest_lock, a spinlock of this VM alone, and queues the VM's
- * stats_work: no allocation, no global lock, so a VMM that calls it in a
- * storm spends only its own CPU time, and its updates coalesce into one
- * run of the work item. stats_work hands the figures to the policy
+ * stats_work, a delayed work that runs at most once per
+ * KAB_STATS_SPACING_MS: no allocation, no global lock, and the spacing
+ * comes before the queueing, as for event_work, so a VMM that calls it in
+ * a storm spends its own CPU time and costs the host one short work item
+ * per spacing; the updates of the meantime coalesce, the last one wins.
+ * stats_work hands the figures to the policy
  * (kab_policy_guest_stats(): a guest under its reserve gets memory back at
  * once) under the VM's lock and publishes a new target like any other
  * decision. Every decision sees the figures through
@@ -105,6 +108,14 @@
  * one CPU, and a hint is looked at no later than this after it came.
  */
 #define KAB_EVENT_SPACING_MS	10
+
+/*
+ * The stats work of a VM runs at most once per this many milliseconds: a
+ * VMM asks its guest for figures about once a second, and one calling
+ * KAB_VM_SET_GUEST_STATS in a loop gets its figures to the policy this
+ * late at most, for a fraction of a percent of one CPU.
+ */
+#define KAB_STATS_SPACING_MS	10
 
 static DEFINE_IDA(kab_vm_ida);
 
@@ -332,8 +343,12 @@ static void kab_vm_event_work(struct work_struct *work)
 /* New guest figures: the policy reads them at once. */
 static void kab_vm_stats_work(struct work_struct *work)
 {
-	struct kab_vm *vm = container_of(work, struct kab_vm, stats_work);
+	struct kab_vm *vm = container_of(to_delayed_work(work), struct kab_vm,
+					 stats_work);
 
+	/* The next run comes no sooner than one spacing from now. */
+	WRITE_ONCE(vm->stats_next,
+		   jiffies + msecs_to_jiffies(KAB_STATS_SPACING_MS));
 	kab_vm_lock(vm);
 	kab_vm_guest_to_policy(vm);
 	kab_policy_guest_stats(&kab_params, &vm->pol, ktime_get_ns());
@@ -592,7 +607,7 @@ static int kab_vm_release(struct inode *inode, struct file *file)
 	}
 	/* No wake-up can queue event_work now; event_work may queue signal. */
 	cancel_delayed_work_sync(&vm->event_work);
-	cancel_work_sync(&vm->stats_work);
+	cancel_delayed_work_sync(&vm->stats_work);
 	cancel_work_sync(&vm->signal_work);
 
 	eventfd_ctx_put(vm->target_ctx);
@@ -782,6 +797,15 @@ static int kab_check_guest_stats(const struct kab_guest_stats *gs,
 	return 0;
 }
 
+/* Queue the VM's stats work no earlier than vm->stats_next, lockless. */
+static void kab_vm_stats_kick(struct kab_vm *vm)
+{
+	unsigned long next = READ_ONCE(vm->stats_next), now = jiffies;
+
+	kab_queue_delayed_work(&vm->stats_work,
+			       time_before(now, next) ? next - now : 0);
+}
+
 static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
 {
 	struct kab_policy_guest g;
@@ -809,7 +833,7 @@ static long kab_vm_set_guest_stats(struct kab_vm *vm, void __user *uarg)
 	g.updates = vm->guest.updates + 1;
 	vm->guest = g;
 	spin_unlock(&vm->guest_lock);
-	kab_queue_work(&vm->stats_work);
+	kab_vm_stats_kick(vm);
 	return 0;
 }
 
@@ -1026,8 +1050,9 @@ static struct kab_vm *kab_vm_alloc(const struct kab_create_vm *req)
 	spin_lock_init(&vm->guest_lock);
 	vm->guest.reported_ns = KAB_POLICY_NEVER;
 	vm->event_next = jiffies;
+	vm->stats_next = jiffies;
 	INIT_DELAYED_WORK(&vm->event_work, kab_vm_event_work);
-	INIT_WORK(&vm->stats_work, kab_vm_stats_work);
+	INIT_DELAYED_WORK(&vm->stats_work, kab_vm_stats_work);
 	INIT_WORK(&vm->signal_work, kab_vm_signal_work);
 	for (i = 0; i < KAB_NR_LEVELS; i++) {
 		vm->binds[i].vm = vm;

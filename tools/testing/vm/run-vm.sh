@@ -32,6 +32,17 @@
 #   --bzimage           boot the compressed vmlinuz instead of the extracted
 #                       vmlinux (PVH entry), e.g. to compare boot times
 #   --script FILE       run FILE with bash inside (copied into the run)
+#   --debug-checks      (or $KAB_VM_DEBUG_CHECKS=1; make check-debug) for a
+#                       kernel with kmemleak and lockdep: kmemleak's
+#                       suspects before the modules are loaded are cleared,
+#                       and after the command and the rmmod at its end
+#                       kmemleak scans: any report is a failure (exit 125,
+#                       the report printed and kept as kmemleak in the
+#                       run's share), and so is lockdep off at the start
+#                       or the end (it turns itself off after its first
+#                       splat), a kernel without kmemleak, or a module
+#                       still loaded at the scan (--no-rmmod without the
+#                       command unloading it): exit 122
 #
 # The VM's root is the host's root filesystem, read-only over virtio-9p (as
 # virtme-ng does), so the clone, its build/ tree, QEMU, bash, python3 and
@@ -41,6 +52,7 @@
 # as they are written; this script's own messages go to stderr.
 #
 # Exit status: the command's own, or
+#   122  the command passed but a debug check failed (--debug-checks)
 #   123  the command passed but a module would not unload at the end
 #        (rmmod failed: a reference was leaked); see --no-rmmod
 #   124  the VM hung (timeout); the console tail is printed
@@ -78,11 +90,12 @@ qemu=qemu-system-x86_64
 append=
 bzimage=0
 script=
+debug_checks=${KAB_VM_DEBUG_CHECKS:-0}
 modules=()
 envs=()
 qemu_args=()
 
-usage() { sed -n '4,30s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '4,45s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -102,6 +115,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--bzimage) bzimage=1; shift ;;
 	--script) script=$(realpath -e "$2") || kab_die "no script $2"; shift 2 ;;
+	--debug-checks) debug_checks=1; shift ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
 	*) kab_log "unknown option $1"; usage ;;
@@ -151,6 +165,11 @@ esac
 	kab_die "kernel $series not fetched (tools/testing/vm/get-kernel.sh)"
 release=${kernel_dir##*/}
 moddir=$kernel_dir/root/lib/modules/$release
+# A kernel that needs arguments of its own names them in its directory (the
+# debug kernel: tools/testing/vm/debug-kernel.sh).
+if [ -f "$kernel_dir/cmdline" ]; then
+	append="$(cat "$kernel_dir/cmdline") $append"
+fi
 if [ -f "$kernel_dir/vmlinux" ] && [ "$bzimage" = 0 ]; then
 	kernel=$kernel_dir/vmlinux
 else
@@ -226,12 +245,15 @@ fi
 	printf 'KAB_CWD=%q\n' "$PWD"
 	printf 'KAB_RELEASE=%q\n' "$release"
 	printf 'KAB_SERIES=%q\n' "$kseries"
-	printf 'KAB_MODDIR=%q\n' "$moddir"
+	# Resolved here: the initramfs binds it under /newroot, where an absolute
+	# symlink on its way would point into the initramfs.
+	printf 'KAB_MODDIR=%q\n' "$(realpath "$moddir")"
 	printf 'KAB_KERNELS=%q\n' "$KAB_KERNELS"
 	printf 'KAB_HOST_MODULES_DIR=%q\n' "$(realpath /lib/modules)"
 	printf 'KAB_BASH=%q\n' "$(command -v bash)"
 	printf 'KAB_LOAD_KVM=%q\n' "$load_kvm"
 	printf 'KAB_RMMOD=%q\n' "$rmmod_at_end"
+	printf 'KAB_DEBUG_CHECKS=%q\n' "$debug_checks"
 	printf 'KAB_CI=%q\n' "${CI:-}"
 	for e in "${envs[@]+"${envs[@]}"}"; do
 		[[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || kab_die "bad --env $e"
@@ -360,11 +382,28 @@ if [ -s "$run/share/rmmod_failed" ]; then
 	[ "$rc" != 0 ] || rc=123
 fi
 
+# The debug checks (--debug-checks): kmemleak's report after the rmmod,
+# lockdep still on.
+if [ "$debug_checks" = 1 ] && [ -s "$run/share/status" ]; then
+	if [ -s "$run/share/debug_trouble" ]; then
+		problem="${problem:+$problem; }debug checks: $(tr '\n' ' ' <"$run/share/debug_trouble")"
+		[ "$rc" != 0 ] || rc=122
+	fi
+	if grep -q '^unreferenced object' "$run/share/kmemleak" 2>/dev/null; then
+		problem="${problem:+$problem; }kmemleak: $(grep -c '^unreferenced object' "$run/share/kmemleak") suspected leaks after the command and rmmod (the report: $run/share/kmemleak)"
+		[ "$rc" != 0 ] || rc=122
+	fi
+fi
+
 boot=$(cat "$run/boot_seconds" 2>/dev/null || echo '?')
 kab_log "$release: boot to command ${boot}s, whole run ${wall}s, exit $rc"
 
 if [ -n "$problem" ]; then
 	kab_log "FAILURE: $problem"
+	if grep -q '^unreferenced object' "$run/share/kmemleak" 2>/dev/null; then
+		kab_log "kmemleak's report:"
+		head -n 60 "$run/share/kmemleak" >&2
+	fi
 	kab_log "console lines (full log: $run/console.log):"
 	if grep -qE "$bad_re" "$run/console.log" 2>/dev/null; then
 		grep -nE -B2 -A12 "$bad_re" "$run/console.log" | head -n 80 >&2

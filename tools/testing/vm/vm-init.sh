@@ -53,6 +53,23 @@ if [ "$KAB_LOAD_KVM" = 1 ]; then
 	fi
 fi
 
+# The debug checks of make check-debug (run-vm.sh documents them): what
+# kmemleak suspects from before our modules is the kernel's own, and not
+# reported again.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ "${KAB_DEBUG_CHECKS:-0}" = 1 ]; then
+	if [ -w "$kmemleak" ]; then
+		echo scan >"$kmemleak"
+		echo clear >"$kmemleak"
+	else
+		echo "no $kmemleak: this kernel has no kmemleak" >>"$run/share/debug_trouble"
+	fi
+	if ! grep -qs '^ *debug_locks: *1' /proc/lockdep_stats; then
+		echo "lockdep is off before the command (no CONFIG_PROVE_LOCKING, or a splat at boot)" \
+			>>"$run/share/debug_trouble"
+	fi
+fi
+
 while IFS= read -r mod; do
 	[ -n "$mod" ] || continue
 	if ! insmod "$mod" >"$out" 2>&1; then
@@ -83,6 +100,30 @@ if [ "$KAB_RMMOD" = 1 ]; then
 			echo "$name" >>"$run/share/rmmod_failed"
 		fi
 	done
+fi
+
+# After rmmod, whatever our modules allocated and did not free is
+# unreferenced: kmemleak reports it. Objects younger than its minimum age
+# (5 s) are not reported yet, and one scan can miss what a second finds.
+if [ "${KAB_DEBUG_CHECKS:-0}" = 1 ]; then
+	if [ -w "$kmemleak" ]; then
+		while IFS= read -r mod; do
+			[ -n "$mod" ] || continue
+			name=$(basename "$mod" .ko)
+			if grep -q "^${name//-/_} " /proc/modules; then
+				echo "$name still loaded at the kmemleak scan" >>"$run/share/debug_trouble"
+			fi
+		done <"$run/modules"
+		sleep 6
+		echo scan >"$kmemleak"
+		echo scan >"$kmemleak"
+		cat "$kmemleak" >"$run/share/kmemleak"
+		kmsg "kmemleak: $(grep -c '^unreferenced object' "$run/share/kmemleak") suspected leaks after the command"
+	fi
+	if ! grep -qs '^ *debug_locks: *1' /proc/lockdep_stats; then
+		echo "lockdep turned itself off during the run (after a splat: see the console)" \
+			>>"$run/share/debug_trouble"
+	fi
 fi
 
 finish "$status"

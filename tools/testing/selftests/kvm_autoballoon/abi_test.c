@@ -273,8 +273,9 @@ TEST_F(abi, guest_stats_per_vm)
 
 /*
  * A storm of updates from one VMM is cheap per call and leaves another
- * VM's ioctls working; the figure printed is the time per call, not a
- * timed assertion.
+ * VM's ioctls working, and the last update wins. The figures printed (the
+ * time per call, the kworkers' CPU meanwhile: the module's stats work runs
+ * at most once per 10 ms) are not timed assertions.
  */
 TEST_F(abi, guest_stats_storm)
 {
@@ -282,13 +283,14 @@ TEST_F(abi, guest_stats_storm)
 	struct kab_guest_stats gs;
 	struct kab_test_vm a, b;
 	struct kab_target t;
-	uint64_t t0, t1, val;
+	uint64_t t0, t1, k0, k1, val;
 	unsigned int i;
 
 	KAB_BAIL_IF_SKIPPED();
 	KAB_ASSERT_OK(kab_vm_create(self->dev, &a, NULL, 0), "create A");
 	KAB_ASSERT_OK(kab_vm_create(self->dev, &b, NULL, 0), "create B");
 	kab_guest_stats_defaults(&gs);
+	k0 = kab_kworker_ns();
 	t0 = kab_now_ns();
 	for (i = 0; i < n; i++) {
 		gs.free_pages = i % 1000;
@@ -296,9 +298,11 @@ TEST_F(abi, guest_stats_storm)
 			break;
 	}
 	t1 = kab_now_ns();
+	k1 = kab_kworker_ns();
 	EXPECT_EQ(n, i) TH_LOG("update %u refused", i);
-	printf("# guest stats storm: %u updates, %" PRIu64 " ns per call\n",
-	       n, (t1 - t0) / n);
+	printf("# guest stats storm: %u updates, %" PRIu64 " ns per call, "
+	       "kworkers %.1f %% of one CPU meanwhile\n", n, (t1 - t0) / n,
+	       100.0 * (double)(k1 - k0) / (double)(t1 - t0));
 	fflush(stdout);
 	expect_vm_u64(_metadata, a.id, "guest_stats_updates", n);
 	expect_vm_u64(_metadata, a.id, "guest_free_pages", (n - 1) % 1000);

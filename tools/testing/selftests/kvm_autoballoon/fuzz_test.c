@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A short fuzzer: random ioctl numbers, sizes and argument bytes on both
- * kinds of file, with fds of every kind in the fd fields (eventfds, KVM VM
- * and vCPU fds, a PSI trigger, pipes, sockets, /dev/null, closed and
- * negative numbers), while other threads create and close VMs, inject host
- * pressure and read and write sysfs, and a memory hog cycles the host
- * through low memory. Then: no WARN, BUG or oops in the kernel log,
- * nr_vms back to 0, the module's refcount back to 0, and (with
- * $KAB_MODULE) rmmod succeeds and the module loads again.
+ * A fuzzer: random ioctl numbers, sizes and argument bytes on both kinds of
+ * file, with fds of every kind in the fd fields (eventfds, KVM VM and vCPU
+ * fds, a PSI trigger, pipes, sockets, /dev/null, closed and negative
+ * numbers), while other threads create and close VMs, inject host pressure
+ * and read and write sysfs, and a memory hog cycles the host through low
+ * memory. After each round: no WARN, BUG or oops in the kernel log, nr_vms
+ * back to 0, the module's refcount back to 0, and (with $KAB_MODULE) rmmod
+ * succeeds and the module loads again.
  *
- * KAB_FUZZ_SECS (default 40) sets the length, KAB_FUZZ_SEED the seed
- * (default: the time, printed). The counts (ioctls, VMs created, errnos
- * seen) are printed as comments.
+ * Short form (make check): one round of 40 s, two threads of each kind.
+ * Long form (make check-debug, KAB_FUZZ_LONG=1): 6 rounds of 100 s, four
+ * ioctl threads and two of each other kind; each round has a seed of its
+ * own and starts on a freshly loaded module (with $KAB_MODULE), so that a
+ * round meets both a module that has seen everything and a new one.
+ * KAB_FUZZ_SECS sets the seconds per round, KAB_FUZZ_ROUNDS the rounds,
+ * KAB_FUZZ_SEED the first round's seed (default: the time; every seed is
+ * printed, a failing round is replayed with its seed and KAB_FUZZ_ROUNDS=1).
+ * The counts (ioctls, VMs created, errnos seen) are printed as comments,
+ * per round and in total.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,10 +41,12 @@
 
 #include "kselftest_harness.h"
 #include "lib.h"
+#include "pressure_util.h"
 
 #define FUZZ_VM_SLOTS	32
 #define FUZZ_MAX_ERRNO	256
 #define FUZZ_ARG_SIZE	8192
+#define FUZZ_MAX_THREADS	8
 
 struct fuzz {
 	int dev;
@@ -329,24 +338,6 @@ static void *sysfs_fn(void *arg)
 	return NULL;
 }
 
-static long mem_available_mib(void)
-{
-	char line[256];
-	long val = -1;
-	FILE *fp;
-
-	fp = fopen("/proc/meminfo", "re");
-	if (!fp)
-		return -1;
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, "MemAvailable:", 13)) {
-			val = strtol(line + 13, NULL, 10) / 1024;
-			break;
-		}
-	fclose(fp);
-	return val;
-}
-
 /* Allocate down to 256 MiB available, free, again, until killed. */
 static pid_t hog_start(void)
 {
@@ -358,7 +349,7 @@ static pid_t hog_start(void)
 		void *p[256];
 		unsigned int n = 0;
 
-		while (n < 256 && mem_available_mib() > 256) {
+		while (n < 256 && kab_meminfo_mib("MemAvailable") > 256) {
 			p[n] = mmap(NULL, 16 << 20, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p[n] == MAP_FAILED)
@@ -471,6 +462,155 @@ static unsigned int env_uint(const char *name, unsigned int dflt)
 	return v && *v ? (unsigned int)strtoul(v, NULL, 0) : dflt;
 }
 
+/* The form of the run: from the environment, see the top of the file. */
+struct fuzz_form {
+	unsigned int secs, rounds;
+	unsigned int ioctl_threads, life_threads, sysfs_threads;
+	uint64_t seed;
+};
+
+static void fuzz_form_get(struct fuzz_form *form)
+{
+	bool lng = env_uint("KAB_FUZZ_LONG", 0);
+
+	form->secs = env_uint("KAB_FUZZ_SECS", lng ? 100 : 40);
+	form->rounds = env_uint("KAB_FUZZ_ROUNDS", lng ? 6 : 1) ?: 1;
+	form->ioctl_threads = lng ? 4 : 2;
+	form->life_threads = 2;
+	form->sysfs_threads = lng ? 2 : 1;
+	form->seed = env_uint("KAB_FUZZ_SEED", (unsigned int)kab_now_ns()) ?: 1;
+}
+
+/* What every round adds up to. */
+struct fuzz_total {
+	uint64_t ioctls, created, sysfs_ops;
+	uint64_t errnos[FUZZ_MAX_ERRNO];
+};
+
+static void log_errnos(struct __test_metadata *_metadata, const char *what,
+		       const atomic_uint_fast64_t *counts,
+		       const uint64_t *totals)
+{
+	char line[1024];
+	size_t len = 0;
+	uint64_t n;
+	unsigned int i;
+
+	for (i = 1; i < FUZZ_MAX_ERRNO && len < sizeof(line) - 32; i++) {
+		n = counts ? (uint64_t)counts[i] : totals[i];
+		if (n)
+			len += snprintf(line + len, sizeof(line) - len,
+					" %s=%" PRIu64,
+					strerrorname_np(i) ?: "?", n);
+	}
+	TH_LOG("%s errnos:%s", what, len ? line : " none");
+}
+
+/*
+ * One round on a module with no VM: @f is set up here and torn down
+ * again, every fd closed; the checks of the round are EXPECTs, so that
+ * the others still run and the test goes on to the next round.
+ */
+static void fuzz_round(struct __test_metadata *_metadata, struct fuzz *f,
+		       const struct fuzz_form *form, unsigned int round,
+		       struct fuzz_total *total)
+{
+	unsigned int nr_threads = form->ioctl_threads + form->life_threads +
+				  form->sysfs_threads, i;
+	pthread_t tid[FUZZ_MAX_THREADS];
+	struct kab_policy_snapshot policy;
+	char mark[96], first[512] = "";
+	const char *module = getenv("KAB_MODULE");
+	uint64_t refcnt, deadline;
+	void *(*fn)(void *);
+	pid_t hog;
+	int splat;
+
+	ASSERT_GE(FUZZ_MAX_THREADS, nr_threads);
+	memset(f, 0, sizeof(*f));
+	f->seed = form->seed + round;
+	f->dev = kab_dev_open();
+	ASSERT_LE(0, f->dev) TH_LOG("round %u: open " KAB_DEV_PATH ": %s",
+				    round, strerror(-f->dev));
+	ASSERT_EQ(0, kab_policy_save(&policy)) TH_LOG("read policy/*");
+	pthread_mutex_init(&f->vm_lock, NULL);
+	for (i = 0; i < FUZZ_VM_SLOTS; i++)
+		f->vm_fd[i] = -1;
+	for (i = 0; i < 4; i++)
+		f->psi_fd[i] = -1;
+	f->ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	ASSERT_NE(MAP_FAILED, f->ro_page);
+	make_pool(f);
+	snprintf(mark, sizeof(mark), "kab_fuzz: round %u start seed %" PRIu64,
+		 round, f->seed);
+	klog_mark(mark);
+	TH_LOG("round %u of %u: seed %" PRIu64 ", %u s, %u fds in the pool",
+	       round + 1, form->rounds, f->seed, form->secs, f->nr_pool);
+
+	hog = hog_start();
+	ASSERT_LT(0, hog);
+	for (i = 0; i < nr_threads; i++) {
+		if (i < form->ioctl_threads)
+			fn = ioctl_fn;
+		else if (i < form->ioctl_threads + form->life_threads)
+			fn = life_fn;
+		else
+			fn = sysfs_fn;
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, fn, f));
+	}
+	kab_sleep_ms(form->secs * 1000);
+	atomic_store(&f->stop, true);
+	for (i = 0; i < nr_threads; i++)
+		pthread_join(tid[i], NULL);
+	kab_child_stop(hog);
+
+	for (i = 0; i < FUZZ_VM_SLOTS; i++)
+		if (f->vm_fd[i] >= 0)
+			close(f->vm_fd[i]);
+	for (i = 0; i < 4; i++)
+		if (f->psi_fd[i] >= 0)
+			close(f->psi_fd[i]);
+	EXPECT_EQ(0, kab_wait_nr_vms(0, KAB_WAIT_MS))
+		TH_LOG("round %u: nr_vms did not come back to 0", round);
+	EXPECT_EQ(0, kab_policy_restore(&policy));
+	for (i = 0; i < f->nr_pool; i++)
+		close(f->pool[i]);
+	munmap(f->ro_page, 4096);
+
+	TH_LOG("round %u: %" PRIu64 " ioctls, %" PRIu64 " VMs created, %"
+	       PRIu64 " sysfs reads", round + 1, (uint64_t)f->ioctls,
+	       (uint64_t)f->created, (uint64_t)f->sysfs_ops);
+	if (form->rounds > 1)
+		log_errnos(_metadata, "round", f->errnos, NULL);
+	EXPECT_LT(1000, f->ioctls) TH_LOG("round %u: the fuzzer hardly ran",
+					  round);
+	EXPECT_LT(0, f->created) TH_LOG("round %u: no VM was created", round);
+	total->ioctls += f->ioctls;
+	total->created += f->created;
+	total->sysfs_ops += f->sysfs_ops;
+	for (i = 0; i < FUZZ_MAX_ERRNO; i++)
+		total->errnos[i] += f->errnos[i];
+
+	/* Every file is closed: the module's refcount falls to 0. */
+	deadline = kab_now_ns() + KAB_WAIT_MS * 1000000ull;
+	while (!kab_module_refcnt(&refcnt) && refcnt &&
+	       kab_now_ns() < deadline)
+		kab_sleep_ms(20);
+	EXPECT_EQ(0, refcnt) TH_LOG("round %u: module refcount %" PRIu64
+				    " after the round", round, refcnt);
+	if (module) {
+		EXPECT_EQ(0, kab_module_unload())
+			TH_LOG("round %u: rmmod after the round", round);
+		ASSERT_EQ(0, kab_module_load(module))
+			TH_LOG("round %u: reload of %s", round, module);
+	}
+
+	splat = klog_splats(mark, first, sizeof(first));
+	EXPECT_EQ(0, splat) TH_LOG("round %u: kernel log: %s (seed %" PRIu64
+				   ")", round, first, f->seed);
+}
+
 FIXTURE(fuzz) {
 	int unused;
 };
@@ -483,18 +623,14 @@ FIXTURE_TEARDOWN(fuzz)
 {
 }
 
-TEST_F_TIMEOUT(fuzz, short_run, 600)
+/* Long enough for the long form under a debug kernel in a TCG VM. */
+TEST_F_TIMEOUT(fuzz, run, 7200)
 {
 	static struct fuzz f;
-	struct kab_policy_snapshot policy;
-	pthread_t tid[5];
-	unsigned int secs = env_uint("KAB_FUZZ_SECS", 40), i;
-	char mark[64], first[512] = "", line[1024];
-	uint64_t nr, refcnt, deadline;
-	const char *module = getenv("KAB_MODULE");
-	size_t len = 0;
-	pid_t hog;
-	int splat;
+	static struct fuzz_total total;
+	struct fuzz_form form;
+	unsigned int round;
+	uint64_t nr;
 
 	KAB_REQUIRE_MODULE();
 	if (geteuid())
@@ -502,79 +638,17 @@ TEST_F_TIMEOUT(fuzz, short_run, 600)
 	KAB_ASSERT_OK(kab_nr_vms(&nr), "nr_vms");
 	if (nr)
 		SKIP(return, "fuzz: %" PRIu64 " VMs exist already", nr);
-	f.seed = env_uint("KAB_FUZZ_SEED", (unsigned int)kab_now_ns());
-	if (!f.seed)
-		f.seed = 1;
-	f.dev = kab_dev_open();
-	KAB_ASSERT_OK(f.dev, "open " KAB_DEV_PATH);
-	KAB_ASSERT_OK(kab_policy_save(&policy), "read policy/*");
-	pthread_mutex_init(&f.vm_lock, NULL);
-	for (i = 0; i < FUZZ_VM_SLOTS; i++)
-		f.vm_fd[i] = -1;
-	for (i = 0; i < 4; i++)
-		f.psi_fd[i] = -1;
-	f.ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	ASSERT_NE(MAP_FAILED, f.ro_page);
-	make_pool(&f);
-	snprintf(mark, sizeof(mark), "kab_fuzz: start seed %" PRIu64, f.seed);
-	klog_mark(mark);
-	TH_LOG("seed %" PRIu64 ", %u s, %u fds in the pool", f.seed, secs,
-	       f.nr_pool);
-
-	hog = hog_start();
-	ASSERT_LT(0, hog);
-	ASSERT_EQ(0, pthread_create(&tid[0], NULL, ioctl_fn, &f));
-	ASSERT_EQ(0, pthread_create(&tid[1], NULL, ioctl_fn, &f));
-	ASSERT_EQ(0, pthread_create(&tid[2], NULL, life_fn, &f));
-	ASSERT_EQ(0, pthread_create(&tid[3], NULL, life_fn, &f));
-	ASSERT_EQ(0, pthread_create(&tid[4], NULL, sysfs_fn, &f));
-	kab_sleep_ms(secs * 1000);
-	atomic_store(&f.stop, true);
-	for (i = 0; i < 5; i++)
-		pthread_join(tid[i], NULL);
-	kill(hog, SIGKILL);
-	waitpid(hog, NULL, 0);
-
-	for (i = 0; i < FUZZ_VM_SLOTS; i++)
-		if (f.vm_fd[i] >= 0)
-			close(f.vm_fd[i]);
-	for (i = 0; i < 4; i++)
-		if (f.psi_fd[i] >= 0)
-			close(f.psi_fd[i]);
-	EXPECT_EQ(0, kab_wait_nr_vms(0, KAB_WAIT_MS))
-		TH_LOG("nr_vms did not come back to 0");
-	EXPECT_EQ(0, kab_policy_restore(&policy));
-	for (i = 0; i < f.nr_pool; i++)
-		close(f.pool[i]);
-
-	TH_LOG("%" PRIu64 " ioctls, %" PRIu64 " VMs created, %" PRIu64
-	       " sysfs reads", (uint64_t)f.ioctls, (uint64_t)f.created,
-	       (uint64_t)f.sysfs_ops);
-	for (i = 1; i < FUZZ_MAX_ERRNO && len < sizeof(line) - 32; i++)
-		if (f.errnos[i])
-			len += snprintf(line + len, sizeof(line) - len, " %s=%" PRIu64,
-					strerrorname_np(i) ?: "?",
-					(uint64_t)f.errnos[i]);
-	TH_LOG("errnos:%s", len ? line : " none");
-	EXPECT_LT(1000, f.ioctls) TH_LOG("the fuzzer hardly ran");
-	EXPECT_LT(0, f.created) TH_LOG("no VM was created");
-
-	/* Every file is closed: the module's refcount falls to 0. */
-	deadline = kab_now_ns() + KAB_WAIT_MS * 1000000ull;
-	while (!kab_module_refcnt(&refcnt) && refcnt &&
-	       kab_now_ns() < deadline)
-		kab_sleep_ms(20);
-	EXPECT_EQ(0, refcnt) TH_LOG("module refcount %" PRIu64 " after the run",
-				    refcnt);
-	if (module) {
-		EXPECT_EQ(0, kab_module_unload()) TH_LOG("rmmod after the fuzz");
-		EXPECT_EQ(0, kab_module_load(module))
-			TH_LOG("reload of %s", module);
-	}
-
-	splat = klog_splats(mark, first, sizeof(first));
-	EXPECT_EQ(0, splat) TH_LOG("kernel log after the fuzz: %s", first);
+	fuzz_form_get(&form);
+	TH_LOG("%u round(s) of %u s, %u ioctl, %u life, %u sysfs threads, "
+	       "first seed %" PRIu64, form.rounds, form.secs,
+	       form.ioctl_threads, form.life_threads, form.sysfs_threads,
+	       form.seed);
+	for (round = 0; round < form.rounds; round++)
+		fuzz_round(_metadata, &f, &form, round, &total);
+	TH_LOG("total: %" PRIu64 " ioctls, %" PRIu64 " VMs created, %" PRIu64
+	       " sysfs reads in %u round(s)", total.ioctls, total.created,
+	       total.sysfs_ops, form.rounds);
+	log_errnos(_metadata, "total", NULL, total.errnos);
 }
 
 KAB_TEST_MAIN

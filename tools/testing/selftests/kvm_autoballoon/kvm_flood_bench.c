@@ -19,7 +19,6 @@
  * Prints TAP comments and lines "NAME key=value...". Exits 4 when the
  * module or /dev/kvm is missing.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -61,44 +60,6 @@ static void *flood_fn(void *arg)
 		f->rings++;
 	}
 	return NULL;
-}
-
-/* CPU time of every kworker, in nanoseconds. */
-static uint64_t kworker_ns(void)
-{
-	char path[300], comm[32];
-	unsigned long long ns;
-	struct dirent *de;
-	uint64_t sum = 0;
-	DIR *proc;
-	FILE *fp;
-
-	proc = opendir("/proc");
-	if (!proc)
-		return 0;
-	while ((de = readdir(proc))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		fp = fopen(path, "r");
-		if (!fp)
-			continue;
-		if (!fgets(comm, sizeof(comm), fp) ||
-		    strncmp(comm, "kworker", 7)) {
-			fclose(fp);
-			continue;
-		}
-		fclose(fp);
-		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
-		fp = fopen(path, "r");
-		if (!fp)
-			continue;
-		if (fscanf(fp, "%llu", &ns) == 1)
-			sum += ns;
-		fclose(fp);
-	}
-	closedir(proc);
-	return sum;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -153,12 +114,12 @@ static int window(struct flood *f, int vm_fd, bool flooding,
 		if (ret)
 			return ret;
 	}
-	k0 = kworker_ns();
+	k0 = kab_kworker_ns();
 	t0 = kab_now_ns();
 	ret = time_calls("get_target_us", phase, vm_fd, false, secs, ns);
 	if (!ret)
 		ret = time_calls("get_stats_us", phase, vm_fd, true, secs, ns);
-	*cpu = 100.0 * (double)(kworker_ns() - k0) / (double)(kab_now_ns() - t0);
+	*cpu = 100.0 * (double)(kab_kworker_ns() - k0) / (double)(kab_now_ns() - t0);
 	if (flooding) {
 		atomic_store(&f->stop, true);
 		pthread_join(f->tid, NULL);

@@ -53,6 +53,43 @@ uint64_t kab_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t kab_kworker_ns(void)
+{
+	char path[300], comm[32];
+	unsigned long long ns;
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *proc;
+	FILE *fp;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while ((de = readdir(proc))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (!fgets(comm, sizeof(comm), fp) ||
+		    strncmp(comm, "kworker", 7)) {
+			fclose(fp);
+			continue;
+		}
+		fclose(fp);
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (fscanf(fp, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(fp);
+	}
+	closedir(proc);
+	return sum;
+}
+
 void kab_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = {

@@ -51,6 +51,11 @@ const char *kab_ret_name(long ret, char *buf, size_t len);
 /* Returns @ret, or -errno when @ret is negative (for raw syscalls). */
 long kab_sys(long ret);
 uint64_t kab_now_ns(void);
+/*
+ * CPU time of every kworker, in nanoseconds (the first field of
+ * /proc/PID/schedstat, summed): what the module's work items cost.
+ */
+uint64_t kab_kworker_ns(void);
 void kab_sleep_ms(unsigned int ms);
 
 /* ---- the device and its VMs ---- */

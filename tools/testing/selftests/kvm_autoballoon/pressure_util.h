@@ -75,7 +75,7 @@ static inline int kab_read_file(const char *path, char *buf, size_t len)
 /* ---- cgroup v2 ---- */
 
 /* The memory controller usable for children of the root, else why not. */
-static const char *kab_cg_unavailable(void)
+static inline const char *kab_cg_unavailable(void)
 {
 	static char why[160];
 	char buf[512];
@@ -168,7 +168,7 @@ static inline int kab_vm_create_in_cg(int dev, const char *cg, struct kab_test_v
 
 /* ---- a RAM disk with reclaimable page cache ---- */
 
-static const char *kab_ramdisk_unavailable(void)
+static inline const char *kab_ramdisk_unavailable(void)
 {
 	char cmd[128];
 
