@@ -89,15 +89,24 @@ static void vab_tell_device(struct vab_balloon *vb, struct virtqueue *vq)
 {
 	struct scatterlist sg;
 	unsigned int len;
+	int ret;
 
 	lockdep_assert_held(&vb->lock);
 	if (!vb->nr_pfns)
 		return;
 	sg_init_one(&sg, vb->pfns, sizeof(vb->pfns[0]) * vb->nr_pfns);
 	vb->nr_pfns = 0;
-	/* One buffer in flight per queue under vb->lock: there is room. */
-	if (WARN_ON_ONCE(virtqueue_add_outbuf(vq, &sg, 1, vb, GFP_KERNEL)))
+	/*
+	 * One buffer in flight per queue under vb->lock: there is room. A
+	 * broken queue (-EIO: the device is going away, as at a reboot in
+	 * the middle of an inflation) is no bug; its pages stay listed and
+	 * go back to the guest when the driver is removed.
+	 */
+	ret = virtqueue_add_outbuf(vq, &sg, 1, vb, GFP_KERNEL);
+	if (ret) {
+		WARN_ON_ONCE(ret != -EIO);
 		return;
+	}
 	virtqueue_kick(vq);
 	wait_event(vb->acked, virtqueue_get_buf(vq, &len));
 }
