@@ -43,8 +43,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from kab_l2 import (PPM, SYS, say, sysfs, sysfs_write,  # noqa: E402
-                    wait_for)
+from kab_l2 import (PPM, SYS, console_line, say, sysfs,  # noqa: E402
+                    sysfs_write, wait_for)
 
 RST = os.path.join(TOP, "Documentation/virt/kvm/autoballoon.rst")
 MARK = ".. The domain XML below is used verbatim by qemu/tests/e2e_libvirt.py"
@@ -151,19 +151,12 @@ class Serial:
         self.sock.connect(path)
         self.f = self.sock.makefile("rw", newline="\n")
         self.ready, self.state, self.lines = False, {}, []
+        self.splats = []
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
         for line in self.f:
-            line = line.strip()
-            if line.startswith("kabg: ready"):
-                self.ready = True
-            elif line.startswith("kabg: s "):
-                kvs = [kv.split("=", 1) for kv in line.split()[2:]]
-                if all(len(kv) == 2 for kv in kvs):
-                    self.state = dict(kvs)
-            elif line:
-                self.lines.append(line)
+            console_line(self, line)
 
     def send(self, line):
         self.f.write(line + "\n")

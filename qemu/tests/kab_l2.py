@@ -168,6 +168,25 @@ class Qmp:
                 return r["return"]
 
 
+def console_line(con, line):
+    """One line of a guest's console into @con: kab_guest's ready and
+    state reports (con.ready, con.state), kernel splats (con.splats), the
+    rest (con.lines)."""
+    line = line.strip()
+    if SPLAT.search(line):
+        con.splats.append(line)
+    if line.startswith("kabg: ready"):
+        con.ready = True
+    elif line.startswith("kabg: s "):
+        # A line garbled by kernel messages on the same console (seen
+        # after a migration) is not a report.
+        kvs = [kv.split("=", 1) for kv in line.split()[2:]]
+        if all(len(kv) == 2 for kv in kvs):
+            con.state = dict(kvs)
+    elif line:
+        con.lines.append(line)
+
+
 class Guest:
     def __init__(self, name, qemu, kernel, initrd, accel, ram=512,
                  automatic=True, floor=0, ceiling=0, weight=100,
@@ -215,19 +234,7 @@ class Guest:
     def read(self):
         for line in self.proc.stdout:
             self.log.write("%.1f %s" % (now(), line))
-            line = line.strip()
-            if SPLAT.search(line):
-                self.splats.append(line)
-            if line.startswith("kabg: ready"):
-                self.ready = True
-            elif line.startswith("kabg: s "):
-                # A line garbled by kernel messages on the same console
-                # (seen after a migration) is not a report.
-                kvs = [kv.split("=", 1) for kv in line.split()[2:]]
-                if all(len(kv) == 2 for kv in kvs):
-                    self.state = dict(kvs)
-            elif line:
-                self.lines.append(line)
+            console_line(self, line)
 
     def connect(self):
         if not wait_for(lambda: os.path.exists(self.qmp_path), 60):
