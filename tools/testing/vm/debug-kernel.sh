@@ -77,8 +77,13 @@ obj=$dir/obj
 root=$dir/root
 if [ ! -e "$dir/.done" ]; then
 	log=$dir/build.log
-	kab_log "building the debug kernel in ${dir#"$KAB_TOP"/} (-j$jobs, nice 19; log $log)"
-	rm -rf "$obj" "$root"
+	# A build that was stopped goes on where it stopped: the key fixes the
+	# config, and kbuild redoes whatever it did not finish. Its time then
+	# counts from the restart (the file resumed says so).
+	resumed=
+	[ -e "$obj/.config" ] && resumed=" (resumed)" && touch "$dir/resumed"
+	kab_log "building the debug kernel in ${dir#"$KAB_TOP"/}$resumed (-j$jobs, nice 19; log $log)"
+	rm -rf "$root"
 	mkdir -p "$obj"
 	t0=$(date +%s)
 	{
@@ -89,7 +94,7 @@ if [ ! -e "$dir/.done" ]; then
 		kmake olddefconfig
 		kmake -j"$jobs" vmlinux bzImage modules
 		kmake INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 modules_install
-	} >"$log" 2>&1 || kab_die "the debug kernel's build failed, see $log"
+	} >>"$log" 2>&1 || kab_die "the debug kernel's build failed, see $log"
 	t1=$(date +%s)
 	# merge_config.sh warns, not fails, when an option did not stick.
 	missing=

@@ -8,8 +8,11 @@ echo "1..1"
 t0=$(date +%s)
 if info=$("$top/tools/testing/vm/debug-kernel.sh"); then
 	eval "$info"
-	# shellcheck disable=SC2154 # set by the eval
-	echo "ok 1 debug kernel $release (built in ${build_seconds}s; this run $(($(date +%s) - t0))s)"
+	resumed=
+	# shellcheck disable=SC2154 # kdir, release, build_seconds: the eval
+	[ -e "$(dirname "$kdir")/resumed" ] && resumed=", resumed after a stop"
+	# shellcheck disable=SC2154
+	echo "ok 1 debug kernel $release (built in ${build_seconds}s$resumed; this run $(($(date +%s) - t0))s)"
 	exit 0
 fi
 echo "not ok 1 debug kernel: tools/testing/vm/debug-kernel.sh failed (see above)"
