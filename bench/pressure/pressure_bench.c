@@ -113,18 +113,6 @@ static bool global_workload(enum source src)
 	return src == VMP_GLOBAL || src == PSI_HOST;
 }
 
-static int load_module_params(const char *path, const char *params)
-{
-	int fd, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = (int)kab_sys(syscall(SYS_finit_module, fd, params, 0));
-	close(fd);
-	return ret;
-}
-
 /*
  * The host-wide PSI runs load the module with vmpressure=0: with the
  * global hog the vmpressure source fires too, and its decision would be
@@ -148,7 +136,7 @@ static int reload(const char *module, bool vmpressure, int *dev,
 	}
 	if (kab_module_loaded() && kab_module_unload())
 		return -1;
-	if (load_module_params(module, vmpressure ? "" : "vmpressure=0"))
+	if (kab_module_load_params(module, vmpressure ? "" : "vmpressure=0"))
 		return -1;
 	*dev = kab_dev_open();
 	if (*dev < 0 || kab_policy_save(snap) ||
@@ -350,7 +338,7 @@ static int latency(int runs, const char *module, const char *only)
 	}
 	/* Leave the module as the VM run loaded it. */
 	if (vmp == 0 && (kab_module_unload() ||
-			  load_module_params(module, ""))) {
+			  kab_module_load_params(module, ""))) {
 		fprintf(stderr, "cannot reload the module\n");
 		return 1;
 	}
@@ -410,7 +398,7 @@ static pid_t stream_start(unsigned int mib)
 
 static int load_module(const char *path, bool load)
 {
-	return load ? load_module_params(path, "") : kab_module_unload();
+	return load ? kab_module_load_params(path, "") : kab_module_unload();
 }
 
 /* One overhead run; fills @wall, @cpu (whole VM), @child (the stream). */

@@ -620,16 +620,21 @@ int kab_module_unload(void)
 				    O_NONBLOCK));
 }
 
-int kab_module_load(const char *path)
+int kab_module_load_params(const char *path, const char *params)
 {
 	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = (int)kab_sys(syscall(SYS_finit_module, fd, "", 0));
+	ret = (int)kab_sys(syscall(SYS_finit_module, fd, params, 0));
 	close(fd);
 	return ret;
+}
+
+int kab_module_load(const char *path)
+{
+	return kab_module_load_params(path, "");
 }
 
 /* ---- privileges ---- */

@@ -184,6 +184,8 @@ int kab_module_refcnt(uint64_t *refcnt);
 int kab_module_unload(void);
 /* finit_module(2) of @path with no parameters: 0 or -errno. */
 int kab_module_load(const char *path);
+/* The same with module parameters @params ("name=value ..."). */
+int kab_module_load_params(const char *path, const char *params);
 
 /* ---- privileges ---- */
 

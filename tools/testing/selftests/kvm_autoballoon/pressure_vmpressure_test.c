@@ -308,18 +308,6 @@ TEST_F_TIMEOUT(vmp, global_pressure, 300)
 
 /* ---- a kprobe that cannot be registered ---- */
 
-static int load_with(const char *path, const char *params)
-{
-	int fd, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = (int)kab_sys(syscall(SYS_finit_module, fd, params, 0));
-	close(fd);
-	return ret;
-}
-
 static bool klog_has(const char *needle)
 {
 	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
@@ -368,7 +356,7 @@ TEST_F_TIMEOUT(reload, bogus_symbol, 120)
 	KAB_ASSERT_OK(kab_module_unload(), "unload kvm_autoballoon");
 
 	/* Off by parameter. */
-	ret = load_with(path, "vmpressure=0");
+	ret = kab_module_load_params(path, "vmpressure=0");
 	KAB_ASSERT_OK(ret, "load with vmpressure=0");
 	KAB_EXPECT_OK(kab_sysfs_read("sources/vmpressure/state", buf,
 				     sizeof(buf)), "read state");
@@ -376,7 +364,7 @@ TEST_F_TIMEOUT(reload, bogus_symbol, 120)
 	KAB_ASSERT_OK(kab_module_unload(), "unload kvm_autoballoon");
 
 	/* A symbol that does not exist: the module loads all the same. */
-	ret = load_with(path, "vmpressure_symbol=kab_no_such_symbol");
+	ret = kab_module_load_params(path, "vmpressure_symbol=kab_no_such_symbol");
 	KAB_ASSERT_OK(ret, "load with vmpressure_symbol=kab_no_such_symbol");
 	KAB_EXPECT_OK(kab_sysfs_read("sources/vmpressure/state", buf,
 				     sizeof(buf)), "read state");
@@ -412,7 +400,7 @@ TEST_F_TIMEOUT(reload, bogus_symbol, 120)
 
 	/* Back to normal for the next tests. */
 	KAB_ASSERT_OK(kab_module_unload(), "unload kvm_autoballoon");
-	KAB_ASSERT_OK(load_with(path, ""), "reload kvm_autoballoon");
+	KAB_ASSERT_OK(kab_module_load_params(path, ""), "reload kvm_autoballoon");
 	KAB_EXPECT_OK(kab_sysfs_read("sources/vmpressure/state", buf,
 				     sizeof(buf)), "read state");
 	EXPECT_STREQ("active", buf);
