@@ -994,13 +994,35 @@ static bool kab_host_measured(const struct kab_policy_host *host)
 	return host && host->total_pages;
 }
 
+/* Raise each VM's target by what the split gave it; how many changed. */
+static unsigned int kab_apply_taken(struct kab_policy_vm **vms,
+				    unsigned int nr, u32 reason, u64 now_ns)
+{
+	unsigned int i, changed = 0;
+
+	for (i = 0; i < nr; i++)
+		if (vms[i]->host_taken)
+			changed += kab_set_target(vms[i], vms[i]->target_pages +
+						  vms[i]->host_taken, reason,
+						  now_ns);
+	return changed;
+}
+
+bool kab_policy_headroom_due(const struct kab_policy_params *p,
+			     const struct kab_policy_host *host)
+{
+	return p->host_headroom_percent && kab_host_measured(host) &&
+	       host->available_pages <
+	       kab_percent_of(host->total_pages, p->host_headroom_percent);
+}
+
 unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 				   const struct kab_policy_host *host,
 				   struct kab_policy_vm **vms, unsigned int nr,
 				   unsigned int level, u64 now_ns)
 {
 	u64 pool = 0, step, blind_cap = U64_MAX;
-	unsigned int i, changed = 0, nr_sighted = 0, nr_eligible = 0;
+	unsigned int i, nr_sighted = 0, nr_eligible = 0;
 
 	if (!kab_level_valid(level))
 		return 0;
@@ -1057,16 +1079,7 @@ unsigned int kab_policy_host_event(const struct kab_policy_params *p,
 		kab_split(p, vms, nr, KAB_SPLIT_BLIND, &pool, step, blind_cap);
 	}
 
-	for (i = 0; i < nr; i++) {
-		struct kab_policy_vm *vm = vms[i];
-
-		if (vm->host_taken)
-			changed += kab_set_target(vm, vm->target_pages +
-						  vm->host_taken,
-						  KAB_REASON_HOST_PRESSURE,
-						  now_ns);
-	}
-	return changed;
+	return kab_apply_taken(vms, nr, KAB_REASON_HOST_PRESSURE, now_ns);
 }
 
 unsigned int kab_policy_headroom(const struct kab_policy_params *p,
@@ -1075,9 +1088,9 @@ unsigned int kab_policy_headroom(const struct kab_policy_params *p,
 				 u64 now_ns)
 {
 	u64 pool, step = p->host_step_pages[KAB_LEVEL_LOW - 1];
-	unsigned int i, changed = 0;
+	unsigned int i;
 
-	if (!p->host_headroom_percent || !kab_host_measured(host))
+	if (!kab_policy_headroom_due(p, host))
 		return 0;
 	pool = kab_host_deficit(host, p->host_headroom_percent, vms, nr);
 	if (!pool)
@@ -1107,15 +1120,7 @@ unsigned int kab_policy_headroom(const struct kab_policy_params *p,
 	}
 	kab_split(p, vms, nr, KAB_SPLIT_FREE, &pool, step, 0);
 
-	for (i = 0; i < nr; i++) {
-		struct kab_policy_vm *vm = vms[i];
-
-		if (vm->host_taken)
-			changed += kab_set_target(vm, vm->target_pages +
-						  vm->host_taken,
-						  KAB_REASON_HEADROOM, now_ns);
-	}
-	return changed;
+	return kab_apply_taken(vms, nr, KAB_REASON_HEADROOM, now_ns);
 }
 
 void kab_policy_actual(const struct kab_policy_params *p,

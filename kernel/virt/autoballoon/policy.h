@@ -324,8 +324,11 @@ void kab_policy_actual(const struct kab_policy_params *p,
  * (less the inflations in flight) from the sighted VMs' free memory above
  * need + reserve, paced and split as for low host pressure, before reclaim
  * starts. Page cache and blind VMs are left to host pressure. Returns how
- * many targets changed.
+ * many targets changed. kab_policy_headroom_due() is its first test alone:
+ * is the host under its headroom at all.
  */
+bool kab_policy_headroom_due(const struct kab_policy_params *p,
+			     const struct kab_policy_host *host);
 unsigned int kab_policy_headroom(const struct kab_policy_params *p,
 				 const struct kab_policy_host *host,
 				 struct kab_policy_vm **vms, unsigned int nr,

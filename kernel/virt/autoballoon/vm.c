@@ -373,20 +373,16 @@ void kab_host_measure(struct kab_policy_host *host)
 
 /*
  * The host's headroom (see kab_policy_headroom()): a decision that spans
- * the VMs, so under the list's lock for writing, as a host event. The
- * cheap test first, so that a host with headroom takes no lock.
+ * the VMs, so under the list's lock for writing, as a host event. The tick
+ * calls it only when kab_policy_headroom_due(), tested under its read lock.
  */
 static void kab_vms_headroom(const struct kab_policy_host *host)
 {
-	u64 pct = READ_ONCE(kab_params.host_headroom_percent);
 	struct kab_policy_vm **pols;
 	unsigned int nr = 0, i;
 	struct kab_vm *vm;
 	u64 now;
 
-	if (!pct || host->available_pages >=
-	    div64_u64(host->total_pages * pct, 100))
-		return;
 	down_write(&kab_vms_lock);
 	pols = kab_scratch;
 	list_for_each_entry(vm, &kab_vms, node) {
@@ -408,11 +404,11 @@ static void kab_tick_fn(struct work_struct *work)
 {
 	struct kab_policy_host host;
 	struct kab_vm *vm;
-	bool more;
+	bool more, headroom;
 	u64 now;
 
 	kab_host_measure(&host);
-	/* One VM at a time: the tick makes no decision that spans VMs. */
+	/* One VM at a time; only the headroom, after, spans VMs. */
 	down_read(&kab_vms_lock);
 	now = ktime_get_ns();
 	list_for_each_entry(vm, &kab_vms, node) {
@@ -423,9 +419,10 @@ static void kab_tick_fn(struct work_struct *work)
 		mutex_unlock(&vm->lock);
 	}
 	more = !list_empty(&kab_vms);
+	headroom = more && kab_policy_headroom_due(&kab_params, &host);
 	up_read(&kab_vms_lock);
 
-	if (more)
+	if (headroom)
 		kab_vms_headroom(&host);
 	if (more)
 		kab_queue_delayed_work(&kab_tick_work,
