@@ -49,9 +49,13 @@ the guests' MemTotal:
      (its serial line) to sysfs showing it is printed as a figure; after
      step 4 a guest with Debian's stock virtio_balloon (no doorbell, no
      driver of ours) registers after the kills, gets its figures into
-     vms/<id>/ too, powers off and its QEMU exits 0;
+     vms/<id>/ too, is inflated by the host's headroom from those figures
+     alone (host_headroom_percent raised above the host's available
+     memory: reason headroom, no host event), powers off and its QEMU
+     exits 0;
   then the module unloads.
-The policy's hold and blocking timers are shortened so that the steps take
+Steps 1-4 run with the headroom off (host_headroom_percent 0), so that
+they see host pressure. The policy's hold and blocking timers are shortened so that the steps take
 seconds, and its host steps are 8/16/32 MiB per VM without the 5 % cap, so
 that the split by weight shows (the rest, cooldown included, keeps its
 defaults). Before each hog, the host reads 160 MiB of files into its page
@@ -96,7 +100,13 @@ POLICY = {"host_hold_ms": 2000, "guest_hold_ms": 2000, "mark_ms": 0,
           # Steps small enough that the per-inflation cap (max_step_*)
           # does not hide the split by weight * room.
           "host_step_pages_low": 2 * 1024, "host_step_pages_medium": 4 * 1024,
-          "host_step_pages_critical": 8 * 1024, "max_step_percent": 100}
+          "host_step_pages_critical": 8 * 1024, "max_step_percent": 100,
+          # Steps 1-4 are about host and guest pressure: with the default
+          # headroom (20 %) the tick takes the guests' free memory before
+          # vmpressure reports (host events 0, sources none), and step 3
+          # may leave A at its floor, with nothing left for step 4. The
+          # headroom has its own step, on the stock driver's guest.
+          "host_headroom_percent": 0}
 
 def reclaim_quiet(window=5, timeout=WAIT):
     """Wait for a window of seconds without page scanning; the time or 0."""
@@ -235,6 +245,39 @@ def print_round_trip(label, rtt):
     print("# " + text)
 
 
+def host_events(g):
+    return sum(g.attr("host_events_" + lv)
+               for lv in ("low", "medium", "critical"))
+
+
+def stock_headroom(tap, g):
+    """A guest with the stock driver is ballooned from its figures alone:
+    with the host's headroom line set 8 % of its RAM above what it has
+    available, the tick inflates S (reason headroom) without any host
+    pressure event, by no more than S had free, and S's balloon follows."""
+    tot, av = host_meminfo("MemTotal"), host_meminfo("MemAvailable")
+    pct = min(100, av * 100 // tot + 8)
+    tgt0, ev0, free0 = g.target(), host_events(g), guest_figure(g, "free")
+    sysfs_write("policy/host_headroom_percent", pct)
+    try:
+        ok = wait_for(lambda: g.target() > tgt0, 30)
+    finally:
+        sysfs_write("policy/host_headroom_percent", 0)
+    settled = wait_for(g.settled, 60)
+    reason = sysfs("vms/%d/last_reason" % g.vm_id)
+    took = g.target() - tgt0
+    say("stock driver: headroom %d %% (host MemAvailable %d of %d MiB): S "
+        "target %d -> %d MiB, actual %d, last_reason %s, free was %s MiB"
+        % (pct, av, tot, tgt0, g.target(), g.actual(), reason, free0))
+    tap.ok(ok and settled and reason == "headroom" and
+           host_events(g) == ev0 and free0 is not None and took <= free0,
+           "stock driver: below the host's headroom the tick inflates S "
+           "from its figures alone, no host event, at most its free memory",
+           "target %d -> %d MiB (free %s), settled %s, last_reason %s, "
+           "host events %d -> %d" % (tgt0, g.target(), free0, settled,
+                                     reason, ev0, host_events(g)))
+
+
 def stock_driver(tap, qemu, kernel, initrd, accel):
     """A guest with Debian's virtio_balloon gets its figures into sysfs."""
     if initrd.startswith("none:"):
@@ -262,6 +305,7 @@ def stock_driver(tap, qemu, kernel, initrd, accel):
         tap.ok(n1 > n0, "stock driver: QEMU keeps asking, the figures "
                "keep coming", "guest_stats_updates %d -> %d in 3 s"
                % (n0, n1))
+        stock_headroom(tap, g)
         print_round_trip("stock virtio_balloon", stats_round_trip(g, 64))
         g.send("off")
         ok = wait_for(lambda: g.proc.poll() is not None, 60)
