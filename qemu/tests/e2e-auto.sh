@@ -121,7 +121,12 @@ for s in "${series[@]}"; do
 		fi
 	fi
 	if [ $suite = libvirt ]; then
-		cmd=(--mem 1536 --smp 1 --timeout 900 --module "$ko"
+		out_dir=$top/build/qemu-e2e/libvirt-$release
+		rm -rf "$out_dir"
+		mkdir -p "$out_dir"
+		# A run takes 40 s; the timeout is for a test VM that froze.
+		cmd=(--mem 1536 --smp 1 --timeout $((300 * scale)) --module "$ko"
+		     --out "$out_dir"
 		     -- python3 "$here/e2e_libvirt.py" host "$qemu" "$kernel"
 		     "$cpio")
 	elif [ $suite = migrate ]; then
@@ -160,6 +165,26 @@ for s in "${series[@]}"; do
 	out=$(timeout $((1800 * scale)) "$top/tools/testing/vm/run-vm.sh" --kernel "$host" \
 		"${cmd[@]}" 2>&1)
 	rc=$?
+	# The libvirt test VM froze in 3 of 8 runs on 6.12 (December 2026):
+	# no console line, not even a shell's sleep returned, within 25 s of
+	# the command's start, before the nested guest's first console line.
+	# A freeze before the test reached "virsh start" (libvirtd starting
+	# and probing QEMU, no guest, no registration) is reported and run
+	# once more; a freeze after it is a failure.
+	if [ $suite = libvirt ] && [ $rc = 124 ]; then
+		stage=$(tail -n1 "$out_dir/progress" 2>/dev/null)
+		case $stage in
+		start|"libvirtd starting"|"libvirtd up")
+			echo "# e2e $s: the test VM froze after stage '$stage', before virsh start: one more run"
+			rm -f "$out_dir/progress"
+			out=$(timeout $((1800 * scale)) "$top/tools/testing/vm/run-vm.sh" --kernel "$host" \
+				"${cmd[@]}" 2>&1)
+			rc=$?
+			;;
+		*)
+			echo "# e2e $s: the test VM froze after stage '${stage:-none}'" ;;
+		esac
+	fi
 	# Renumber the inner TAP into ours.
 	while IFS= read -r line; do
 		case $line in

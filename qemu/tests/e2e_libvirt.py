@@ -43,7 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from kab_l2 import (PPM, SYS, console_line, say, sysfs,  # noqa: E402
+from kab_l2 import (OUT, PPM, SYS, console_line, say, sysfs,  # noqa: E402
                     sysfs_write, wait_for)
 
 RST = os.path.join(TOP, "Documentation/virt/kvm/autoballoon.rst")
@@ -117,6 +117,15 @@ def domain_xml():
     return "\n".join(ln[indent:] for ln in text.splitlines()) + "\n"
 
 
+def progress(stage):
+    """The last stage reached, in $KAB_OUT/progress (shared, synced): when
+    the test VM stops responding, e2e-auto.sh reads where it stopped."""
+    with open(os.path.join(OUT, "progress"), "a") as f:
+        f.write(stage + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def virsh(*args, check=True):
     p = subprocess.run(["virsh", "-c", URI] + list(args),
                        capture_output=True, text=True, timeout=120)
@@ -124,6 +133,15 @@ def virsh(*args, check=True):
         raise RuntimeError("virsh %s: %s" % (" ".join(args),
                                              p.stderr.strip()))
     return p.stdout
+
+
+def virsh_ok(*args):
+    """virsh ARGS succeeds within 30 s."""
+    try:
+        return subprocess.run(["virsh", "-c", URI] + list(args),
+                              capture_output=True, timeout=30).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def qmp(cmd, **args):
@@ -177,6 +195,7 @@ def run(tap, qemu, kernel, initrd):
     with open(LV + "/domain.xml", "w") as f:
         f.write(xml)
     virsh("define", LV + "/domain.xml")
+    progress("virsh start")
     virsh("start", NAME)
     pid = int(open("/run/libvirt/qemu/%s.pid" % NAME).read())
     cmdline = open("/proc/%d/cmdline" % pid).read().replace("\0", " ")
@@ -194,6 +213,7 @@ def run(tap, qemu, kernel, initrd):
                vm_attr(vm_id, "ceiling_pages")))
     ser = Serial(LV + "/serial")
     ok = wait_for(lambda: ser.ready, WAIT)
+    progress("guest up")
     tap.ok(ok, "libvirt: the guest boots and loads the driver",
            "last lines %s" % ser.lines[-3:])
     if not ok:
@@ -273,6 +293,7 @@ def host_main(qemu, kernel, initrd):
     for dev in ("/dev/kvm", "/dev/kvm_autoballoon"):
         os.chown(dev, -1, KVM_GID)
         os.chmod(dev, 0o660)
+    progress("start")
     for k, v in {"block_after_inflate_ms": 0, "block_after_deflate_ms": 0,
                  "block_after_critical_ms": 0, "relax_after_ms": 0,
                  "stall_ms": 0}.items():
@@ -287,11 +308,11 @@ def host_main(qemu, kernel, initrd):
     daemon = subprocess.Popen(["unshare", "-m", "--propagation", "private",
                                LV + "/daemon.sh"], stdout=log,
                               stderr=subprocess.STDOUT)
+    progress("libvirtd starting")
     try:
         ok = wait_for(lambda: os.path.exists("/run/libvirt/libvirt-sock") and
-                      subprocess.run(["virsh", "-c", URI, "version"],
-                                     capture_output=True).returncode == 0,
-                      60)
+                      virsh_ok("version"), 60)
+        progress("libvirtd up")
         ver = " ".join(ln.split(":", 1)[1].strip() for ln in
                        virsh("version", check=False).splitlines()
                        if ln.startswith(("Using library", "Running hyper")))
@@ -323,6 +344,7 @@ def host_main(qemu, kernel, initrd):
         daemon.terminate()
         daemon.wait()
     wait_for(lambda: sysfs("nr_vms") == "0", 30)
+    progress("done")
     return tap.finish()
 
 
