@@ -127,8 +127,15 @@ def progress(stage):
 
 
 def virsh(*args, check=True):
-    p = subprocess.run(["virsh", "-c", URI] + list(args),
-                       capture_output=True, text=True, timeout=120)
+    """virsh ARGS; its output. Fails (raises) on an error when CHECK, and
+    when it takes more than 120 s unless not CHECK."""
+    try:
+        p = subprocess.run(["virsh", "-c", URI] + list(args),
+                           capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        if check:
+            raise
+        return ""
     if check and p.returncode:
         raise RuntimeError("virsh %s: %s" % (" ".join(args),
                                              p.stderr.strip()))
@@ -194,6 +201,7 @@ def run(tap, qemu, kernel, initrd):
         xml = xml.replace(doc, real)
     with open(LV + "/domain.xml", "w") as f:
         f.write(xml)
+    progress("virsh define")
     virsh("define", LV + "/domain.xml")
     progress("virsh start")
     virsh("start", NAME)
@@ -331,8 +339,18 @@ def host_main(qemu, kernel, initrd):
                     qlog = f.read()[-2000:]
             except OSError:
                 pass
+            ps = subprocess.run(["ps", "-eo", "pid,stat,wchan:24,etime,args"],
+                                capture_output=True, text=True).stdout
+            ps = "\n".join(ln[:200] for ln in ps.splitlines()
+                           if "qemu" in ln or "libvirt" in ln)
+            try:
+                with open(LV + "/libvirtd.log") as f:
+                    dlog = f.read()[-3000:]
+            except OSError:
+                dlog = ""
             tap.ok(False, "libvirt: ran to completion", "%s: %s\nQEMU log: "
-                   "%s" % (type(e).__name__, e, qlog))
+                   "%s\nprocesses:\n%s\nlibvirtd log:\n%s" % (
+                       type(e).__name__, e, qlog, ps, dlog))
         virsh("destroy", NAME, check=False)
         virsh("undefine", NAME, check=False)
     finally:
