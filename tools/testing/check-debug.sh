@@ -12,6 +12,9 @@
 # Suites (tools/testing/vm/debug.d/, run by check.sh, whose TAP counting,
 # logs in build/check/ and closing line they share):
 #   [debug-kernel]      build (or find) the debug kernel
+#   [debug-kmemleak-control]  the kmemleak check's positive control: a
+#                       run that loads kab_leak.ko (leaks on purpose) must
+#                       fail with the leak in kmemleak's report
 #   [debug-selftests]   run-selftests.sh under it, KAB_FUZZ_LONG=1
 #   [debug-e2e]         qemu/tests/e2e-auto.sh 6.1 with the test VM on it
 #   [debug-e2e-guests]  qemu/tests/e2e-guest.sh 6.1 likewise (the nested
@@ -28,5 +31,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export KAB_VM_DEBUG_CHECKS=1
 export KAB_SUITES_D=$here/vm/debug.d
 export KAB_SUITE_TIMEOUT=${KAB_SUITE_TIMEOUT:-10800}
-[ $# -gt 0 ] || set -- debug-kernel debug-selftests debug-e2e debug-e2e-guests
+[ $# -gt 0 ] || set -- debug-kernel debug-kmemleak-control debug-selftests \
+	debug-e2e debug-e2e-guests
 exec "$here/check.sh" "$@"

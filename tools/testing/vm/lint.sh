@@ -165,7 +165,8 @@ lint_checkpatch() {
 		fi
 	done < <(cd "$KAB_TOP" && git ls-files -co --exclude-standard \
 		-- 'kernel/*.[ch]' 'guest/*.[ch]' 'include/*.[ch]' \
-		'tools/testing/vm/guest/vab_testdev/*.[ch]' | sort -u)
+		'tools/testing/vm/guest/vab_testdev/*.[ch]' \
+		'tools/testing/vm/debug-kernel/kab_leak/*.[ch]' | sort -u)
 }
 
 # Every tracked (or new, not ignored) shell script and Python file.
