@@ -174,7 +174,7 @@ for s in "${series[@]}"; do
 	# is printed (as comments) and run once more; a failure after it is
 	# a failure.
 	if [ $suite = libvirt ] && [ $rc != 0 ]; then
-		stage=$(grep -vx done "$out_dir/progress" 2>/dev/null | tail -n1)
+		stage=$(grep -vx "done" "$out_dir/progress" 2>/dev/null | tail -n1)
 		case $stage in
 		start|"libvirtd starting"|"libvirtd up"|"virsh define")
 			echo "# e2e $s: libvirt's set-up failed at stage '$stage' (run-vm.sh exit $rc), before virsh start; its output, then one more run:"
