@@ -63,6 +63,12 @@ failed=0
 skipped=0
 passed=0
 
+# The test VM of this kernel with the suite's command ($host, $cmd).
+run_cmd() {
+	timeout $((1800 * scale)) "$top/tools/testing/vm/run-vm.sh" \
+		--kernel "$host" "${cmd[@]}" 2>&1
+}
+
 result() {	# STATE NAME [REASON]
 	n=$((n + 1))
 	case $1 in
@@ -162,8 +168,7 @@ for s in "${series[@]}"; do
 		     -- python3 "$here/e2e_auto.py" "$qemu")
 	fi
 	echo "# e2e ($suite) on $host${host_kernel:+ (nested guests: $release)}"
-	out=$(timeout $((1800 * scale)) "$top/tools/testing/vm/run-vm.sh" --kernel "$host" \
-		"${cmd[@]}" 2>&1)
+	out=$(run_cmd)
 	rc=$?
 	# On 6.12 (December 2026) libvirt's set-up hung in 4 of 10 runs:
 	# three times the whole test VM froze (no console line, not even a
@@ -180,8 +185,7 @@ for s in "${series[@]}"; do
 			echo "# e2e $s: libvirt's set-up failed at stage '$stage' (run-vm.sh exit $rc), before virsh start; its output, then one more run:"
 			sed 's/^/#   /' <<<"$out"
 			rm -f "$out_dir/progress"
-			out=$(timeout $((1800 * scale)) "$top/tools/testing/vm/run-vm.sh" --kernel "$host" \
-				"${cmd[@]}" 2>&1)
+			out=$(run_cmd)
 			rc=$?
 			;;
 		esac

@@ -145,13 +145,17 @@ def fill_page_cache(top, mib):
                 return
 
 
+def host_events(g):
+    return sum(g.attr("host_events_" + lv)
+               for lv in ("low", "medium", "critical"))
+
+
 def host_pressure(tap, guests, rec, extra, label):
     """Grow a hog EXTRA MiB past the host's available memory."""
     fill_page_cache(CACHE_DIR, CACHE_MIB)
     avail = host_meminfo("MemAvailable")
     before = {g.name: g.target() for g in guests}
-    ev = {g.name: g.attr("host_events_low") + g.attr("host_events_medium") +
-          g.attr("host_events_critical") for g in guests}
+    ev = {g.name: host_events(g) for g in guests}
     hog = Hog(avail + extra, 32)
     rec.hog = hog
     say("%s: host hog grows to %d MiB (MemAvailable %d MiB, page cache "
@@ -175,8 +179,7 @@ def host_pressure(tap, guests, rec, extra, label):
         say("%s: host reclaim quiet" % label)
     src = {g.name: sysfs("vms/%d/host_last_source" % g.vm_id)
            for g in guests}
-    evn = {g.name: g.attr("host_events_low") + g.attr("host_events_medium")
-           + g.attr("host_events_critical") for g in guests}
+    evn = {g.name: host_events(g) for g in guests}
     say("%s: host events %s, sources %s" % (
         label, {n: evn[n] - ev[n] for n in evn}, src))
     return hog, before
@@ -243,11 +246,6 @@ def print_round_trip(label, rtt):
             % (label, fmt(rtt[0]), fmt(rtt[1]), diff))
     say(text)
     print("# " + text)
-
-
-def host_events(g):
-    return sum(g.attr("host_events_" + lv)
-               for lv in ("low", "medium", "critical"))
 
 
 def stock_headroom(tap, g):
