@@ -55,7 +55,9 @@
 #   122  the command passed but a debug check failed (--debug-checks)
 #   123  the command passed but a module would not unload at the end
 #        (rmmod failed: a reference was leaked); see --no-rmmod
-#   124  the VM hung (timeout); the console tail is printed
+#   124  the VM hung (timeout); the console tail is printed, and what
+#        the VM was doing 40 s before (hang-dump.py: vCPUs, APICs, and
+#        whether an NMI got it going) is kept as hang.txt in the run dir
 #   125  kernel panic/oops/BUG/WARNING/... on the console (even if the
 #        command passed), or the VM died before reporting a status; the
 #        relevant console lines are printed
@@ -299,6 +301,7 @@ qemu_cmd=(
 	-fsdev "local,id=kabrun,path=$run/share,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=kabrun,mount_tag=kabrun
 	-device virtio-rng-pci
+	-qmp "unix:$run/qmp.sock,server=on,wait=off"
 )
 if [ "$out_device" = 1 ]; then
 	# shellcheck disable=SC2054
@@ -328,6 +331,19 @@ start=$(date +%s.%N)
 ) &
 watcher=$!
 
+# Shortly before the timeout, what a VM that hangs is doing: its vCPUs,
+# their APICs, and whether an NMI gets it going (hang-dump.py).
+dump_at=$((timeout_s > 120 ? timeout_s - 40 : timeout_s * 2 / 3))
+(
+	# Nothing of ours may hold the caller's pipe, nor a sleep outlive us.
+	exec </dev/null >/dev/null 2>&1
+	sleep "$dump_at" &
+	trap 'kill $! 2>/dev/null; exit 0' TERM
+	wait $!
+	[ -e "$run/qemu.done" ] || python3 "$here/hang-dump.py" "$run" >"$run/hang.txt"
+) &
+dumper=$!
+
 set +e
 # In the background, so that a signal to this script (a caller's timeout)
 # stops the VM at once instead of leaving it to run: timeout(1) puts QEMU in
@@ -336,7 +352,7 @@ timeout --kill-after=10 "$timeout_s" "${qemu_cmd[@]}" </dev/null \
 	> >(tee "$run/output.log") &
 qemu_pid=$!
 stop_vm() {
-	kill -TERM "$qemu_pid" "$watcher" 2>/dev/null
+	kill -TERM "$qemu_pid" "$watcher" "$dumper" 2>/dev/null
 	kab_log "stopped by a signal; run dir $run"
 	exit 143
 }
@@ -346,6 +362,7 @@ qemu_rc=$?
 trap - TERM INT HUP
 set -e
 touch "$run/qemu.done"
+kill "$dumper" 2>/dev/null || true
 wait "$watcher" 2>/dev/null || true
 wait 2>/dev/null || true	# tee
 end=$(date +%s.%N)
@@ -364,6 +381,8 @@ rc=0
 problem=
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	problem="VM hung: killed after ${timeout_s}s"
+	[ -s "$run/hang.txt" ] &&
+		problem+=" ($(tail -n1 "$run/hang.txt"); the vCPUs: $run/hang.txt)"
 	rc=124
 elif [ ! -s "$run/share/status" ]; then
 	problem="VM died before the command reported a status (qemu exit $qemu_rc)"
