@@ -752,6 +752,12 @@ static int vab_probe(struct virtio_device *vdev)
 	vb = kzalloc(sizeof(*vb), GFP_KERNEL);
 	if (!vb)
 		return -ENOMEM;
+	vb->pfns = kmalloc_array(VAB_BATCH_UNITS, sizeof(*vb->pfns),
+				 GFP_KERNEL);
+	if (!vb->pfns) {
+		kfree(vb);
+		return -ENOMEM;
+	}
 	vdev->priv = vb;
 	vb->vdev = vdev;
 	INIT_DELAYED_WORK(&vb->resize_work, vab_resize_work);
@@ -764,8 +770,10 @@ static int vab_probe(struct virtio_device *vdev)
 		vb->pages.migratepage = vab_migratepage;
 
 	err = vab_start(vb);
-	if (err)
+	if (err) {
+		kfree(vb->pfns);
 		kfree(vb);
+	}
 	return err;
 }
 
@@ -774,6 +782,7 @@ static void vab_remove(struct virtio_device *vdev)
 	struct vab_balloon *vb = vdev->priv;
 
 	vab_stop(vb);
+	kfree(vb->pfns);
 	kfree(vb);
 }
 
