@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "qemu", "tests"))
 
+from e2e_migrate import balloon_mib  # noqa: E402
 from kab_l2 import MIB, OUT, Guest, default_accel, say, wait_for  # noqa: E402
 
 RAM = int(os.environ.get("KAB_MOTION_RAM") or 768)
@@ -51,11 +52,6 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def balloon_mib(g):
-    """MiB in the balloon, by QMP."""
-    return (g.ram * MIB - g.qmp.cmd("query-balloon")["actual"]) // MIB
 
 
 def timed(pred, timeout=WAIT):
