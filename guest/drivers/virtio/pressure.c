@@ -21,8 +21,9 @@
  *   page cache keeps available memory high while they thrash.
  * - Evaluation, before reclaim, from the trend of the figures:
  *     low       available memory under low_avail_permille of RAM; or, at
- *               the rate available memory fell over the last periods, it
- *               runs out within low_eta_ms; or file refaults (the working
+ *               the rate available memory fell over the last periods (what
+ *               the balloon itself took left out), it runs out within
+ *               low_eta_ms; or file refaults (the working
  *               set being read back after reclaim) above
  *               refault_low_permille of RAM per second;
  *     medium    available memory under medium_avail_permille; or out
@@ -322,10 +323,14 @@ static u64 vab_permille_per_s(unsigned long pages, unsigned long total,
  * The level the trend of available memory, free memory and refaults shows,
  * or -1. Updates the smoothed rate of decline, p->decline (pages per
  * second: half the old value plus half the new sample, so a burst counts
- * for one or two periods and a steady fall at once).
+ * for one or two periods and a steady fall at once). The rate leaves out
+ * what the balloon itself (@balloon pages now) took or gave back: every
+ * page it takes is a page less available, and a host inflating at tens of
+ * MiB/s would otherwise read as a guest about to run out. Where the
+ * balloon leaves the guest stays under the watermarks all the same.
  */
 static int vab_trend_level(struct vab_pressure *p, unsigned long avail,
-			   unsigned long total)
+			   unsigned long balloon, unsigned long total)
 {
 	unsigned long free = global_zone_page_state(NR_FREE_PAGES);
 	unsigned long refaults = global_node_page_state(WORKINGSET_REFAULT_FILE);
@@ -340,13 +345,15 @@ static int vab_trend_level(struct vab_pressure *p, unsigned long avail,
 	s64 fell;
 
 	if (had_sample && ms) {
-		fell = (s64)p->avail - (s64)avail;
+		fell = ((s64)p->avail + (s64)p->balloon) -
+		       ((s64)avail + (s64)balloon);
 		rate = div_s64(max_t(s64, fell, 0) * 1000, ms);
 		p->decline = p->decline ? p->decline / 2 + rate / 2 : rate;
 		refault_rate = vab_permille_per_s(refaults - p->refaults, total,
 						  ms);
 	}
 	p->avail = avail;
+	p->balloon = balloon;
 	p->refaults = refaults;
 	p->sampled = now;
 	p->has_sample = true;
@@ -390,7 +397,9 @@ static void vab_eval_work(struct work_struct *work)
 		/* Reclaim counted while idle is old news: start afresh. */
 		if (!p->has_sample)
 			all_vm_events(p->events);
-		level = vab_trend_level(p, avail, total);
+		level = vab_trend_level(p, avail,
+					READ_ONCE(vb->units) / VAB_UNITS_PER_PAGE,
+					total);
 		reclaim = vab_reclaim_level(p, avail, total);
 		level = max(level, reclaim);
 		WRITE_ONCE(p->evaluations, p->evaluations + 1);

@@ -49,9 +49,10 @@ enum vab_level_index {
  *		must make progress when the guest cannot allocate a worker.
  * @events:	vm event counters read by the last evaluation.
  * @now:	scratch copy of the counters for the current evaluation.
- * @has_sample:	@avail, @refaults and @sampled hold the last evaluation's
+ * @has_sample:	@avail, @balloon, @refaults and @sampled hold the last evaluation's
  *		figures (false after an idle period).
  * @avail:	available memory at the last evaluation, pages.
+ * @balloon:	pages in the balloon at the last evaluation.
  * @refaults:	WORKINGSET_REFAULT_FILE at the last evaluation.
  * @sampled:	jiffies of the last evaluation.
  * @decline:	smoothed rate at which available memory fell, pages/s.
@@ -83,6 +84,7 @@ struct vab_pressure {
 	unsigned long now[NR_VM_EVENT_ITEMS];
 	bool has_sample;
 	unsigned long avail;
+	unsigned long balloon;
 	unsigned long refaults;
 	unsigned long sampled;
 	u64 decline;

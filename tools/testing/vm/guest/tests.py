@@ -739,7 +739,7 @@ def wait_for(pred, timeout_s, step=0.01):
 
 
 def suite_balloon():
-    tap = Tap(19)
+    tap = Tap(20)
     protect_self()
     qmp = Qmp(os.environ["VAB_QMP_DIR"])
     ram = int(os.environ["VAB_RAM_MIB"]) << 20
@@ -865,6 +865,36 @@ def suite_balloon():
            "(device value, /proc/meminfo in bytes) out of 0.5..2x: %s" % off)
     qmp("qom-set", path=path, property="guest-stats-polling-interval",
         value=0)
+
+    # The balloon's own motion is not the guest running out: a fast
+    # inflation to 60 % of RAM, in an idle guest left with a quarter or
+    # more of what remains available, rings nothing while the detector
+    # runs.
+    big = ram * 6 // 10 >> 20 << 20
+    before = counters(dev)
+    t0 = time.monotonic()
+    qmp("balloon", value=ram - big)
+    done = wait_for(lambda: read(dev + "/balloon/units") == str(big >> 12),
+                    120)
+    secs = time.monotonic() - t0
+    busy(2)
+    avail, total_kb = meminfo("MemAvailable"), meminfo("MemTotal")
+    qmp("balloon", value=ram)
+    done = done and wait_for(lambda: read(dev + "/balloon/units") == "0",
+                             120)
+    busy(1)
+    d = delta(counters(dev), before)
+    # Well above low_avail_permille (10 %): no real shortage to report.
+    tap.ok(done and d["evaluations"] > 0 and avail > total_kb // 4 and
+           all(d["detected_" + lv] == 0 for lv in LEVELS),
+           "trend: the balloon's own inflation and deflation ring nothing",
+           "%d MiB in %.1f s, MemAvailable %d of %d kB inflated, counter "
+           "deltas %s" % (big >> 20, secs, avail, total_kb, d))
+    tap.note("trend: inflated %d MiB in %.1f s (%.0f MiB/s): %d evaluations, "
+             "detected low %d medium %d critical %d" % (
+                 big >> 20, secs, (big >> 20) / max(secs, 0.01),
+                 d["evaluations"], d["detected_low"], d["detected_medium"],
+                 d["detected_critical"]))
 
     idle_s = int(os.environ.get("VAB_IDLE_S", "60"))
     before = counters(dev)
