@@ -7,8 +7,10 @@ fixed arm of one kernel release, and only to it.
 
 First the machine as measured, not fitted: the test VM's MemTotal (ram),
 what the guests' jobs cannot have (kern, from the guest consoles under
-RAW_DIR, bench/rfc's build/bench/rfc/), and the rest of its use with the
-guests up (base).
+RAW_DIR, bench/rfc's build/bench/rfc/), the rest of its use with the
+guests up (base), and the balloon's speeds (inflate_rate, deflate_rate:
+bench/motion/results.md's medians with page runs, for the release or the
+newest of its X.Y).
 
 Fitted, in this order (each by bisection, the first two alternated until
 they settle), with the other model constants at kab_sim's values:
@@ -70,6 +72,31 @@ def guest_kern(outdir, release):
     return min(kerns) + (len(kerns),)
 
 
+MOTION = re.compile(r"^motion (\S+): inflate [\d.]+ -> ([\d.]+) MiB/s, "
+                    r"deflate [\d.]+ -> ([\d.]+) MiB/s")
+
+
+def motion(path, release):
+    """bench/motion's medians with page runs (x-page-runs on) for
+    @release, or for the newest release of the same X.Y: (release
+    measured, inflate MiB/s, deflate MiB/s), or None."""
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return None
+    found = {}
+    for line in lines:
+        m = MOTION.match(line)
+        if m:
+            found[m.group(1)] = (m.group(1), float(m.group(2)),
+                                 float(m.group(3)))
+    if release in found:
+        return found[release]
+    series = ".".join(release.split(".")[:2])
+    same = [r for r in found if ".".join(r.split(".")[:2]) == series]
+    return found[sorted(same)[-1]] if same else None
+
+
 def sim(binary, scenario, consts, *args):
     global COLS
     if COLS is None:
@@ -105,6 +132,15 @@ def main():
     c = {k: defaults[k] for k in ("guest_cold", "base_cold", "touch_ms",
                                   "io_ms")}
     rows = []
+    # The balloon's speeds as bench/motion measured them in the test VM.
+    mo = motion(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "motion", "results.md"), release)
+    if mo:
+        c["inflate_rate"], c["deflate_rate"] = mo[1], mo[2]
+        for k, v in (("inflate_rate", mo[1]), ("deflate_rate", mo[2])):
+            rows.append((k, "%g" % v, "measured: bench/motion/results.md, "
+                         "%s, median with page runs (MiB/s)" % mo[0],
+                         "%g" % v, "-"))
     # The machine as measured: the test VM's RAM, and its use with the
     # guests up and idle (base + the guests' own memory, kab_sim -C).
     kern, used, nk = guest_kern(outdir, release) if outdir else (None,) * 3

@@ -86,8 +86,8 @@ LABEL = {"pswpout": "host pswpout (pages)", "pswpin": "host pswpin (pages)",
          "ooms": "job OOM restarts"}
 
 ARM_NAMES = {
-    "kab-today": "kvm_autoballoon of today (approximated; reclaim detector)",
-    "kab": "kvm_autoballoon, new policy, reclaim detector",
+    "kab-today": "kvm_autoballoon of 2026-11-27 (approximated; reclaim detector)",
+    "kab": "kvm_autoballoon, new policy, the driver's detector",
     "kab+early": "kvm_autoballoon, new policy, early detector",
     "static": "fixed (no balloon)",
     "static+fpr": "fixed + free page reporting",
@@ -709,10 +709,15 @@ def main():
       "unbacked page (6 ms per MiB: host free memory falls at 130-140 "
       "MiB/s while the jobs fault in their first round), the reporting "
       "rate (host free memory rises 200-230 MiB within a 0.5 s sample "
-      "when a round ends under fixed-fpr), balloon speeds (22 MiB/s "
-      "inflating in an idle nested guest, deflation 5.5x faster); "
-      "assumed: a host page swapped in or out costs what a balloon page "
-      "costs (1/22 s per MiB), zram stores the job's pages in 2 %, the "
+      "when a round ends under fixed-fpr), balloon speeds "
+      "(bench/motion's medians with page runs in an idle nested guest, "
+      "per release: the `inflate_rate` and `deflate_rate` rows; 22 and "
+      "121 MiB/s before page runs, which arm *today* keeps); the guest's "
+      "pressure detector is the driver's (`kab_sim -d driver`: its trend "
+      "without the balloon's own motion, reclaim's counters, its rate "
+      "limits; arm *today* has the reclaim-only one it had); assumed: a "
+      "host page swapped in or out costs what a balloon page cost before "
+      "page runs (1/22 s per MiB), zram stores the job's pages in 2 %, the "
       "guest allocates the pages it freed last first.")
     p("")
     old = old_results()

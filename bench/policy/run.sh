@@ -41,11 +41,14 @@ TRACE_SCENARIOS=$(echo "$SCENARIOS" | grep -v -x -e anon)
 
 # ---- simulations, two at a time ----
 # Each arm is a policy with options: kab+early is -d early, static+fpr is -r.
-# kab-today approximates the policy bench/rfc measured: no figures reach it
-# (-F), VMs without figures take whole steps, and the old blocking times.
+# kab-today approximates the policy bench/rfc measured on 2026-11-27: no
+# figures reach it (-F), VMs without figures take whole steps, the old
+# blocking times, the driver of then (reclaim only) and the balloon speeds
+# of then (page by page).
 ARMS="kab-today kab kab+early static static+fpr mom xen chromeos oracle"
 TODAY="-F -o blind_step_percent=100 -o block_after_deflate_ms=10000
-	-o block_after_critical_ms=100000"
+	-o block_after_critical_ms=100000 -d reclaim
+	-m inflate_rate=22 -m deflate_rate=121"
 arm_args() {
 	case $1 in
 	kab-today) echo "-p kab $TODAY" ;;

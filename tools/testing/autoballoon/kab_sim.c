@@ -5,16 +5,17 @@
  * baselines, and to be checked against the real benchmark (bench/rfc) before
  * its figures are trusted (bench/policy/run.sh does both).
  *
- *   kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d reclaim|early] [-S SEED]
+ *   kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d driver|reclaim|early] [-S SEED]
  *	   [-t TRACE.tsv] [-o TUNABLE=VALUE]...
  *	prints one line of metrics (TSV, see print_header()).
  *	-r turns free page reporting on in every guest; -d picks the guest's
- *	pressure detector (default reclaim, the driver of today); -F withholds
+ *	pressure detector (default driver, pressure.c as it is); -F withholds
  *	the guest's and the host's figures from the kab policy.
  *   kab_sim -H	prints the header of that line; -l lists the scenarios;
  *	-C prints the bench machine's constants; -m NAME=VALUE overrides one
  *	(ram, base, kern, kern_host, guest_cold, base_cold, touch_ms, io_ms,
- *	page_ms, fault_ms, balloon_old), to fit it (bench/policy/fit.py) or to
+ *	page_ms, fault_ms, inflate_rate, deflate_rate, balloon_old,
+ *	balloon_trend), to fit it (bench/policy/fit.py) or to
  *	see how much a figure depends on it.
  *   kab_sim -c N -k host|guest [-i ITER]
  *	cost mode: N VMs in a busy state, then ITER host or guest events,
@@ -55,7 +56,13 @@
  *
  * Guest pressure signals come from one function, detect(), which models a
  * detector (-d):
- * - reclaim: the real driver (guest/drivers/virtio/pressure.c). Only reclaim
+ * - driver (the default): guest/drivers/virtio/pressure.c as it is, see
+ *   evaluate_driver(): the trend of available memory (the balloon's own
+ *   motion left out) and reclaim's counters, every 500 ms while the
+ *   balloon holds pages, reclaim ran or under 25 % is available; the
+ *   rate limits and the OOM notifier of reclaim below; committed memory
+ *   in its figures.
+ * - reclaim: the driver before the trend. Only reclaim
  *   (a shrinker call) arms an evaluation 100 ms later; available memory
  *   under 10 % of the guest's RAM gates every level; low = reclaim ran,
  *   medium = a stall or reclaim efficiency < 40 %, critical = a stall under
@@ -67,8 +74,8 @@
  *   2 % of RAM and the time to exhaustion at the current rate of
  *   consumption (< 30 / 10 / 2 s), and rings low / medium / critical;
  *   rate limit 2 s / 1 s / 0.5 s; the OOM notifier as above.
- * Guest statistics (available, free, cache, total; committed with the
- * early detector's driver) reach the policy side once a second (struct
+ * Guest statistics (available, free, cache, total; committed unless the
+ * detector is reclaim's) reach the policy side once a second (struct
  * guest_stats); MOM, ChromeOS and the kvm_autoballoon policy read them
  * (the latter unless -F).
  *
@@ -189,6 +196,14 @@
  * of the test VM's one CPU per MiB, of which touch_ms is the touch.
  */
 #define RFC_FAULT_MS	6.0
+/*
+ * MiB/s of the balloon in an idle nested guest of the test VM, for 6.1:
+ * bench/motion's medians with page runs (QEMU patch 0007, the driver's
+ * 16 MiB requests), 89.8 inflating and 510.6 deflating; 22 and 121 before
+ * them. bench/policy/fit.py passes each release's own (-m).
+ */
+#define RFC_INFLATE_RATE	89.8
+#define RFC_DEFLATE_RATE	510.6
 /* The machine (see RFC_MACHINE); -m ram= and base= for another kernel. */
 #define RFC_RAM		1463.0
 #define RFC_BASE	372.0
@@ -208,7 +223,11 @@ static const char * const policy_names[NR_POLICIES] = {
 
 enum demand_kind { DEM_PHASE, DEM_KBUILD, DEM_IDLE, DEM_CYCLE, DEM_JOB };
 
-enum detector_kind { DET_RECLAIM, DET_EARLY };
+enum detector_kind { DET_DRIVER, DET_RECLAIM, DET_EARLY, NR_DETECTORS };
+
+static const char * const detector_names[NR_DETECTORS] = {
+	"driver", "reclaim", "early",
+};
 
 struct rng {
 	unsigned long long s;
@@ -293,6 +312,8 @@ struct detector {
 	unsigned int ooms;
 	double last_report[KAB_NR_LEVELS];
 	double prev_avail, prev_at;
+	double prev_held;		/* driver: balloon at the last evaluation */
+	double decline;			/* driver: smoothed fall, MiB/s */
 	unsigned long reported[KAB_NR_LEVELS];
 };
 
@@ -411,6 +432,7 @@ struct sim {
 	double page_cost, touch_cost;	/* s per MiB: swap, job touch */
 	double io_cost;			/* s per MiB: a job's file I/O */
 	bool balloon_old;		/* the balloon takes the oldest free pages */
+	bool balloon_trend;		/* driver: its trend counts the balloon */
 	double alloc_fresh;		/* allocations' share of unbacked pages */
 	double fault_cost;		/* s per MiB: host fault of a new page */
 	double zram_ratio;
@@ -705,10 +727,9 @@ static const struct scenario scenarios[] = {
 	 * (Debian's kernels have THP), 44 MiB on the host (its free memory
 	 * floors at 60-66 MiB, the high watermark, in every arm's samples)
 	 * and capped at 5 % of the guest's 582 MiB in the guests. Balloon
-	 * speeds: 22 MiB/s inflating in an idle nested guest (DESIGN.md);
-	 * deflation 5.5x faster, the ratio measured in the first-level VM
-	 * (4.5-6.5 s vs ~1 s per GiB). page_ms: a host page operation costs
-	 * what a balloon page costs (1/22 s per MiB), assumed. The job's
+	 * speeds: RFC_INFLATE_RATE and RFC_DEFLATE_RATE. page_ms: a host
+	 * page operation costs what a balloon page cost before page runs
+	 * (1/22 s per MiB), assumed. The job's
 	 * pages hold one non-zero byte each: zram stores them in ~2 %.
 	 */
 #define RFC_MACHINE							\
@@ -718,7 +739,8 @@ static const struct scenario scenarios[] = {
 	.swap = 1023, .kern = RFC_KERN, .kern_host = RFC_KERN_HOST,	\
 	.floor = 160,							\
 	.host_min_free = 44, .guest_min_free = 29,			\
-	.cpus = 1, .inflate_rate = 22, .deflate_rate = 121,		\
+	.cpus = 1, .inflate_rate = RFC_INFLATE_RATE,			\
+	.deflate_rate = RFC_DEFLATE_RATE,				\
 	.page_ms = 1000.0 / 22, .fault_ms = RFC_FAULT_MS,		\
 	.touch_ms = RFC_TOUCH_MS, .io_ms = RFC_IO_MS, .zram_ratio = 0.02
 	{ .name = "rfc",
@@ -1108,6 +1130,7 @@ static const double quota_early[KAB_NR_LEVELS] = { 2, 1, 0.5 };
 static void guest_report(struct sim *s, struct sim_vm *vm, unsigned int level,
 			 double t)
 {
+	/* The driver's rate limits are those of the reclaim-only one. */
 	const double *q = s->det == DET_EARLY ? quota_early : quota_reclaim;
 	struct detector *d = &vm->det;
 
@@ -1167,6 +1190,54 @@ static unsigned int evaluate_early(struct sim_vm *vm, double t)
 	return level;
 }
 
+/*
+ * pressure.c's detector as it is: every 500 ms while active, the trend
+ * (available memory under 10 / 5 % of RAM; the time it runs out at its
+ * smoothed rate of fall under 10 / 3 s; under 10 %, free memory under
+ * twice the high watermark: medium) and reclaim's counters, gated as
+ * evaluate_reclaim() gates them; the higher level wins. The rate leaves
+ * out what the balloon itself moved, unless -m balloon_trend=1 (the driver
+ * before it did). File refaults are not modelled: the jobs' sources are
+ * read once a round and never thrash.
+ */
+static unsigned int evaluate_driver(const struct sim *s, struct sim_vm *vm,
+				    double t)
+{
+	struct detector *d = &vm->det;
+	double avail = vm_mem_available(vm), total = vm_avail_size(vm);
+	double held = s->balloon_trend ? 0 : vm->balloon, eta = 1e18, rate;
+	unsigned int level = KAB_LEVEL_NONE, reclaim;
+	bool had = d->prev_at >= 0;
+
+	if (had && t > d->prev_at) {
+		rate = fmax(0, d->prev_avail + d->prev_held - avail - held) /
+		       (t - d->prev_at);
+		d->decline = d->decline > 0 ? d->decline / 2 + rate / 2 : rate;
+	}
+	d->prev_avail = avail;
+	d->prev_held = held;
+	d->prev_at = t;
+	if (had && d->decline > 0)
+		eta = avail / d->decline;
+	if (avail < 0.05 * total || eta < 3 ||
+	    (avail < 0.10 * total && vm_free(vm) < 2 * vm->wm.high))
+		level = KAB_LEVEL_MEDIUM;
+	else if (avail < 0.10 * total || eta < 10)
+		level = KAB_LEVEL_LOW;
+	reclaim = evaluate_reclaim(vm);
+	return reclaim > level ? reclaim : level;
+}
+
+/*
+ * Does the driver evaluate this period? The balloon holds pages, reclaim
+ * ran, or available memory is under a quarter of RAM.
+ */
+static bool driver_active(const struct sim_vm *vm)
+{
+	return vm->balloon > 0 || vm->det.reclaim_ran ||
+	       vm_mem_available(vm) < 0.25 * vm_avail_size(vm);
+}
+
 static void detector_reset(struct detector *d)
 {
 	d->reclaim_ran = false;
@@ -1194,6 +1265,18 @@ static void detect(struct sim *s, struct sim_vm *vm, double t)
 			return;
 		d->eval_at = -1;
 		level = evaluate_reclaim(vm);
+	} else if (s->det == DET_DRIVER) {
+		if (t < d->next_eval - EPS)
+			return;
+		d->next_eval = t + 0.5;
+		if (!driver_active(vm)) {
+			/* Idle: what reclaim counted and the rate are old. */
+			detector_reset(d);
+			d->prev_at = -1;
+			d->decline = 0;
+			return;
+		}
+		level = evaluate_driver(s, vm, t);
 	} else {
 		if (t < d->next_eval - EPS)
 			return;
@@ -1234,7 +1317,7 @@ static void stats_step(const struct sim *s, struct sim_vm *vm, double t)
 	vm->stats.cache = vm->cache;
 	vm->stats.total = vm_avail_size(vm);
 	vm->stats.committed = -1;
-	if (s->det == DET_EARLY)
+	if (s->det != DET_RECLAIM)
 		vm->stats.committed = job_busy(vm) ?
 				      fmax(vm->anon, vm->job.len) : vm->anon;
 	vm->stats.at = t;
@@ -2142,9 +2225,12 @@ static void scenario_machine(struct sim *s, double sum_size)
 		s->touch_cost = model_or("touch_ms", sc->touch_ms) / 1000;
 		s->io_cost = model_or("io_ms", sc->io_ms) / 1000;
 		s->balloon_old = model_or("balloon_old", 0);
+		s->balloon_trend = model_or("balloon_trend", 0);
 		s->alloc_fresh = model_or("alloc_fresh", 0);
-		s->inflate_cost = 1 / sc->inflate_rate;
-		s->deflate_cost = 1 / sc->deflate_rate;
+		s->inflate_cost = 1 / model_or("inflate_rate",
+					       sc->inflate_rate);
+		s->deflate_cost = 1 / model_or("deflate_rate",
+					       sc->deflate_rate);
 		s->zram_ratio = sc->zram_ratio;
 		s->cpus = sc->cpus;
 	} else {
@@ -2416,7 +2502,7 @@ static int run(const struct scenario *sc, enum policy_kind pk,
 	       "%.4f\t%.1f\t%lu\t%u\t%.1f\t%.1f\t%s\t%lu\t%lu\t%lu\t%.2f\t"
 	       "%.0f\t%.0f\t%.3f\t%.2f\t%llu\t%llu\t%llu\t%.0f\n",
 	       sc->name, policy_names[pk], fpr,
-	       det == DET_EARLY ? "early" : "reclaim", nr, t / 3600,
+	       detector_names[det], nr, t / 3600,
 	       s.m.reclaimed / 1024 / 3600, 100.0 * s.m.unmet / (nr * t),
 	       s.m.ooms, s.m.pswpout * PAGES_PER_MIB,
 	       s.m.pswpin * PAGES_PER_MIB, s.m.swap_peak,
@@ -2554,7 +2640,7 @@ static void usage(void)
 	unsigned int i;
 
 	fprintf(stderr,
-		"Usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]... [-m NAME=VALUE]...\n");
+		"Usage: kab_sim -s SCENARIO -p POLICY [-r] [-F] [-d driver|reclaim|early] [-S SEED] [-t TRACE] [-o TUNABLE=VALUE]... [-m NAME=VALUE]...\n");
 	fprintf(stderr, "       kab_sim -H | -l | -C\n");
 	fprintf(stderr, "       kab_sim -c N -k host|guest [-i ITER]\n");
 	fprintf(stderr, "scenarios:");
@@ -2571,7 +2657,7 @@ int main(int argc, char **argv)
 {
 	const char *scenario = NULL, *policy = NULL, *trace = NULL;
 	const char *kind = "host";
-	enum detector_kind det = DET_RECLAIM;
+	enum detector_kind det = DET_DRIVER;
 	unsigned long long seed = 1;
 	unsigned int cost_nr = 0, iters = 100, i;
 	bool fpr = false;
@@ -2623,15 +2709,18 @@ int main(int argc, char **argv)
 			printf("guest_cold\t%g\nbase_cold\t%g\ntouch_ms\t%g\n"
 			       "io_ms\t%g\nfault_ms\t%g\npage_ms\t%.1f\n"
 			       "kern\t%g\nkern_host\t%g\nram\t%g\n"
-			       "base\t%g\n",
+			       "base\t%g\ninflate_rate\t%g\n"
+			       "deflate_rate\t%g\n",
 			       RFC_GUEST_COLD, RFC_BASE_COLD, RFC_TOUCH_MS,
 			       RFC_IO_MS,
 			       RFC_FAULT_MS, 1000.0 / 22, RFC_KERN,
 			       RFC_KERN_HOST, RFC_RAM,
-			       RFC_BASE);
+			       RFC_BASE, RFC_INFLATE_RATE, RFC_DEFLATE_RATE);
 			return 0;
 		case 'd':
-			if (!strcmp(optarg, "reclaim"))
+			if (!strcmp(optarg, "driver"))
+				det = DET_DRIVER;
+			else if (!strcmp(optarg, "reclaim"))
 				det = DET_RECLAIM;
 			else if (!strcmp(optarg, "early"))
 				det = DET_EARLY;
