@@ -27,7 +27,9 @@
 #   (the reading written by hand) when there is one. With BENCH_KEEP=1 the
 #   sections of kernels not measured by this invocation are kept from the
 #   results.md there was (each section sits between <!-- bench section
-#   KEY --> and <!-- bench end KEY --> lines).
+#   KEY --> and <!-- bench end KEY --> lines), except those that a newer
+#   release of the same X.Y series and tag superseded (Debian's 6.12.117
+#   sections once 6.12.118 was measured: bench_superseded).
 
 # shellcheck disable=SC2034 # the bench_* results are the callers'
 bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -125,6 +127,22 @@ bench_run() {
 	done
 }
 
+# bench_superseded KEY: true when another section has the same series (X.Y)
+# and the same tag after "-amd64", of a newer release.
+bench_superseded() {
+	local k re='^([0-9]+\.[0-9]+)[.0-9]*[^ ]*-amd64(.*)$' series tag
+	[[ $1 =~ $re ]] || return 1
+	series=${BASH_REMATCH[1]} tag=${BASH_REMATCH[2]}
+	for k in "${bench_keys[@]}"; do
+		[ "$k" != "$1" ] && [[ $k =~ $re ]] || continue
+		[ "${BASH_REMATCH[1]}" = "$series" ] &&
+			[ "${BASH_REMATCH[2]}" = "$tag" ] || continue
+		[ "$(printf '%s\n' "$1" "$k" | sort -V | tail -n 1)" = "$k" ] &&
+			return 0
+	done
+	return 1
+}
+
 bench_results() {
 	local name=$1 here=$bench_top/bench/$1 line key='' text='' k
 
@@ -145,6 +163,7 @@ bench_results() {
 		cat
 		while IFS= read -r k; do
 			[ -n "$k" ] || continue
+			bench_superseded "$k" && continue
 			echo
 			echo "<!-- bench section $k -->"
 			printf '%s' "${bench_sections[$k]}"
