@@ -2017,7 +2017,11 @@ static void chromeos_step(struct sim *s, double t)
 	}
 }
 
-/* The working set an oracle plans for: a trace's 5 s ahead, a job's round. */
+/*
+ * The working set an oracle plans for: a trace's 5 s ahead; a job's
+ * largest round with its sources and the objects a round writes (1.5 x
+ * its cache, as bench/rfc's rfc.py counts it).
+ */
 static double oracle_need(const struct sim_vm *vm, double ws_ahead,
 			  double t)
 {
@@ -2026,10 +2030,14 @@ static double oracle_need(const struct sim_vm *vm, double ws_ahead,
 	/* The largest round it may start, 10 s before it starts. */
 	if (!vm->job.running && vm->job.restart_at > t + 10)
 		return 0;
-	return vm->job.mib;
+	return vm->job.mib + 1.5 * vm->job.cache;
 }
 
-/* The oracle leaves the kernel, the working set and 2 % of the size. */
+/*
+ * The oracle leaves the kernel, the working set and 2 % of the size or the
+ * guest's high watermark, whichever is larger: under the watermarks the
+ * guest reclaims, and a swapless one kills.
+ */
 static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 {
 	unsigned int i;
@@ -2038,7 +2046,8 @@ static void oracle_step(struct sim *s, double t, const double *ws_ahead)
 		struct sim_vm *vm = &s->vms[i];
 
 		set_target(vm, vm->size - vm->kern -
-			   oracle_need(vm, ws_ahead[i], t) - 0.02 * vm->size, t);
+			   oracle_need(vm, ws_ahead[i], t) -
+			   fmax(0.02 * vm->size, vm->wm.high), t);
 	}
 }
 
