@@ -43,6 +43,7 @@ BENCH_KEEP=1 bench_results rfc <<-EOT
 	# The 2013 automatic-ballooning RFC experiment, scaled down
 
 	Generated $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/rfc/run.sh ${series[*]}\`
+	(jobs measured: ${jobs[*]:-none, the page only rewritten from its sections and discussion.md})
 	on a $(nproc)-CPU machine shared with other VM runs (load average
 	$(cut -d' ' -f1-3 /proc/loadavg) at the end): expect noise. Each
 	kernel's section says when it was measured and with which job and arms;
