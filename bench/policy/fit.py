@@ -94,7 +94,12 @@ def motion(path, release):
         return found[release]
     series = ".".join(release.split(".")[:2])
     same = [r for r in found if ".".join(r.split(".")[:2]) == series]
-    return found[sorted(same)[-1]] if same else None
+    return found[max(same, key=natural)] if same else None
+
+
+def natural(release):
+    """6.12.117 before 6.12.118, 6.1.0-9 before 6.1.0-57."""
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", release)]
 
 
 def sim(binary, scenario, consts, *args):

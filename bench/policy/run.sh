@@ -43,8 +43,10 @@ TRACE_SCENARIOS=$(echo "$SCENARIOS" | grep -v -x -e anon)
 # Each arm is a policy with options: kab+early is -d early, static+fpr is -r.
 # kab-today approximates the policy bench/rfc measured on 2026-11-27: no
 # figures reach it (-F), VMs without figures take whole steps, the old
-# blocking times, the driver of then (reclaim only) and the balloon speeds
-# of then (page by page).
+# blocking times, the driver of then (reclaim only) and, on the bench
+# machine's scenarios (the only ones with -m constants), the balloon speeds
+# of then (page by page). kab_sim takes the first -m of a name: TODAY's
+# come before the fitted ones.
 ARMS="kab-today kab kab+early static static+fpr mom xen chromeos oracle"
 TODAY="-F -o blind_step_percent=100 -o block_after_deflate_ms=10000
 	-o block_after_critical_ms=100000 -d reclaim
@@ -156,8 +158,10 @@ gc=$(awk -F'\t' '$1 == "guest_cold" { print $2 }' "$OUT/constants-$rel.tsv")
 					[ "$x" = fitted ] || extra="$extra -m $x"
 				done
 				# shellcheck disable=SC2046,SC2086
+				# The variant first: kab_sim takes the
+				# first -m of a name.
 				"$SIM" -s "$sc" $(bench_args $a) -S "$SEED" \
-					$model $extra |
+					$extra $model |
 					sed "s/^/$m\t$a\t/"
 			done
 		done

@@ -199,8 +199,9 @@
 /*
  * MiB/s of the balloon in an idle nested guest of the test VM, for 6.1:
  * bench/motion's medians with page runs (QEMU patch 0007, the driver's
- * 16 MiB requests), 89.8 inflating and 510.6 deflating; 22 and 121 before
- * them. bench/policy/fit.py passes each release's own (-m).
+ * 16 MiB requests), 89.8 inflating and 510.6 deflating (22 and 121 were
+ * measured before page runs and 16 MiB requests, in an idle nested guest,
+ * DESIGN.md). bench/policy/fit.py passes each release's own (-m).
  */
 #define RFC_INFLATE_RATE	89.8
 #define RFC_DEFLATE_RATE	510.6
@@ -1224,6 +1225,12 @@ static unsigned int evaluate_driver(const struct sim *s, struct sim_vm *vm,
 		level = KAB_LEVEL_MEDIUM;
 	else if (avail < 0.10 * total || eta < 10)
 		level = KAB_LEVEL_LOW;
+	/* The first evaluation after idle starts reclaim's counters afresh. */
+	if (!had) {
+		d->stalls = 0;
+		d->scanned = 0;
+		d->reclaimed = 0;
+	}
 	reclaim = evaluate_reclaim(vm);
 	return reclaim > level ? reclaim : level;
 }
