@@ -157,9 +157,9 @@ gc=$(awk -F'\t' '$1 == "guest_cold" { print $2 }' "$OUT/constants-$rel.tsv")
 				for x in $m; do
 					[ "$x" = fitted ] || extra="$extra -m $x"
 				done
-				# shellcheck disable=SC2046,SC2086
 				# The variant first: kab_sim takes the
 				# first -m of a name.
+				# shellcheck disable=SC2046,SC2086
 				"$SIM" -s "$sc" $(bench_args $a) -S "$SEED" \
 					$extra $model |
 					sed "s/^/$m\t$a\t/"

@@ -253,7 +253,7 @@ def summary(rows, modes):
             continue
         cells = []
         for key in ("target", "actual", "hog_target"):
-            v = sorted(r[key] for r in rs if r.get(key) is not None)
+            v = sorted(r[key] for r in rs if r[key] is not None)
             cells.append("%s / %s" % (fmt(statistics.median(v)), fmt(v[-1]))
                          if v else "-")
         trials = {r["trial"]: r for r in rs}

@@ -196,31 +196,34 @@ def vm_attr(vm_id, name):
 def quiet_guest(vm_id):
     """Wait until the guest rang no medium/critical for guest_hold_ms."""
     hold = int(sysfs("policy/guest_hold_ms")) / 1000.0 + 0.5
-    t_end = time.time() + WAIT
+    t_end = time.monotonic() + WAIT
 
     def rings():
         return (vm_attr(vm_id, "guest_events_medium"),
                 vm_attr(vm_id, "guest_events_critical"))
-    t0 = time.time()
+    t0 = time.monotonic()
     first = last = rings()
     since = t0
-    while time.time() < t_end:
+    while time.monotonic() < t_end:
         time.sleep(0.2)
         now = rings()
         if now != last:
-            last, since = now, time.time()
-        elif time.time() - since >= hold:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= hold:
             break
     say("libvirt: guest medium/critical rings %s -> %s while waiting "
-        "%.1f s for a quiet guest" % (first, last, time.time() - t0))
-    return time.time() - since >= hold
+        "%.1f s for a quiet guest" % (first, last, time.monotonic() - t0))
+    return time.monotonic() - since >= hold
 
 
 def vm_state(vm_id):
     """Every file of vms/<id>/, for a failure's message."""
-    d = os.path.join(SYS, "vms/%d" % vm_id)
+    try:
+        names = sorted(os.listdir(os.path.join(SYS, "vms/%d" % vm_id)))
+    except OSError as e:
+        return "vms/%d: %s" % (vm_id, e.strerror)
     out = []
-    for name in sorted(os.listdir(d)):
+    for name in names:
         try:
             out.append("%s=%s" % (name, sysfs("vms/%d/%s" % (vm_id, name))))
         except OSError as e:

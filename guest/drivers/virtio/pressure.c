@@ -326,8 +326,8 @@ static u64 vab_permille_per_s(unsigned long pages, unsigned long total,
  * for one or two periods and a steady fall at once). The rate leaves out
  * what the balloon itself (@balloon pages now) took or gave back: every
  * page it takes is a page less available, and a host inflating at tens of
- * MiB/s would otherwise read as a guest about to run out. Where the
- * balloon leaves the guest stays under the watermarks all the same.
+ * MiB/s would otherwise read as a guest about to run out. A guest the
+ * balloon squeezes under the watermarks still reports by level.
  */
 static int vab_trend_level(struct vab_pressure *p, unsigned long avail,
 			   unsigned long balloon, unsigned long total)

@@ -49,13 +49,14 @@ enum vab_level_index {
  *		must make progress when the guest cannot allocate a worker.
  * @events:	vm event counters read by the last evaluation.
  * @now:	scratch copy of the counters for the current evaluation.
- * @has_sample:	@avail, @balloon, @refaults and @sampled hold the last evaluation's
- *		figures (false after an idle period).
+ * @has_sample:	@avail, @balloon, @refaults and @sampled hold the last
+ *		evaluation's figures (false after an idle period).
  * @avail:	available memory at the last evaluation, pages.
  * @balloon:	pages in the balloon at the last evaluation.
  * @refaults:	WORKINGSET_REFAULT_FILE at the last evaluation.
  * @sampled:	jiffies of the last evaluation.
- * @decline:	smoothed rate at which available memory fell, pages/s.
+ * @decline:	smoothed rate at which available memory fell, pages/s,
+ *		what the balloon itself moved left out.
  * @report_lock: serialises reports (rate limit state and doorbell writes);
  *		a mutex because virtio config writes may sleep.
  * @last_write:	jiffies of the last report that passed the rate limit, per
